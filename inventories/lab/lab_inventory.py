@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""Inventory of the aifabric lab: a simulated GPU cluster of podman containers.
+
+The lab harness (molecule/lab/lab.py) creates exactly the hosts this inventory
+describes, with the addresses and MACs it assigns, so the inventory stays the source
+of truth as it is for a real cluster. One variable sets the size:
+
+    AIFABRIC_LAB_NODES=16 ansible-inventory -i inventories/lab --graph
+
+Group and variable names are the same as inventories/example (a real-shaped cluster).
+"""
+import json
+import os
+import sys
+
+MGMT_PREFIX = "10.231.0."
+FABRIC_PREFIX = "10.232.0."
+BMC_PREFIX = "10.233.0."
+GPU_PROFILE = os.environ.get("AIFABRIC_LAB_PROFILE", "hgx-h100-8gpu")
+MAX_NODES = 150
+
+
+def node_count():
+    raw = os.environ.get("AIFABRIC_LAB_NODES", "4")
+    try:
+        count = int(raw)
+    except ValueError:
+        sys.exit("AIFABRIC_LAB_NODES must be an integer, got %r" % raw)
+    if not 1 <= count <= MAX_NODES:
+        sys.exit("AIFABRIC_LAB_NODES must be 1-%d, got %d" % (MAX_NODES, count))
+    return count
+
+
+def mac(kind, index):
+    # locally administered, lab-only OUI-like prefix: 0a:af:<kind>:00:00:<index>
+    return "0a:af:%02x:00:%02x:%02x" % (kind, index // 256, index % 256)
+
+
+def build():
+    count = node_count()
+    width = max(2, len(str(count)))
+    hostvars = {
+        "mgmt-01": {
+            "node_hw_profile": "mgmt-generic",
+            "node_mgmt_ip": MGMT_PREFIX + "10",
+            "node_mgmt_mac": mac(1, 10),
+            "node_bmc_ip": BMC_PREFIX + "10",
+            "node_bmc_mac": mac(3, 10),
+        }
+    }
+    gpu_nodes = []
+    for i in range(1, count + 1):
+        name = "gpu-%0*d" % (width, i)
+        gpu_nodes.append(name)
+        hostvars[name] = {
+            "node_hw_profile": GPU_PROFILE,
+            "node_mgmt_ip": MGMT_PREFIX + str(100 + i),
+            "node_mgmt_mac": mac(1, 100 + i),
+            "node_fabric_ip": FABRIC_PREFIX + str(100 + i),
+            "node_fabric_mac": mac(2, 100 + i),
+            "node_bmc_ip": BMC_PREFIX + str(100 + i),
+            "node_bmc_mac": mac(3, 100 + i),
+        }
+    return {
+        "_meta": {"hostvars": hostvars},
+        "all": {"children": ["cluster", "switches"]},
+        "cluster": {"children": ["mgmt_nodes", "gpu_nodes", "storage_nodes"]},
+        "mgmt_nodes": {"hosts": ["mgmt-01"]},
+        "gpu_nodes": {"hosts": gpu_nodes},
+        "storage_nodes": {"hosts": []},
+        "switches": {"children": ["leaf_switches", "spine_switches"]},
+        "leaf_switches": {"hosts": []},
+        "spine_switches": {"hosts": []},
+    }
+
+
+def main(argv):
+    if len(argv) > 1 and argv[1] == "--host":
+        print(json.dumps({}))
+        return
+    print(json.dumps(build(), indent=2, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main(sys.argv)

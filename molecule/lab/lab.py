@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""The aifabric lab harness: a simulated GPU cluster of podman containers.
+
+    lab.py up [--nodes N]   build (cached) image + signed repo, create networks and hosts
+    lab.py down             remove every lab container and network
+    lab.py status           print the lab's hosts
+    lab.py stats            memory per sim host (cgroup memory usage), JSON
+
+The hosts are exactly those of inventories/lab (ansible-inventory is asked), with its
+addresses and MACs, on two --internal podman networks: management/provisioning
+(MTU 1500) and fabric (MTU 9000). A repo container serves the lab's signed apt
+repository. Hosts run systemd as PID 1 and sshd; Ansible reaches them over SSH.
+Test-side only: nothing here is used by roles or modules.
+"""
+import argparse
+import concurrent.futures
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+LAB = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(LAB))
+CACHE = os.environ.get("AIFABRIC_LAB_CACHE", os.path.join(ROOT, ".cache", "lab"))
+PREFIX = "aifabric-lab"
+LABEL = "aifabric.lab=1"
+NETWORKS = {
+    # name: (subnet, gateway, mtu)
+    "mgmt": ("10.231.0.0/24", "10.231.0.1", 1500),
+    "fabric": ("10.232.0.0/24", "10.232.0.1", 9000),
+}
+REPO_IP = "10.231.0.3"
+
+os.environ.setdefault("CONTAINERS_CONF", os.path.join(LAB, "containers.conf"))
+
+
+def log(msg):
+    print("[lab] %s" % msg, flush=True)
+
+
+def run(cmd, check=True, capture=True, **kw):
+    res = subprocess.run(cmd, check=False, text=True,
+                         stdout=subprocess.PIPE if capture else None,
+                         stderr=subprocess.PIPE if capture else None, **kw)
+    if check and res.returncode != 0:
+        raise SystemExit("command failed (%d): %s\n%s%s" % (
+            res.returncode, " ".join(cmd), res.stdout or "", res.stderr or ""))
+    return res
+
+
+def podman(*args, check=True):
+    return run(["podman"] + list(args), check=check)
+
+
+def inventory(nodes):
+    env = dict(os.environ)
+    if nodes:
+        env["AIFABRIC_LAB_NODES"] = str(nodes)
+    script = os.path.join(ROOT, "inventories", "lab", "lab_inventory.py")
+    data = json.loads(run([sys.executable, script, "--list"], env=env).stdout)
+    hosts = []
+    for group in ("mgmt_nodes", "gpu_nodes", "storage_nodes"):
+        for name in data.get(group, {}).get("hosts", []):
+            hv = data["_meta"]["hostvars"][name]
+            hosts.append(dict(hv, name=name, group=group))
+    return hosts
+
+
+def ensure_image():
+    run(["bash", os.path.join(LAB, "image", "build.sh")], capture=False)
+    run(["bash", os.path.join(LAB, "repo", "build-repo.sh")], capture=False)
+    with open(os.path.join(CACHE, "image")) as f:
+        return f.read().strip()
+
+
+def ensure_networks():
+    for name, (subnet, gateway, mtu) in NETWORKS.items():
+        net = "%s-%s" % (PREFIX, name)
+        if podman("network", "exists", net, check=False).returncode == 0:
+            continue
+        podman("network", "create", "--internal", "--label", LABEL,
+               "--subnet", subnet, "--gateway", gateway,
+               "-o", "mtu=%d" % mtu, net)
+
+
+def host_run_args(image, host):
+    hostdir = os.path.join(CACHE, "hosts", host["name"])
+    os.makedirs(hostdir, exist_ok=True)
+    with open(os.path.join(hostdir, "hw_profile"), "w") as f:
+        f.write(host["node_hw_profile"] + "\n")
+    args = [
+        "run", "-d", "--name", "%s-%s" % (PREFIX, host["name"]),
+        "--hostname", host["name"], "--label", LABEL,
+        "--systemd=always", "--no-hosts",
+        "--cap-add", "NET_ADMIN", "--cap-add", "NET_RAW", "--cap-add", "AUDIT_WRITE",
+        "--network", "%s-mgmt:ip=%s,mac=%s" % (PREFIX, host["node_mgmt_ip"], host["node_mgmt_mac"]),
+    ]
+    if host.get("node_fabric_ip"):
+        args += ["--network", "%s-fabric:ip=%s,mac=%s" % (
+            PREFIX, host["node_fabric_ip"], host["node_fabric_mac"])]
+    # the simulated hardware: which profile this "server" is (read by simulators)
+    args += ["-v", "%s:/etc/aifabric-lab/hw_profile:ro" % os.path.join(hostdir, "hw_profile")]
+    args.append(image)
+    return args
+
+
+def start_repo(image):
+    name = "%s-repo" % PREFIX
+    if podman("container", "exists", name, check=False).returncode == 0:
+        return
+    podman("run", "-d", "--name", name, "--label", LABEL, "--systemd=false",
+           "--network", "%s-mgmt:ip=%s" % (PREFIX, REPO_IP),
+           "-v", "%s:/srv/repo:ro" % os.path.join(CACHE, "repo"),
+           image, "python3", "-m", "http.server", "80", "--directory", "/srv/repo")
+
+
+def wait_ssh(addresses, timeout=90):
+    deadline = time.time() + timeout
+    pending = set(addresses)
+    while pending and time.time() < deadline:
+        for addr in sorted(pending):
+            try:
+                with socket.create_connection((addr, 22), timeout=1) as s:
+                    s.settimeout(2)
+                    if s.recv(64).startswith(b"SSH-"):
+                        pending.discard(addr)
+            except OSError:
+                pass
+        if pending:
+            time.sleep(0.3)
+    if pending:
+        raise SystemExit("sshd did not answer on: %s" % ", ".join(sorted(pending)))
+
+
+def up(nodes):
+    t0 = time.time()
+    image = ensure_image()
+    t_image = time.time()
+    hosts = inventory(nodes)
+    ensure_networks()
+    start_repo(image)
+    existing = set(podman("ps", "-a", "--filter", "label=" + LABEL,
+                          "--format", "{{.Names}}").stdout.split())
+    todo = [h for h in hosts if "%s-%s" % (PREFIX, h["name"]) not in existing]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda h: podman(*host_run_args(image, h)), todo))
+    wait_ssh([h["node_mgmt_ip"] for h in hosts])
+    state = {"image": image, "nodes": len(hosts), "hosts": [h["name"] for h in hosts],
+             "create_seconds": round(time.time() - t_image, 2),
+             "image_seconds": round(t_image - t0, 2)}
+    with open(os.path.join(CACHE, "state.json"), "w") as f:
+        json.dump(state, f, indent=2)
+    log("up: %d hosts (+ repo) in %.1f s (image/repo step %.1f s)" % (
+        len(hosts), state["create_seconds"], state["image_seconds"]))
+    return state
+
+
+def down():
+    names = podman("ps", "-a", "--filter", "label=" + LABEL, "--format", "{{.Names}}",
+                   check=False).stdout.split()
+    if names:
+        podman("rm", "-f", "-t", "2", *names, check=False)
+    nets = podman("network", "ls", "--filter", "label=" + LABEL, "--format", "{{.Name}}",
+                  check=False).stdout.split()
+    for net in nets:
+        podman("network", "rm", "-f", net, check=False)
+    try:
+        os.remove(os.path.join(CACHE, "state.json"))
+    except FileNotFoundError:
+        pass
+    log("down: removed %d containers, %d networks" % (len(names), len(nets)))
+
+
+def stats():
+    """Memory per sim host, from each container's cgroup (as podman stats reports)."""
+    out = podman("stats", "--no-stream", "--no-reset", "--format", "json", check=False).stdout
+    rows = []
+    for row in json.loads(out or "[]"):
+        name = row.get("name") or row.get("Name")
+        if not name or not name.startswith(PREFIX) or name.endswith("-repo"):
+            continue
+        usage = row.get("mem_usage") or row.get("MemUsage") or ""
+        rows.append({"name": name, "mem_usage": usage})
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("action", choices=["up", "down", "status", "stats"])
+    ap.add_argument("--nodes", type=int, default=None,
+                    help="GPU node count (default: AIFABRIC_LAB_NODES or 4)")
+    args = ap.parse_args()
+    if args.action == "up":
+        up(args.nodes)
+    elif args.action == "down":
+        down()
+    elif args.action == "stats":
+        print(json.dumps(stats(), indent=2))
+    else:
+        print(podman("ps", "-a", "--filter", "label=" + LABEL,
+                     "--format", "{{.Names}}\t{{.Status}}").stdout, end="")
+
+
+if __name__ == "__main__":
+    main()

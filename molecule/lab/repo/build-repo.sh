@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Build the lab's signed apt repository: the mirror pool (Debian packages the roles
+# install, see image/mirror-packages.txt) plus the simulator packages built from
+# molecule/lab/sim-packages/. Signed with a lab-only GPG key. Rebuilt only when its
+# inputs change. Test-side only.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+lab="$(cd "$here/.." && pwd)"
+root="$(cd "$lab/../.." && pwd)"
+cache="${AIFABRIC_LAB_CACHE:-$root/.cache/lab}"
+out="$cache/repo"
+gnupg="$cache/gnupg"
+inputs_hash="$( (cat "$0"; ls -l "$cache"/mirror/pool; cd "$lab/sim-packages" && find . -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-12)"
+if [ -f "$out/.inputs-$inputs_hash" ]; then echo "repo cached"; exit 0; fi
+
+# lab-only signing key
+mkdir -p "$gnupg" && chmod 0700 "$gnupg"
+if ! gpg --homedir "$gnupg" --list-secret-keys aifabric-lab >/dev/null 2>&1; then
+  gpg --homedir "$gnupg" --batch --pinentry-mode loopback --passphrase '' \
+    --quick-gen-key 'aifabric-lab repository signing key (lab only) <lab@aifabric.invalid>' ed25519 sign never 2>/dev/null
+fi
+
+rm -rf "$out" && mkdir -p "$out/debian/pool/mirror" "$out/debian/pool/sim" "$out/debian/dists/bookworm/main/binary-amd64"
+cp "$cache"/mirror/pool/*.deb "$out/debian/pool/mirror/"
+for pkg in "$lab"/sim-packages/*/; do
+  name="$(basename "$pkg")"
+  staging="$(mktemp -d)"
+  cp -a "$pkg/." "$staging/"
+  find "$staging" -type d -exec chmod 0755 {} +
+  dpkg-deb --root-owner-group -Zgzip --build "$staging" "$out/debian/pool/sim/${name}.deb" >/dev/null
+  rm -rf "$staging"
+done
+cd "$out/debian"
+apt-ftparchive packages pool > dists/bookworm/main/binary-amd64/Packages
+gzip -9kn dists/bookworm/main/binary-amd64/Packages
+apt-ftparchive \
+  -o APT::FTPArchive::Release::Origin=aifabric-lab \
+  -o APT::FTPArchive::Release::Label=aifabric-lab \
+  -o APT::FTPArchive::Release::Suite=bookworm \
+  -o APT::FTPArchive::Release::Codename=bookworm \
+  -o APT::FTPArchive::Release::Architectures=amd64 \
+  -o APT::FTPArchive::Release::Components=main \
+  release dists/bookworm > dists/bookworm/Release
+gpg --homedir "$gnupg" --batch --yes --local-user aifabric-lab --clearsign -o dists/bookworm/InRelease dists/bookworm/Release
+gpg --homedir "$gnupg" --batch --yes --local-user aifabric-lab --armor --detach-sign -o dists/bookworm/Release.gpg dists/bookworm/Release
+gpg --homedir "$gnupg" --armor --export aifabric-lab > "$out/aifabric-lab.asc"
+touch "$out/.inputs-$inputs_hash"
+echo "repo built: $(ls pool/mirror | wc -l) mirrored + $(ls pool/sim | wc -l) simulator packages"
