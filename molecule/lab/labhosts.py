@@ -1,0 +1,57 @@
+"""testinfra access to the lab's sim hosts, for the scenarios' verify steps.
+
+Hosts come from inventories/lab (the same script Ansible reads) and are reached the
+way Ansible reaches them: OpenSSH as the admin user with the lab-only key, sudo.
+"""
+import json
+import os
+import subprocess
+import sys
+import time
+
+import testinfra
+
+LAB = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(LAB))
+KEY = os.path.join(os.environ.get("AIFABRIC_LAB_CACHE", os.path.join(ROOT, ".cache", "lab")),
+                   "ssh", "id_ed25519")
+SSH_ARGS = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
+
+
+def inventory():
+    script = os.path.join(ROOT, "inventories", "lab", "lab_inventory.py")
+    return json.loads(subprocess.check_output([sys.executable, script, "--list"], text=True))
+
+
+def hostvars(name):
+    return inventory()["_meta"]["hostvars"][name]
+
+
+def group(name):
+    return sorted(inventory().get(name, {}).get("hosts", []))
+
+
+def cluster_hosts():
+    return group("mgmt_nodes") + group("gpu_nodes") + group("storage_nodes")
+
+
+_HOSTS = {}
+
+
+def host(name):
+    if name not in _HOSTS:
+        ip = hostvars(name)["node_mgmt_ip"]
+        _HOSTS[name] = testinfra.get_host(
+            "ssh://aifabric@%s" % ip, ssh_identity_file=KEY, sudo=True,
+            controlpersist=60, ssh_extra_args=SSH_ARGS)
+    return _HOSTS[name]
+
+
+def wait_for(predicate, timeout=60, interval=1.0):
+    """Poll predicate() until it returns a truthy value or timeout; return the last value."""
+    deadline = time.time() + timeout
+    value = predicate()
+    while not value and time.time() < deadline:
+        time.sleep(interval)
+        value = predicate()
+    return value
