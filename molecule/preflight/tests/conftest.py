@@ -23,7 +23,7 @@ STAMP = "/run/aifabric-preflight-stamp"
 @pytest.fixture(scope="session")
 def lab_fingerprint():
     if not os.environ.get("LAB_INVENTORY"):
-        pytest.skip("no lab: run through `molecule verify -s preflight`")
+        return None  # no lab: the corpus still runs; the host checks skip
     import labhosts  # pylint: disable=import-outside-toplevel
     names = labhosts.cluster_hosts()
     for name in names:

@@ -4,11 +4,15 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import pytest
+
 # what any phase would touch: configuration, packages, users' files, services' state
 WATCHED = "/etc /usr /opt /home /root /var/lib/dpkg /var/lib/apt /var/lib/chrony /var/log/journal"
 
 
 def test_no_host_changed(lab_fingerprint):
+    if lab_fingerprint is None:
+        pytest.skip("no lab: run through `molecule verify -s preflight`")
     lab = lab_fingerprint["labhosts"]
     changed = {}
     for name in lab_fingerprint["hosts"]:
@@ -22,6 +26,8 @@ def test_no_host_changed(lab_fingerprint):
 
 
 def test_hosts_were_never_configured(lab_fingerprint):
+    if lab_fingerprint is None:
+        pytest.skip("no lab: run through `molecule verify -s preflight`")
     # the corpus runs site.yml: had preflight let one through, base would have written these
     lab = lab_fingerprint["labhosts"]
     for name in lab_fingerprint["hosts"]:
