@@ -45,4 +45,6 @@ gpg --homedir "$gnupg" --batch --yes --local-user aifabric-lab --clearsign -o di
 gpg --homedir "$gnupg" --batch --yes --local-user aifabric-lab --armor --detach-sign -o dists/bookworm/Release.gpg dists/bookworm/Release
 gpg --homedir "$gnupg" --armor --export aifabric-lab > "$out/aifabric-lab.asc"
 touch "$out/.inputs-$inputs_hash"
+# counting the .debs only, their names do not matter
+# shellcheck disable=SC2012
 echo "repo built: $(ls pool/mirror | wc -l) mirrored + $(ls pool/sim | wc -l) simulator packages"
