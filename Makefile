@@ -67,8 +67,9 @@ lint: venv collection
 sanity: venv
 	bash tests/sanity/run.sh
 
+# unit tests of the collection's Python, and of the lab's simulators (test side)
 unit: venv collection
-	pytest -q tests/unit
+	pytest -q tests/unit $$(test -d tests/lab && echo tests/lab)
 
 molecule: deps venv collection image build
 	@trap 'python3 molecule/lab/lab.py down' EXIT; \
