@@ -6,20 +6,11 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import copy
-import os
 import re
 
 import pytest
 
-try:
-    from ansible_collections.aifabric.cluster.plugins.module_utils import inventory_check as ic
-except ImportError:  # plain pytest from the checkout, without an ansible_collections tree
-    import importlib.util
-    _PATH = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..',
-                         'plugins', 'module_utils', 'inventory_check.py')
-    _SPEC = importlib.util.spec_from_file_location('inventory_check', os.path.abspath(_PATH))
-    ic = importlib.util.module_from_spec(_SPEC)
-    _SPEC.loader.exec_module(ic)
+from ansible_collections.aifabric.cluster.plugins.module_utils import inventory_check as ic
 
 GROUP = {
     'cluster_name': 'aifabric-lab',

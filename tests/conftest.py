@@ -1,0 +1,26 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aifabric.cluster contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Make ``ansible_collections.aifabric.cluster`` importable for a plain ``pytest tests/unit tests/lab``.
+
+ansible-test and an installed collection provide the package already; from a checkout,
+expose this tree through a temporary ``ansible_collections/aifabric/cluster`` symlink.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import os
+import sys
+import tempfile
+
+try:
+    import ansible_collections.aifabric.cluster.plugins  # noqa: F401 pylint: disable=unused-import
+except ImportError:
+    _ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
+    _TREE = tempfile.mkdtemp(prefix='aifabric-collections-')
+    os.makedirs(os.path.join(_TREE, 'ansible_collections', 'aifabric'))
+    os.symlink(_ROOT, os.path.join(_TREE, 'ansible_collections', 'aifabric', 'cluster'))
+    sys.path.insert(0, _TREE)
+    for _name in [m for m in sys.modules if m == 'ansible_collections' or m.startswith('ansible_collections.')]:
+        del sys.modules[_name]
