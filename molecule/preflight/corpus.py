@@ -163,21 +163,12 @@ def _configured_collection_paths(config):
     return []
 
 
-def _resolves_here(paths):
-    """Whether one of paths holds ansible_collections/aifabric/cluster = this checkout."""
-    for path in paths:
-        candidate = os.path.join(path, 'ansible_collections', 'aifabric', 'cluster')
-        if os.path.exists(candidate) and os.path.realpath(candidate) == os.path.realpath(REPO_ROOT):
-            return True
-    return False
-
-
 def ansible_env(extra=None):
     """Environment for ansible-playbook: the repository's ansible.cfg, no colours.
 
-    When the configured collections path does not resolve aifabric.cluster to this
-    checkout (no ansible.cfg, or its collection link not made yet), a temporary
-    ansible_collections symlink is put first on ANSIBLE_COLLECTIONS_PATH.
+    aifabric.cluster always resolves to this checkout: a temporary ansible_collections
+    symlink goes first on ANSIBLE_COLLECTIONS_PATH (Molecule may have put an installed
+    copy of the collection there).
     """
     env = dict(os.environ)
     config = os.path.join(REPO_ROOT, 'ansible.cfg')
@@ -188,8 +179,7 @@ def ansible_env(extra=None):
     else:
         env.pop('ANSIBLE_CONFIG', None)
     current = [path for path in env.get('ANSIBLE_COLLECTIONS_PATH', '').split(os.pathsep) if path]
-    if not _resolves_here(current or configured):
-        env['ANSIBLE_COLLECTIONS_PATH'] = os.pathsep.join([_collections_dir()] + (current or configured))
+    env['ANSIBLE_COLLECTIONS_PATH'] = os.pathsep.join([_collections_dir()] + (current or configured))
     env['ANSIBLE_NOCOLOR'] = '1'
     env['ANSIBLE_FORCE_COLOR'] = '0'
     env['ANSIBLE_RETRY_FILES_ENABLED'] = '0'
