@@ -94,6 +94,8 @@ def host_run_args(image, host):
         "run", "-d", "--name", "%s-%s" % (PREFIX, host["name"]),
         "--hostname", host["name"], "--label", LABEL,
         "--systemd=always", "--no-hosts",
+        # a reboot inside the sim host (systemd) ends the container; podman boots it again
+        "--restart=always",
         "--cap-add", "NET_ADMIN", "--cap-add", "NET_RAW", "--cap-add", "AUDIT_WRITE",
         "--network", "%s-mgmt:ip=%s,mac=%s" % (PREFIX, host["node_mgmt_ip"], host["node_mgmt_mac"]),
     ]

@@ -67,7 +67,7 @@ CHECKED_VARS = GROUP_VARS + HOST_VARS
 
 SECRET_VARS = frozenset(['cluster_bmc_password'])
 
-APT_REPO_FIELDS = ['name', 'uris', 'suites', 'components', 'key_url']
+APT_REPO_FIELDS = ['name', 'uris', 'suites', 'key_url']  # components is optional: flat repositories have none
 
 _LABEL_RE = re.compile(r'^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$')
 _MAC_RE = re.compile(r'^[0-9a-f]{2}(:[0-9a-f]{2}){5}$')
@@ -394,7 +394,7 @@ def _placement(address, net):
 
 
 def _check_apt(repos, present, report, who):
-    shape = 'a list of {name, uris, suites, components, key_url}'
+    shape = 'a list of {name, uris, suites, [components], key_url}'
     if not present or repos is None:
         report.add(who, 'cluster_apt_repositories is not defined; required: %s' % shape)
         return
@@ -405,7 +405,7 @@ def _check_apt(repos, present, report, who):
     for index, repo in enumerate(repos):
         path = 'cluster_apt_repositories[%d]' % index
         if not isinstance(repo, dict):
-            report.add(who, "%s '%s' is not a mapping; allowed: {name, uris, suites, components, key_url}"
+            report.add(who, "%s '%s' is not a mapping; allowed: {name, uris, suites, [components], key_url}"
                        % (path, show(repo)))
             continue
         for field in APT_REPO_FIELDS:

@@ -32,6 +32,9 @@ PROFILE_DIR = ROOT + "/usr/share/aifabric-lab/profiles"
 STATE_DIR = ROOT + "/var/lib/aifabric-sim/gpu"
 STATE_FILE = STATE_DIR + "/state.json"
 KMOD_FILE = STATE_DIR + "/kernel_module_version"
+# installed by the simulated driver package (nvidia-driver-580-open): with it, the
+# "kernel module" is loaded only at boot (KMOD_FILE, written by its boot unit)
+DRIVER_MARKER = ROOT + "/usr/lib/aifabric-sim/nvidia-driver/version"
 
 # nvidia-smi exit codes (nvidia-smi(1) RETURN VALUE; 18 = NVML_ERROR_LIB_RM_VERSION_MISMATCH)
 RC_OK, RC_ARG, RC_NOT_SUPPORTED, RC_PERM, RC_NOT_FOUND, RC_NO_DRIVER = 0, 2, 3, 4, 6, 9
@@ -755,6 +758,9 @@ def nvidia_smi(argv):
     try:
         kmod = open(KMOD_FILE).read().strip()
     except OSError:
+        if os.path.exists(DRIVER_MARKER):  # installed, not loaded yet: no boot since
+            raise SmiError(RC_NO_DRIVER, "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA "
+                                         "driver. Make sure that the latest NVIDIA driver is installed and running.\n\n")
         kmod = DRIVER
     if kmod != DRIVER:
         raise SmiError(RC_MISMATCH, "Failed to initialize NVML: Driver/library version mismatch\n"
