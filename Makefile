@@ -90,6 +90,7 @@ test: deps venv collection lint sanity unit build molecule
 
 bench: deps venv collection image
 	python3 bench/bench.py --nodes 4 16
+	python3 bench/bench_gpu_module.py
 
 clean: lab-down
 	rm -rf $(CACHE)/build $(CACHE)/collections

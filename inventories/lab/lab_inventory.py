@@ -16,7 +16,10 @@ import sys
 MGMT_PREFIX = "10.231.0."
 FABRIC_PREFIX = "10.232.0."
 BMC_PREFIX = "10.233.0."
-GPU_PROFILE = os.environ.get("AIFABRIC_LAB_PROFILE", "hgx-h100-8gpu")
+# GPU node hardware, cycled over the nodes: two HGX H100, an HGX A100 and a PCIe L40S
+# node by default, so NVSwitch and PCIe-only paths both run; one profile for all with
+# AIFABRIC_LAB_PROFILE
+DEFAULT_PROFILES = ["hgx-h100-8gpu", "hgx-h100-8gpu", "hgx-a100-8gpu", "pcie-l40s-4gpu"]
 MAX_NODES = 150
 
 
@@ -49,11 +52,12 @@ def build():
         }
     }
     gpu_nodes = []
+    profiles = [os.environ["AIFABRIC_LAB_PROFILE"]] if os.environ.get("AIFABRIC_LAB_PROFILE") else DEFAULT_PROFILES
     for i in range(1, count + 1):
         name = "gpu-%0*d" % (width, i)
         gpu_nodes.append(name)
         hostvars[name] = {
-            "node_hw_profile": GPU_PROFILE,
+            "node_hw_profile": profiles[(i - 1) % len(profiles)],
             "node_mgmt_ip": MGMT_PREFIX + str(100 + i),
             "node_mgmt_mac": mac(1, 100 + i),
             "node_fabric_ip": FABRIC_PREFIX + str(100 + i),

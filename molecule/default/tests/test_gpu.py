@@ -1,4 +1,4 @@
-"""Verify the GPU phase on the lab's GPU nodes, then a fault pass with the health module."""
+"""Verify the GPU phase on the lab's GPU nodes (mixed hardware), then a fault pass."""
 import json
 import os
 import subprocess
@@ -11,62 +11,97 @@ import labhosts  # noqa: E402
 
 GPU = labhosts.group("gpu_nodes")
 VERSION = "580.95.05"
-PACKAGES = ("nvidia-driver-580-open", "nvidia-utils-580", "nvidia-fabricmanager-580")
+PROFILES = os.path.join(labhosts.ROOT, "molecule", "lab", "sim-packages", "aifabric-sim-common",
+                        "usr", "share", "aifabric-lab", "profiles")
+
+
+def profile(name):
+    with open(os.path.join(PROFILES, labhosts.hostvars(name)["node_hw_profile"] + ".json")) as f:
+        return json.load(f)
+
+
+def nvswitch(name):
+    return profile(name)["nvswitch"] > 0
+
+
+def test_lab_mixes_nvswitch_and_pcie_nodes():
+    kinds = {nvswitch(n) for n in GPU}
+    assert kinds == {True, False}, "the default lab must have both kinds of GPU node"
 
 
 @pytest.mark.parametrize("name", GPU)
 def test_driver_pinned_held_and_loaded(name):
     h = labhosts.host(name)
-    for pkg in PACKAGES:
+    for pkg in ("nvidia-driver-580-open", "nvidia-utils-580"):
         assert h.package(pkg).is_installed, pkg
         assert h.package(pkg).version.startswith(VERSION + "-"), (pkg, h.package(pkg).version)
     held = h.check_output("apt-mark showhold").split()
-    assert set(PACKAGES) <= set(held), held
+    assert {"nvidia-driver-580-open", "nvidia-utils-580"} <= set(held), held
     assert "Pin: version %s-*" % VERSION in h.file("/etc/apt/preferences.d/aifabric-nvidia-driver").content_string
     assert "blacklist nouveau" in h.file("/etc/modprobe.d/blacklist-nouveau.conf").content_string
-    # the node booted the installed driver: NVML answers with the same version
-    assert h.check_output("nvidia-smi --query-gpu=driver_version --format=csv,noheader").splitlines() == [VERSION] * 8
+    # the node booted the installed driver: NVML answers, with the same version, for every GPU
+    versions = h.check_output("nvidia-smi --query-gpu=driver_version --format=csv,noheader").splitlines()
+    assert versions == [VERSION] * profile(name)["gpu"]["count"]
 
 
 @pytest.mark.parametrize("name", GPU)
-def test_services_and_persistence(name):
+def test_fabric_manager_only_on_nvswitch_systems(name):
     h = labhosts.host(name)
-    for svc in ("nvidia-persistenced", "nvidia-fabricmanager"):
-        assert h.service(svc).is_enabled and h.service(svc).is_running, svc
+    fm = h.package("nvidia-fabricmanager-580")
+    if nvswitch(name):
+        assert fm.is_installed and fm.version.startswith(VERSION + "-")
+        assert "nvidia-fabricmanager-580" in h.check_output("apt-mark showhold").split()
+        svc = h.service("nvidia-fabricmanager")
+        assert svc.is_enabled and svc.is_running
+    else:
+        assert not fm.is_installed, "fabric manager installed on a PCIe-only node"
+
+
+@pytest.mark.parametrize("name", GPU)
+def test_persistenced_keeps_persistence_mode_on(name):
+    h = labhosts.host(name)
+    svc = h.service("nvidia-persistenced")
+    assert svc.is_enabled and svc.is_running
     modes = h.check_output("nvidia-smi --query-gpu=persistence_mode --format=csv,noheader").splitlines()
-    assert modes == ["Enabled"] * 8
+    assert modes == ["Enabled"] * profile(name)["gpu"]["count"]
 
 
-def health(hosts):
-    """Run aifabric.cluster.nvidia_gpu_health on hosts, as an operator would; results by host."""
+def gpu_health():
+    """playbooks/gpu_health.yml as an operator runs it; the health task's result by host."""
     env = dict(os.environ, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
-    args = ("expected_gpu_count=8 expected_product='H100 80GB HBM3' expected_driver_version=%s "
-            "expected_nvlinks=18" % VERSION)
     proc = subprocess.run(
-        ["ansible", ",".join(hosts), "-i", os.path.join(labhosts.ROOT, "inventories", "lab"),
-         "-m", "aifabric.cluster.nvidia_gpu_health", "-a", args],
+        ["ansible-playbook", "-i", os.path.join(labhosts.ROOT, "inventories", "lab"),
+         os.path.join(labhosts.ROOT, "playbooks", "gpu_health.yml")],
         capture_output=True, text=True, env=env, cwd=labhosts.ROOT, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     data = json.loads(proc.stdout)
-    return {h: r for play in data["plays"] for task in play["tasks"] for h, r in task["hosts"].items()}
+    for play in data["plays"]:
+        for task in play["tasks"]:
+            if task["task"]["name"] == "Check the GPUs against the node's hardware profile":
+                return task["hosts"]
+    raise AssertionError("no health task in the output")
 
 
 def test_fault_pass_names_exactly_the_injected_faults():
-    assert len(GPU) >= 3, "needs three GPU nodes"
-    a, b, healthy = GPU[0], GPU[1], GPU[2]
+    h100 = [n for n in GPU if profile(n)["name"] == "hgx-h100-8gpu"]
+    assert len(h100) >= 2
+    a, b = h100[0], h100[1]
     faults = {a: [("2", "ecc-uncorrectable"), ("5", "nvlink-down")], b: [("6", "xid", "79")]}
     try:
         for name, items in faults.items():
             for item in items:
                 cmd = "aifabric-sim-gpu fault " + " ".join(item)
                 assert labhosts.host(name).run(cmd).rc == 0, cmd
-        results = health([a, b, healthy])
-        assert results[healthy]["healthy"] is True, results[healthy]
-        assert all(g["healthy"] for g in results[healthy]["gpus"])
-        for name, items in faults.items():
+        results = gpu_health()
+        for name in GPU:
             r = results[name]
-            assert r["healthy"] is False and not r.get("failed"), r
+            assert not r.get("failed"), r
+            if name not in faults:
+                assert r["healthy"] is True, (name, r["node_reasons"], [g["reasons"] for g in r["gpus"]])
+                continue
+            assert r["healthy"] is False, r
             bad = sorted(g["index"] for g in r["gpus"] if not g["healthy"])
-            assert bad == sorted(int(i[0]) for i in items), (name, bad, r["gpus"])
+            assert bad == sorted(int(i[0]) for i in faults[name]), (name, bad)
         reasons_a = {g["index"]: " ".join(g["reasons"]).lower() for g in results[a]["gpus"]}
         assert "uncorrectable" in reasons_a[2] and "nvlink" in reasons_a[5]
         reasons_b = {g["index"]: " ".join(g["reasons"]) for g in results[b]["gpus"]}
