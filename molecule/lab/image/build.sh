@@ -14,20 +14,22 @@ export CONTAINERS_CONF="${CONTAINERS_CONF:-$root/molecule/lab/containers.conf}"
 IMAGE_PACKAGES="systemd,systemd-sysv,dbus,openssh-server,python3,python3-apt,sudo,iproute2,iputils-ping,ca-certificates,apt-transport-https"
 # packages the roles install from the site mirror (the lab repo serves their closure)
 MIRROR_PACKAGES="$(tr '\n' ' ' < "$here/mirror-packages.txt")"
-recipe_hash="$( (cat "$0" "$here/mirror-packages.txt" "$here"/rootfs.sh) | sha256sum | cut -c1-12)"
-tag="localhost/aifabric-sim:${recipe_hash}"
-
 mkdir -p "$cache"
-if podman image exists "$tag" && [ -s "$cache/mirror/.complete-$recipe_hash" ] && [ -s "$cache/ssh/id_ed25519" ]; then
-  echo "image $tag cached"
-  echo "$tag" > "$cache/image"
-  exit 0
-fi
-
 # lab-only SSH key, baked into the image's authorized_keys
 mkdir -p "$cache/ssh"
 if [ ! -s "$cache/ssh/id_ed25519" ]; then
   ssh-keygen -q -t ed25519 -N '' -C aifabric-lab-only -f "$cache/ssh/id_ed25519"
+fi
+
+# the tag names the recipe and this checkout's key: podman's image store is shared by
+# every checkout on the machine, each with its own key
+recipe_hash="$( (cat "$0" "$here/mirror-packages.txt" "$here"/rootfs.sh "$cache/ssh/id_ed25519.pub") | sha256sum | cut -c1-12)"
+tag="localhost/aifabric-sim:${recipe_hash}"
+
+if podman image exists "$tag" && [ -s "$cache/mirror/.complete-$recipe_hash" ]; then
+  echo "image $tag cached"
+  echo "$tag" > "$cache/image"
+  exit 0
 fi
 
 work="$(mktemp -d "$cache/rootfs.XXXXXX")"
