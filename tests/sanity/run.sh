@@ -22,7 +22,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 VENV="${VENV:-$ROOT/.venv}"
 CACHE="$ROOT/.cache/sanity"
-DEST="$CACHE/ansible_collections/aifabric/cluster"
+# AIFABRIC_SANITY_WORKDIR: where the copy goes (default .cache/sanity), so that two runs
+# from one checkout at once do not share a copy; the sanity venvs ($CACHE/home) are shared
+WORK="${AIFABRIC_SANITY_WORKDIR:-$CACHE}"
+DEST="$WORK/ansible_collections/aifabric/cluster"
 PYTHON_VERSION=3.11
 
 if [ ! -x "$VENV/bin/ansible-test" ]; then
@@ -32,7 +35,7 @@ fi
 export PATH="$VENV/bin:$PATH"
 
 # 1. fresh copy of the collection's files
-rm -rf "$CACHE/ansible_collections"
+rm -rf "$WORK/ansible_collections"
 mkdir -p "$DEST" "$CACHE/home"
 cd "$ROOT"
 git ls-files -z -co --exclude-standard | while IFS= read -r -d '' f; do
