@@ -14,6 +14,9 @@ For each GPU node count N, on a fresh lab:
     failed=0 and unreachable=0 on every host, else the bench fails;
  4. tasks per host T in the re-run: from gpu-01's PLAY RECAP line,
     T = ok + changed + failed (skipped tasks are not counted; see bench/README.md);
+ 4b. the GPU stack alone: a no-op re-run of playbooks/gpu.yml (preflight and the GPU
+    phase) on the converged nodes: wall time, changed must be 0, and its tasks per
+    GPU host by the same rule;
  5. the Ansible floor: a generated playbook of T ansible.builtin.ping tasks on
     `hosts: cluster` (gather_facts: false), same lab, same connection settings;
     ratio = re-run wall / floor wall;
@@ -414,6 +417,22 @@ def bench_nodes(nodes, stamp, wait_timeout, idle_s):
                                     "rule": "ok + changed + failed of the first GPU host's "
                                             "re-run PLAY RECAP line (skipped not counted)"}
 
+        # 4b. the GPU stack alone (playbooks/gpu.yml: preflight + the GPU phase), a no-op
+        # re-run on the converged nodes; tasks per GPU host by the same rule
+        log("N=%d: re-run of gpu.yml" % nodes)
+        gpu_rerun = playbook("gpu-rerun", ["playbooks/gpu.yml", "-i", "inventories/lab"], env, logdir)
+        g = gpu_rerun["recap"].get(gpu[0], {"ok": 0, "changed": 0, "failed": 0, "skipped": 0})
+        gpu_rerun["tasks_per_host"] = {"host": gpu[0], "tasks": g["ok"] + g["changed"] + g["failed"],
+                                       "skipped": g["skipped"]}
+        result["gpu_rerun"] = gpu_rerun
+        gt = gpu_rerun["recap_totals"]
+        log("N=%d: gpu.yml re-run %.1f s wall, %.1f s CPU, changed=%d, %d tasks on %s" % (
+            nodes, gpu_rerun["wall_s"], gpu_rerun["cpu_s"], gt["changed"],
+            gpu_rerun["tasks_per_host"]["tasks"], gpu[0]))
+        if gpu_rerun["rc"] != 0 or gt["changed"] or gt["failed"] or gt["unreachable"]:
+            result["failures"].append("gpu.yml re-run not a clean no-op (rc=%d, changed=%d, failed=%d)"
+                                      % (gpu_rerun["rc"], gt["changed"], gt["failed"]))
+
         # 5. the Ansible floor
         log("N=%d: floor, %d ping tasks" % (nodes, tasks))
         path = floor_playbook(tasks, os.path.join(WORK, "floor-%d.yml" % tasks))
@@ -440,7 +459,7 @@ def fmt(v, spec="%.1f"):
 
 def table(results):
     head = ("N", "hosts", "up s", "image s", "create s", "conv s", "conv CPU",
-            "rerun s", "rerun CPU", "changed", "T", "floor s", "ratio",
+            "rerun s", "rerun CPU", "changed", "T", "gpu rerun s", "gpu T", "floor s", "ratio",
             "mem use", "mem ws", "mem rss", "(mean/max MiB)")
     rows = [head]
     for r in results:
@@ -459,6 +478,8 @@ def table(results):
                      fmt(rerun.get("wall_s")), fmt(rerun.get("cpu_s")),
                      fmt(rerun.get("recap_totals", {}).get("changed"), "%d"),
                      fmt(r.get("tasks_per_host", {}).get("tasks"), "%d"),
+                     fmt(r.get("gpu_rerun", {}).get("wall_s")),
+                     fmt(r.get("gpu_rerun", {}).get("tasks_per_host", {}).get("tasks"), "%d"),
                      fmt(floor.get("wall_s")), fmt(r.get("rerun_over_floor"), "%.2f"),
                      mm("usage"), mm("working_set"), mm("total_rss"), ""))
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]

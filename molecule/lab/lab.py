@@ -4,7 +4,6 @@
     lab.py up [--nodes N]   build (cached) image + signed repo, create networks and hosts
     lab.py down             remove every lab container and network
     lab.py status           print the lab's hosts
-    lab.py stats            memory per sim host (cgroup memory usage), JSON
 
 The hosts are exactly those of inventories/lab (ansible-inventory is asked), with its
 addresses and MACs, on two --internal podman networks: management/provisioning
@@ -175,22 +174,9 @@ def down():
     log("down: removed %d containers, %d networks" % (len(names), len(nets)))
 
 
-def stats():
-    """Memory per sim host, from each container's cgroup (as podman stats reports)."""
-    out = podman("stats", "--no-stream", "--no-reset", "--format", "json", check=False).stdout
-    rows = []
-    for row in json.loads(out or "[]"):
-        name = row.get("name") or row.get("Name")
-        if not name or not name.startswith(PREFIX) or name.endswith("-repo"):
-            continue
-        usage = row.get("mem_usage") or row.get("MemUsage") or ""
-        rows.append({"name": name, "mem_usage": usage})
-    return rows
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("action", choices=["up", "down", "status", "stats"])
+    ap.add_argument("action", choices=["up", "down", "status"])
     ap.add_argument("--nodes", type=int, default=None,
                     help="GPU node count (default: AIFABRIC_LAB_NODES or 4)")
     args = ap.parse_args()
@@ -198,8 +184,6 @@ def main():
         up(args.nodes)
     elif args.action == "down":
         down()
-    elif args.action == "stats":
-        print(json.dumps(stats(), indent=2))
     else:
         print(podman("ps", "-a", "--filter", "label=" + LABEL,
                      "--format", "{{.Names}}\t{{.Status}}").stdout, end="")

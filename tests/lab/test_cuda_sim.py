@@ -9,12 +9,12 @@ import os
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-SIM = REPO / "molecule/lab/sim-packages"
+from simpkg import SIM_PACKAGES, build, control
+
+SIM = SIM_PACKAGES
 
 # package, CUDA release, toolkit version, nvcc version, alternatives priority
 TOOLKITS = [
@@ -39,17 +39,10 @@ def nvcc(t, *args):
     return subprocess.run([str(tree(t, "bin/nvcc")), *args], capture_output=True, text=True, timeout=30, check=False)
 
 
-def control(t):
-    text = (t["dir"] / "DEBIAN/control").read_text()
-    return text, dict(line.split(": ", 1) for line in text.splitlines() if line and not line.startswith(" "))
-
-
 def test_control(toolkit):
-    text, fields = control(toolkit)
-    assert fields["Package"] == toolkit["pkg"]
+    # generic package rules: test_sim_packages.py
+    text, fields = control(toolkit["pkg"])
     assert fields["Version"] == toolkit["version"] + "-0aifabric1"
-    assert fields["Architecture"] == "all"
-    assert fields["Maintainer"] == "aifabric.cluster lab <lab@aifabric.invalid>"
     assert "test double" in fields["Description"] and "never reach a production host" in text
 
 
@@ -137,12 +130,7 @@ def test_newest_toolkit_has_the_highest_priority():
 
 @pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="dpkg-deb not installed")
 def test_package_builds(toolkit, tmp_path):
-    staging = tmp_path / "pkg"
-    shutil.copytree(toolkit["dir"], staging, symlinks=True)
-    out = tmp_path / "p.deb"
-    subprocess.run(["dpkg-deb", "--root-owner-group", "-Zgzip", "--build", str(staging), str(out)],
-                   check=True, capture_output=True)
-    listing = subprocess.run(["dpkg-deb", "-c", str(out)], check=True, capture_output=True, text=True).stdout
+    out, listing = build(toolkit["pkg"], tmp_path)
     prefix = "." + toolkit["prefix"]
     for path in ("/bin/nvcc", "/version.json", "/lib64/libcudart.so." + toolkit["major"]):
         assert prefix + path in listing, path

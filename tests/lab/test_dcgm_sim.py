@@ -9,17 +9,16 @@ import shutil
 import signal
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from simpkg import REPO, PROFILES, build, control
+
 PKG = REPO / "molecule/lab/sim-packages/datacenter-gpu-manager-4-cuda13"
 SMI_PKG = REPO / "molecule/lab/sim-packages/nvidia-utils-580"
 DCGMI = PKG / "usr/bin/dcgmi"
 HOSTENGINE = PKG / "usr/bin/nv-hostengine"
 SOURCE = PKG / "usr/lib/aifabric-sim/dcgm.py"
-PROFILES = REPO / "molecule/lab/sim-packages/aifabric-sim-common/usr/share/aifabric-lab/profiles"
 LEVEL_ONE = ["Denylist", "NVML Library", "CUDA Main Library", "Permissions and OS Blocks", "Persistence Mode",
              "Environment Variables", "Page Retirement/Row Remap", "Graphics Processes", "Inforom"]
 
@@ -95,33 +94,19 @@ def failed(tests):
 
 
 def test_package_control_and_layout():
-    ctl = (PKG / "DEBIAN/control").read_text()
-    fields = dict(line.split(": ", 1) for line in ctl.splitlines() if line and not line.startswith(" "))
-    assert fields["Package"] == "datacenter-gpu-manager-4-cuda13"
+    # generic package rules: test_sim_packages.py
+    fields = control("datacenter-gpu-manager-4-cuda13")[1]
     assert fields["Version"] == "4.4.1-0aifabric1"
-    assert fields["Architecture"] == "all"
-    assert fields["Maintainer"] == "aifabric.cluster lab <lab@aifabric.invalid>"
     assert "python3" in fields["Depends"]
-    assert "test double" in ctl
     for wrapper in (DCGMI, HOSTENGINE):
-        assert os.access(wrapper, os.X_OK) and not wrapper.is_symlink()
-        text = wrapper.read_text()
-        assert text.startswith("#!/bin/sh\n")
-        assert 'sim="$(dirname "$0")/../lib/aifabric-sim/dcgm.py"' in text
-    assert not os.access(SOURCE, os.X_OK)
-    compile(SOURCE.read_text(), str(SOURCE), "exec")
+        assert 'sim="$(dirname "$0")/../lib/aifabric-sim/dcgm.py"' in wrapper.read_text()
     unit = (PKG / "lib/systemd/system/nvidia-dcgm.service").read_text()
     assert "ExecStart=/usr/bin/nv-hostengine -n --service-account nvidia-dcgm" in unit
 
 
 @pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="dpkg-deb not installed")
 def test_package_builds(tmp_path):
-    staging = tmp_path / "pkg"
-    shutil.copytree(PKG, staging, symlinks=True)
-    out = tmp_path / "p.deb"
-    subprocess.run(["dpkg-deb", "--root-owner-group", "-Zgzip", "--build", str(staging), str(out)],
-                   check=True, capture_output=True)
-    listing = subprocess.run(["dpkg-deb", "-c", str(out)], check=True, capture_output=True, text=True).stdout
+    listing = build("datacenter-gpu-manager-4-cuda13", tmp_path)[1]
     for path in ("./usr/bin/dcgmi", "./usr/bin/nv-hostengine", "./usr/lib/aifabric-sim/dcgm.py",
                  "./lib/systemd/system/nvidia-dcgm.service"):
         assert path in listing

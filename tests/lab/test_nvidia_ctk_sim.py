@@ -7,15 +7,14 @@ import json
 import os
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from simpkg import REPO, PROFILES, control
+
 PKG = REPO / "molecule/lab/sim-packages/nvidia-container-toolkit"
 CTK = PKG / "usr/bin/nvidia-ctk"
 SMI_BIN = REPO / "molecule/lab/sim-packages/nvidia-utils-580/usr/bin"
-PROFILES = REPO / "molecule/lab/sim-packages/aifabric-sim-common/usr/share/aifabric-lab/profiles"
 RT = '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia]'
 OPTS = '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia.options]'
 WROTE = "INFO[0000] Wrote updated config to %s\nINFO[0000] It is recommended that %s daemon be restarted.\n"
@@ -49,17 +48,12 @@ def ctk(tmp_path):
 
 
 def test_package_control_and_layout():
-    ctl = (PKG / "DEBIAN/control").read_text()
-    fields = dict(line.split(": ", 1) for line in ctl.splitlines() if line and not line.startswith(" "))
-    assert fields["Package"] == "nvidia-container-toolkit"
+    # generic package rules: test_sim_packages.py
+    fields = control("nvidia-container-toolkit")[1]
     assert fields["Version"] == "1.18.0-0aifabric1"
-    assert fields["Architecture"] == "all"
-    assert fields["Maintainer"] == "aifabric.cluster lab <lab@aifabric.invalid>"
     assert fields["Depends"] == "python3"
-    assert "test double" in fields["Description"]
     for tool in ("nvidia-ctk", "nvidia-container-runtime"):
-        f = PKG / "usr/bin" / tool
-        assert f.read_text().startswith("#!/bin/sh\n") and os.access(f, os.X_OK), tool
+        assert (PKG / "usr/bin" / tool).is_file(), tool
 
 
 def test_version(ctk):

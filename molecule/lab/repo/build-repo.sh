@@ -48,3 +48,5 @@ touch "$out/.inputs-$inputs_hash"
 # counting the .debs only, their names do not matter
 # shellcheck disable=SC2012
 echo "repo built: $(ls pool/mirror | wc -l) mirrored + $(ls pool/sim | wc -l) simulator packages"
+# signing is done: stop the gpg-agent that gpg started for the lab keyring
+gpgconf --homedir "$gnupg" --kill gpg-agent 2>/dev/null || true

@@ -86,7 +86,10 @@ def test_fault_pass_names_exactly_the_injected_faults():
     h100 = [n for n in GPU if profile(n)["name"] == "hgx-h100-8gpu"]
     assert len(h100) >= 2
     a, b = h100[0], h100[1]
-    faults = {a: [("2", "ecc-uncorrectable"), ("5", "nvlink-down")], b: [("6", "xid", "79")]}
+    # the per-GPU faults the issue lists, spread over two nodes, one per GPU (a GPU fallen
+    # off the bus is a node-level fault: see the next test)
+    faults = {a: [("2", "ecc-uncorrectable"), ("5", "nvlink-down"), ("7", "pcie-degraded")],
+              b: [("1", "row-remap-pending"), ("6", "xid", "79")]}
     try:
         for name, items in faults.items():
             for item in items:
@@ -101,12 +104,37 @@ def test_fault_pass_names_exactly_the_injected_faults():
                 continue
             assert r["healthy"] is False, r
             bad = sorted(g["index"] for g in r["gpus"] if not g["healthy"])
-            assert bad == sorted(int(i[0]) for i in faults[name]), (name, bad)
+            assert bad == sorted(int(i[0]) for i in faults[name]), (name, r["node_reasons"], [g["reasons"] for g in r["gpus"]])
         reasons_a = {g["index"]: " ".join(g["reasons"]).lower() for g in results[a]["gpus"]}
-        assert "uncorrectable" in reasons_a[2] and "nvlink" in reasons_a[5]
+        assert "uncorrectable" in reasons_a[2] and "nvlink" in reasons_a[5] and "pcie" in reasons_a[7], reasons_a
         reasons_b = {g["index"]: " ".join(g["reasons"]) for g in results[b]["gpus"]}
-        assert "79" in reasons_b[6] and "reboot" in reasons_b[6].lower()
+        assert "pending" in reasons_b[1].lower(), reasons_b[1]
+        assert "79" in reasons_b[6] and "reboot" in reasons_b[6].lower(), reasons_b[6]
     finally:
         for name, items in faults.items():
             for item in items:
                 labhosts.host(name).run("aifabric-sim-gpu fault %s clear" % item[0])
+
+
+def test_fault_pass_gpu_fallen_off_the_bus_is_named_on_its_node_only():
+    """nvidia-smi cannot reach a GPU that fell off the bus (and renumbers the others, as the
+    real tool does), so the fault is named on the node, by the lost GPU's PCI bus id."""
+    node = [n for n in GPU if not nvswitch(n)][0]
+    h = labhosts.host(node)
+    rows = h.check_output("nvidia-smi --query-gpu=index,pci.bus_id --format=csv,noheader").splitlines()
+    bus_id = dict(r.split(", ") for r in rows)["1"]
+    try:
+        assert h.run("aifabric-sim-gpu fault 1 fallen-off-bus").rc == 0
+        results = gpu_health()
+        for name in GPU:
+            r = results[name]
+            assert not r.get("failed"), r
+            if name != node:
+                assert r["healthy"] is True, (name, r["node_reasons"])
+                continue
+            assert r["healthy"] is False
+            assert len(r["gpus"]) == profile(node)["gpu"]["count"] - 1
+            lost = [x for x in r["node_reasons"] if bus_id.upper() in x.upper()]
+            assert lost and any("bus" in x for x in lost), r["node_reasons"]
+    finally:
+        h.run("aifabric-sim-gpu fault 1 clear")
