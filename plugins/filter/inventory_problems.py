@@ -14,7 +14,8 @@ description:
   - Reads the variables of every host in the C(cluster) and C(switches) groups from O(_input)
     (normally C(hostvars)) and checks them against the inventory schema of the collection
     (networks, addresses, MACs, host names, OS, hardware profiles, NTP, BMC credentials,
-    APT repositories).
+    APT repositories, the fabric intent C(cluster_fabric_qos) and the switch links
+    C(switch_fabric_interfaces)).
   - "Returns one message per problem, C(<host>: <variable> '<value>' <problem>; <allowed>).
     Problems of group-level variables are reported once, for host C(all)."
   - Only the variables it checks are read; a variable that fails to template is reported
@@ -33,7 +34,8 @@ options:
   rules:
     description:
       - Overrides of the default rules. Keys are C(supported_os) (list), C(hw_profiles) (list),
-        C(mtu_min) (int), C(mtu_max) (int), C(networks) (list of network names),
+        C(mtu_min) (int), C(mtu_max) (int), C(switch_mtu_min) (int, default 1500),
+        C(switch_mtu_max) (int, default 9216), C(networks) (list of network names),
         C(cluster_group), C(switch_group), C(node_groups), C(switch_groups) and C(fabric_required_groups).
     type: dict
     default: {}

@@ -16,6 +16,7 @@ their values never appear in a message.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import difflib
 import json
 import re
 
@@ -43,13 +44,15 @@ DEFAULT_RULES = {
     'node_groups': ['mgmt_nodes', 'gpu_nodes', 'storage_nodes'],
     'switch_groups': ['leaf_switches', 'spine_switches'],
     'fabric_required_groups': ['gpu_nodes'],
+    'switch_mtu_min': 1500,
+    'switch_mtu_max': 9216,
 }
 
 # group-level variables, checked once (host "all") unless a host overrides them
 GROUP_VARS = [
     'cluster_name', 'cluster_domain', 'cluster_os', 'cluster_networks',
     'cluster_ntp_servers', 'cluster_bmc_username', 'cluster_bmc_password',
-    'cluster_apt_repositories',
+    'cluster_apt_repositories', 'cluster_fabric_qos',
 ]
 
 # host address variables: (variable, network key)
@@ -62,12 +65,43 @@ HOST_MAC_VARS = ['node_mgmt_mac', 'node_fabric_mac', 'node_bmc_mac']
 HOST_VARS = ['node_mgmt_ip', 'node_mgmt_mac', 'node_fabric_ip', 'node_fabric_mac',
              'node_bmc_ip', 'node_bmc_mac', 'node_hw_profile', 'node_os']
 
+# variables read on switches only
+SWITCH_VARS = ['switch_fabric_interfaces']
+
 # every variable the validator reads; the filter extracts only these
-CHECKED_VARS = GROUP_VARS + HOST_VARS
+CHECKED_VARS = GROUP_VARS + HOST_VARS + SWITCH_VARS
 
 SECRET_VARS = frozenset(['cluster_bmc_password'])
 
 APT_REPO_FIELDS = ['name', 'uris', 'suites', 'key_url']  # components is optional: flat repositories have none
+
+# the RoCE lossless QoS intent (cluster_fabric_qos): key -> (first, last) of an
+# integer, None for a sub-mapping; 'bool' for a boolean. Order = order of the checks.
+QOS_ECN_FIELDS = [
+    ('min_threshold_kbytes', (1, None)),
+    ('max_threshold_kbytes', (1, None)),
+    ('drop_probability', (1, 100)),
+]
+QOS_WATCHDOG_FIELDS = [
+    ('enabled', 'bool'),
+    ('interval_ms', (100, 1000)),
+    ('restore_ms', (100, 60000)),
+]
+QOS_FIELDS = [
+    ('roce_dscp', (0, 63)),
+    ('cnp_dscp', (0, 63)),
+    ('lossless_priority', (0, 7)),
+    ('cnp_priority', (0, 7)),
+    ('switch_mtu', ('switch_mtu_min', 'switch_mtu_max')),
+    ('ecn', QOS_ECN_FIELDS),
+    ('pfc_watchdog', QOS_WATCHDOG_FIELDS),
+]
+# host MTU + this many bytes must fit in the switch MTU: 14 Ethernet header, 4 802.1Q tag, 4 FCS
+FABRIC_L2_OVERHEAD = 22
+
+SWITCH_LINK_FIELDS = ['name', 'peer', 'address', 'peer_address']
+SWITCH_LINK_SHAPE = '{name, peer, optional address (x.x.x.x/31) and peer_address}'
+P2P_EXAMPLE = 'an IPv4 interface address with prefix length /31, such as 10.20.4.1/31'
 
 _LABEL_RE = re.compile(r'^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$')
 _MAC_RE = re.compile(r'^[0-9a-f]{2}(:[0-9a-f]{2}){5}$')
@@ -86,7 +120,7 @@ def _rules(rules):
     for key, value in (rules or {}).items():
         if value is not None:
             merged[key] = value
-    for key in ('mtu_min', 'mtu_max'):
+    for key in ('mtu_min', 'mtu_max', 'switch_mtu_min', 'switch_mtu_max'):
         if _int(merged[key]) is not None:
             merged[key] = _int(merged[key])
         else:
@@ -288,7 +322,150 @@ def check_group_vars(values, errors, rules, report, who=ALL):
     if 'cluster_apt_repositories' not in errors:
         _check_apt(values.get('cluster_apt_repositories'), 'cluster_apt_repositories' in values, report, who)
 
+    if 'cluster_fabric_qos' not in errors:
+        host_mtu = None
+        if 'cluster_networks' not in errors:
+            host_mtu = _fabric_mtu(values.get('cluster_networks'), rules)
+        _check_fabric_qos(values.get('cluster_fabric_qos'), 'cluster_fabric_qos' in values, host_mtu,
+                          rules, report, who)
+
     return networks
+
+
+def _fabric_mtu(value, rules):
+    """cluster_networks.fabric.mtu as an int when it is valid, else None (reported elsewhere)."""
+    if not isinstance(value, dict) or not isinstance(value.get('fabric'), dict):
+        return None
+    mtu = _int(value['fabric'].get('mtu'))
+    if mtu is None or not rules['mtu_min'] <= mtu <= rules['mtu_max']:
+        return None
+    return mtu
+
+
+def _keys_text(fields):
+    return ', '.join(name for name, _kind in fields)
+
+
+def _unknown_keys(value, fields, path, report, who):
+    """Report the keys of value that fields do not know; return the known keys they stand
+    for (a near miss such as 'roce_dcsp' for a missing 'roce_dscp' is one problem, so
+    the missing key is not reported again)."""
+    names = [name for name, _kind in fields]
+    missing = [name for name in names if name not in value]
+    claimed = set()
+    for key in sorted((key for key in value if key not in names), key=str):
+        guess = difflib.get_close_matches(str(key), [name for name in missing if name not in claimed], 1, 0.8)
+        if guess:
+            claimed.add(guess[0])
+            report.add(who, '%s.%s is not a known key (did you mean %s?); allowed: %s'
+                       % (path, show(key), guess[0], _keys_text(fields)))
+        else:
+            report.add(who, '%s.%s is not a known key; allowed: %s' % (path, show(key), _keys_text(fields)))
+    return claimed
+
+
+def _range_text(first, last):
+    if last is None:
+        return 'a positive integer' if first == 1 else 'an integer of at least %d' % first
+    return 'an integer %d-%d' % (first, last)
+
+
+def _strict_int(value, path, limits, report, who):
+    """value as an int when it is an int within limits, else None (and the problem reported).
+    Digit strings and booleans are refused: the intent is typed YAML."""
+    first, last = limits
+    allowed = _range_text(first, last)
+    if isinstance(value, bool):
+        report.add(who, "%s '%s' is a boolean, not an integer; allowed: %s" % (path, show(value), allowed))
+        return None
+    if isinstance(value, str):
+        report.add(who, "%s '%s' is a string, not an integer; allowed: %s, unquoted" % (path, show(value), allowed))
+        return None
+    if not isinstance(value, int):
+        report.add(who, "%s '%s' is not an integer; allowed: %s" % (path, show(value), allowed))
+        return None
+    if value < first or (last is not None and value > last):
+        if last is None:
+            report.add(who, "%s '%s' is out of range; allowed: %s" % (path, show(value), allowed))
+        else:
+            report.add(who, "%s '%s' is out of range; allowed %d-%d" % (path, show(value), first, last))
+        return None
+    return value
+
+
+def _check_mapping(value, present, fields, path, rules, report, who):
+    """Check a mapping of the QoS intent against fields; return {key: valid value}."""
+    shape = 'a mapping with keys %s' % _keys_text(fields)
+    if not present or value is None:
+        report.add(who, '%s is not defined; required: %s' % (path, shape))
+        return None
+    if not isinstance(value, dict):
+        report.add(who, "%s '%s' is not a mapping; allowed: %s" % (path, show(value), shape))
+        return None
+    claimed = _unknown_keys(value, fields, path, report, who)
+    valid = {}
+    for name, kind in fields:
+        key_path = '%s.%s' % (path, name)
+        if name in claimed:
+            continue
+        if isinstance(kind, list):
+            valid[name] = _check_mapping(value.get(name), name in value, kind, key_path, rules, report, who)
+            continue
+        if kind == 'bool':
+            allowed = 'true or false'
+        else:
+            first, last = kind
+            if isinstance(first, str):
+                first, last = rules[first], rules[last]
+                kind = (first, last)
+            allowed = _range_text(first, last)
+        if name not in value or value[name] is None:
+            report.add(who, '%s is not defined; required: %s' % (key_path, allowed))
+        elif kind == 'bool':
+            if isinstance(value[name], bool):
+                valid[name] = value[name]
+            else:
+                report.add(who, "%s '%s' is not a boolean; allowed: %s" % (key_path, show(value[name]), allowed))
+        else:
+            valid[name] = _strict_int(value[name], key_path, kind, report, who)
+    return valid
+
+
+def _check_fabric_qos(value, present, host_mtu, rules, report, who):
+    """cluster_fabric_qos: the RoCE lossless QoS intent (docs/inventory.md)."""
+    path = 'cluster_fabric_qos'
+    qos = _check_mapping(value, present, QOS_FIELDS, path, rules, report, who)
+    if qos is None:
+        return
+
+    def both(a, b, where=qos):
+        return where and where.get(a) is not None and where.get(b) is not None
+
+    if both('roce_dscp', 'cnp_dscp') and qos['roce_dscp'] == qos['cnp_dscp']:
+        report.add(who, "%s.cnp_dscp '%s' is the same as %s.roce_dscp; allowed: a DSCP 0-63 other than %s"
+                   % (path, qos['cnp_dscp'], path, qos['roce_dscp']))
+    if both('lossless_priority', 'cnp_priority') and qos['lossless_priority'] == qos['cnp_priority']:
+        report.add(who, "%s.cnp_priority '%s' is the same as %s.lossless_priority; allowed: a priority 0-7 "
+                   "other than %s (CNPs go to a strict-priority queue of their own)"
+                   % (path, qos['cnp_priority'], path, qos['lossless_priority']))
+    if qos.get('switch_mtu') is not None and host_mtu is not None \
+            and host_mtu + FABRIC_L2_OVERHEAD > qos['switch_mtu']:
+        report.add(who, "%s.switch_mtu '%s' is too small for cluster_networks.fabric.mtu '%s' plus %d bytes of "
+                   "L2 overhead (14 Ethernet, 4 802.1Q, 4 FCS); allowed: at least %d, or a smaller "
+                   "cluster_networks.fabric.mtu"
+                   % (path, qos['switch_mtu'], host_mtu, FABRIC_L2_OVERHEAD, host_mtu + FABRIC_L2_OVERHEAD))
+    ecn = qos.get('ecn')
+    if both('min_threshold_kbytes', 'max_threshold_kbytes', ecn) \
+            and ecn['min_threshold_kbytes'] >= ecn['max_threshold_kbytes']:
+        report.add(who, "%s.ecn.min_threshold_kbytes '%s' is not below %s.ecn.max_threshold_kbytes '%s'; "
+                   "allowed: a minimum threshold smaller than the maximum"
+                   % (path, ecn['min_threshold_kbytes'], path, ecn['max_threshold_kbytes']))
+    watchdog = qos.get('pfc_watchdog')
+    if both('interval_ms', 'restore_ms', watchdog) and watchdog['restore_ms'] < watchdog['interval_ms']:
+        report.add(who, "%s.pfc_watchdog.restore_ms '%s' is shorter than %s.pfc_watchdog.interval_ms '%s'; "
+                   "allowed %s-%s"
+                   % (path, watchdog['restore_ms'], path, watchdog['interval_ms'], watchdog['interval_ms'],
+                      dict(QOS_WATCHDOG_FIELDS)['restore_ms'][1]))
 
 
 def _check_networks(value, present, rules, report, who, networks):
@@ -516,9 +693,11 @@ def check_inventory(hosts, groups, rules=None, errors=None):
                 own = _Report()
                 own_nets = check_group_vars(host_vars, host_errors, rules, own, who=host)
                 # report only the problems of the overridden variables
+                # (a message about two variables, such as the switch MTU against the
+                # fabric MTU, names both: it is reported when either is overridden)
                 for message in own.messages:
                     text = message[len(host) + 2:]
-                    if any(text.startswith(var) for var in differs):
+                    if any(text.startswith(var) or re.search(r'\b%s\b' % var, text) for var in differs):
                         report.add(host, text)
                 nets_by_host[host] = own_nets if 'cluster_networks' in differs else base_networks
             else:
@@ -531,6 +710,7 @@ def check_inventory(hosts, groups, rules=None, errors=None):
             if info['gateway'] is not None:
                 gateways.setdefault(info['gateway'], info['path'])
     macs = {}
+    p2p_nets = {}    # /31 IPNetwork -> [(switch, index, peer)] of switch_fabric_interfaces
     hw_allowed = ', '.join(rules['hw_profiles'])
     os_allowed = ', '.join(rules['supported_os'])
 
@@ -544,7 +724,7 @@ def check_inventory(hosts, groups, rules=None, errors=None):
             report.add(host, "inventory_hostname '%s' is not a valid hostname; allowed: %s"
                        % (show(host), HOSTNAME_ALLOWED))
 
-        for var in HOST_VARS:
+        for var in HOST_VARS + ([] if is_node else SWITCH_VARS):
             if var in host_errors:
                 report.add(host, _template_problem(var, host_errors[var]))
 
@@ -604,6 +784,9 @@ def check_inventory(hosts, groups, rules=None, errors=None):
                 addresses[address] = (host, var)
 
         if not is_node:
+            if 'switch_fabric_interfaces' not in host_errors:
+                _check_switch_links(host, host_vars.get('switch_fabric_interfaces'), hosts, errors, cluster,
+                                    set(checked), rules, addresses, gateways, p2p_nets, report)
             continue
 
         # MAC addresses
@@ -644,3 +827,136 @@ def check_inventory(hosts, groups, rules=None, errors=None):
             report.add(host, "node_os is empty; allowed: unset (cluster_os applies) or one of %s" % os_allowed)
 
     return report.messages
+
+
+def _p2p_address(value):
+    """(IPAddress, /31 IPNetwork) of 'a.b.c.d/31', else None."""
+    if not isinstance(value, str):
+        return None
+    address, sep, prefix = value.strip().partition('/')
+    ip = to_ip(address)
+    if not sep or prefix != '31' or ip is None or ip.version != 4:
+        return None
+    return ip, netaddr.IPNetwork('%s/31' % ip).cidr
+
+
+def _other_end(net, ip):
+    return netaddr.IPAddress(net.first if ip.value == net.last else net.last)
+
+
+def _check_switch_links(switch, links, hosts, errors, cluster, known, rules, addresses, gateways, p2p_nets,
+                        report):
+    """switch_fabric_interfaces of one switch: the per-link fabric addressing."""
+    var = 'switch_fabric_interfaces'
+    if links is None:
+        return  # no fabric links described (the lab's switches, an unmanaged spine)
+    if isinstance(links, (str, dict)) or not isinstance(links, (list, tuple)):
+        report.add(switch, "%s '%s' is not a list; allowed: a list of %s" % (var, show(links), SWITCH_LINK_SHAPE))
+        return
+    fields = [(name, None) for name in SWITCH_LINK_FIELDS]
+    names = {}
+    for index, link in enumerate(links):
+        path = '%s[%d]' % (var, index)
+        if not isinstance(link, dict):
+            report.add(switch, "%s '%s' is not a mapping; allowed: %s" % (path, show(link), SWITCH_LINK_SHAPE))
+            continue
+        claimed = _unknown_keys(link, fields, path, report, switch)
+
+        name = link.get('name')
+        if 'name' in claimed:
+            pass
+        elif _is_blank(name):
+            report.add(switch, '%s.name is not defined or empty; required: the interface name on the switch, '
+                       'such as Ethernet1/1 (NX-OS) or Ethernet0 (SONiC)' % path)
+        elif not isinstance(name, str):
+            report.add(switch, "%s.name '%s' is not a string; allowed: an interface name such as Ethernet1/1"
+                       % (path, show(name)))
+        elif name in names:
+            report.add(switch, "%s.name '%s' is also used by %s[%d]; allowed: a name used once per switch"
+                       % (path, show(name), var, names[name]))
+        else:
+            names[name] = index
+
+        peer = link.get('peer')
+        peer_ok = False
+        if 'peer' in claimed:
+            pass
+        elif _is_blank(peer):
+            report.add(switch, '%s.peer is not defined or empty; required: the inventory name of the host at the '
+                       'other end, in %s or %s' % (path, rules['cluster_group'], rules['switch_group']))
+        elif not isinstance(peer, str) or peer not in known:
+            report.add(switch, "%s.peer '%s' is not a host of the inventory; allowed: a host in %s or %s"
+                       % (path, show(peer), rules['cluster_group'], rules['switch_group']))
+        elif peer == switch:
+            report.add(switch, "%s.peer '%s' is the switch itself; allowed: another host in %s or %s"
+                       % (path, show(peer), rules['cluster_group'], rules['switch_group']))
+        else:
+            peer_ok = True
+
+        _check_link_addresses(switch, link, path, peer if peer_ok else None, hosts, errors, cluster,
+                              addresses, gateways, p2p_nets, report, index)
+
+
+def _check_link_addresses(switch, link, path, peer, hosts, errors, cluster, addresses, gateways, p2p_nets,
+                          report, index):
+    raw = link.get('address')
+    raw_peer = link.get('peer_address')
+    peer_ip = None
+    if not _is_blank(raw_peer):
+        peer_ip = to_ip(raw_peer)
+        if peer_ip is None or peer_ip.version != 4:
+            report.add(switch, "%s.peer_address '%s' is not an IPv4 address; allowed: the other address of the "
+                       "/31 of address, without prefix length, such as 10.20.4.0" % (path, show(raw_peer)))
+            return
+    if _is_blank(raw):
+        if peer_ip is not None:
+            report.add(switch, "%s.peer_address '%s' is set without an address; allowed: unset, or set together "
+                       "with address (%s)" % (path, show(raw_peer), P2P_EXAMPLE))
+        return  # a layer-2 port: nothing to address
+    parsed = _p2p_address(raw)
+    if parsed is None:
+        report.add(switch, "%s.address '%s' is not a /31 interface address; allowed: %s"
+                   % (path, show(raw), P2P_EXAMPLE))
+        return
+    ip, net = parsed
+
+    # the switch side: unique in the inventory, not a gateway
+    if ip in gateways:
+        report.add(switch, "%s.address '%s' is the gateway of %s; allowed: any other address"
+                   % (path, show(raw), gateways[ip]))
+    elif ip in addresses:
+        other_host, other_var = addresses[ip]
+        report.add(switch, "%s.address '%s' is also used by %s (%s); every address must be unique"
+                   % (path, show(raw), other_host, other_var))
+    else:
+        addresses[ip] = (switch, '%s.address' % path)
+
+    # the /31 is one link: only its two ends may use it
+    for other_switch, other_index, other_peer in p2p_nets.get(net, []):
+        if other_switch != peer or other_peer != switch:
+            report.add(switch, "%s.address '%s' is in %s, already used by %s (switch_fabric_interfaces[%d]) "
+                       "towards %s; allowed: a /31 used only by the two ends of one link"
+                       % (path, show(raw), net, other_switch, other_index, other_peer or 'no valid peer'))
+            return  # one problem per link: its peer side is not checked against a /31 it does not own
+    p2p_nets.setdefault(net, []).append((switch, index, peer))
+
+    # the peer side: the other address of the /31; a cluster node's side is its node_fabric_ip
+    node_ip = None
+    if peer is not None and peer in cluster and 'node_fabric_ip' not in (errors.get(peer) or {}):
+        node_ip = to_ip((hosts.get(peer) or {}).get('node_fabric_ip'))
+    other = _other_end(net, ip)
+    if peer_ip is not None and node_ip is not None and peer_ip != node_ip:
+        report.add(switch, "%s.peer_address '%s' is not %s's node_fabric_ip '%s'; allowed: %s (or unset: a "
+                   "node's side of a routed link is its node_fabric_ip)"
+                   % (path, show(raw_peer), peer, node_ip, node_ip))
+    elif peer_ip is not None and peer_ip != other:
+        report.add(switch, "%s.peer_address '%s' is not the other address of %s (address '%s'); allowed: %s"
+                   % (path, show(raw_peer), net, show(raw), other))
+    elif peer_ip is None and node_ip is not None and node_ip != other:
+        if node_ip.version == 4:
+            node_net = netaddr.IPNetwork('%s/31' % node_ip).cidr
+            allowed = "%s/31, whose other address is %s's node_fabric_ip" % (_other_end(node_net, node_ip), peer)
+        else:
+            allowed = 'unset: an IPv6 node_fabric_ip has no /31'
+        report.add(switch, "%s.address '%s' does not pair with %s's node_fabric_ip '%s' in one /31; allowed: %s"
+                   % (path, show(raw), peer, node_ip, allowed))

@@ -28,6 +28,11 @@ GROUP = {
     }],
     'cluster_bmc_username': 'admin',
     'cluster_bmc_password': 'lab-bmc-Secret-1',
+    'cluster_fabric_qos': {
+        'roce_dscp': 26, 'cnp_dscp': 48, 'lossless_priority': 3, 'cnp_priority': 6, 'switch_mtu': 9216,
+        'ecn': {'min_threshold_kbytes': 950, 'max_threshold_kbytes': 3000, 'drop_probability': 7},
+        'pfc_watchdog': {'enabled': True, 'interval_ms': 200, 'restore_ms': 400},
+    },
 }
 
 SECRET = 'lab-bmc-Secret-1'
@@ -222,7 +227,7 @@ def test_mtu_missing_and_rules_override():
     set_group(hosts, 'cluster_networks.fabric.mtu', DELETE)
     only(problems(hosts, groups), r'^all: cluster_networks\.fabric\.mtu is not defined; required: an integer 1280-9000$')
     hosts, groups = lab()
-    set_group(hosts, 'cluster_networks.fabric.mtu', 9216)
+    set_group(hosts, 'cluster_networks.mgmt.mtu', 9216)
     assert problems(hosts, groups, rules={'mtu_max': 9216}) == []
     assert problems(hosts, groups, rules={'mtu_max': '9216'}) == []
 
@@ -590,3 +595,400 @@ def test_helpers():
     assert ic.normalize_mac('0A:AF:01:00:00:65') == '0a:af:01:00:00:65'
     assert ic.to_ip('fd00::1') is not None
     assert ic.to_ip(' 10.0.0.1') is None
+
+
+# --- the fabric intent: cluster_fabric_qos --------------------------------------------
+
+QOS_KEYS = 'roce_dscp, cnp_dscp, lossless_priority, cnp_priority, switch_mtu, ecn, pfc_watchdog'
+
+
+def test_fabric_qos_missing():
+    hosts, groups = lab()
+    set_group(hosts, 'cluster_fabric_qos', DELETE)
+    assert problems(hosts, groups) == [
+        'all: cluster_fabric_qos is not defined; required: a mapping with keys ' + QOS_KEYS]
+
+
+def test_fabric_qos_not_a_mapping():
+    hosts, groups = lab()
+    set_group(hosts, 'cluster_fabric_qos', [26, 48])
+    only(problems(hosts, groups), r"^all: cluster_fabric_qos '\[26, 48\]' is not a mapping; allowed: a mapping "
+                                  r"with keys roce_dscp, ")
+
+
+@pytest.mark.parametrize('path, value, message', [
+    ('roce_dscp', 64, "all: cluster_fabric_qos.roce_dscp '64' is out of range; allowed 0-63"),
+    ('cnp_dscp', -1, "all: cluster_fabric_qos.cnp_dscp '-1' is out of range; allowed 0-63"),
+    ('lossless_priority', 8, "all: cluster_fabric_qos.lossless_priority '8' is out of range; allowed 0-7"),
+    ('cnp_priority', 9, "all: cluster_fabric_qos.cnp_priority '9' is out of range; allowed 0-7"),
+    ('switch_mtu', 9217, "all: cluster_fabric_qos.switch_mtu '9217' is out of range; allowed 1500-9216"),
+    ('switch_mtu', 1400, "all: cluster_fabric_qos.switch_mtu '1400' is out of range; allowed 1500-9216"),
+    ('ecn.drop_probability', 0, "all: cluster_fabric_qos.ecn.drop_probability '0' is out of range; allowed 1-100"),
+    ('ecn.drop_probability', 101,
+     "all: cluster_fabric_qos.ecn.drop_probability '101' is out of range; allowed 1-100"),
+    ('ecn.min_threshold_kbytes', 0,
+     "all: cluster_fabric_qos.ecn.min_threshold_kbytes '0' is out of range; allowed: a positive integer"),
+    ('pfc_watchdog.interval_ms', 50,
+     "all: cluster_fabric_qos.pfc_watchdog.interval_ms '50' is out of range; allowed 100-1000"),
+    ('pfc_watchdog.restore_ms', 60001,
+     "all: cluster_fabric_qos.pfc_watchdog.restore_ms '60001' is out of range; allowed 100-60000"),
+])
+def test_fabric_qos_out_of_range(path, value, message):
+    hosts, groups = lab()
+    set_group(hosts, 'cluster_fabric_qos.' + path, value)
+    assert problems(hosts, groups) == [message]
+
+
+@pytest.mark.parametrize('value, message', [
+    ('26', "all: cluster_fabric_qos.roce_dscp '26' is a string, not an integer; allowed: an integer 0-63, unquoted"),
+    (True, "all: cluster_fabric_qos.roce_dscp 'true' is a boolean, not an integer; allowed: an integer 0-63"),
+    (26.0, "all: cluster_fabric_qos.roce_dscp '26.0' is not an integer; allowed: an integer 0-63"),
+    (None, 'all: cluster_fabric_qos.roce_dscp is not defined; required: an integer 0-63'),
+    (DELETE, 'all: cluster_fabric_qos.roce_dscp is not defined; required: an integer 0-63'),
+])
+def test_fabric_qos_ints_must_be_ints(value, message):
+    hosts, groups = lab()
+    set_group(hosts, 'cluster_fabric_qos.roce_dscp', value)
+    assert problems(hosts, groups) == [message]
+
+
+@pytest.mark.parametrize('value', ['yes', 'true', 1, None])
+def test_fabric_qos_watchdog_enabled_must_be_bool(value):
+    hosts, groups = lab()
+    set_group(hosts, 'cluster_fabric_qos.pfc_watchdog.enabled', value)
+    if value is None:
+        expected = 'all: cluster_fabric_qos.pfc_watchdog.enabled is not defined; required: true or false'
+    else:
+        expected = ("all: cluster_fabric_qos.pfc_watchdog.enabled '%s' is not a boolean; allowed: true or false"
+                    % ic.show(value))
+    assert problems(hosts, groups) == [expected]
+
+
+def test_fabric_qos_watchdog_may_be_disabled():
+    hosts, groups = lab()
+    set_group(hosts, 'cluster_fabric_qos.pfc_watchdog.enabled', False)
+    assert problems(hosts, groups) == []
+
+
+@pytest.mark.parametrize('path', ['ecn', 'pfc_watchdog'])
+def test_fabric_qos_sub_mapping_missing_or_wrong(path):
+    hosts, groups = lab()
+    set_group(hosts, 'cluster_fabric_qos.' + path, DELETE)
+    only(problems(hosts, groups), r'^all: cluster_fabric_qos\.%s is not defined; required: a mapping with keys ' % path)
+    set_group(hosts, 'cluster_fabric_qos.' + path, 'on')
+    only(problems(hosts, groups), r"^all: cluster_fabric_qos\.%s 'on' is not a mapping; allowed: " % path)
+
+
+def test_fabric_qos_typo_is_one_problem():
+    hosts, groups = lab()
+    set_group(hosts, 'cluster_fabric_qos.roce_dscp', DELETE)
+    set_group(hosts, 'cluster_fabric_qos.roce_dcsp', 26)
+    set_group(hosts, 'cluster_fabric_qos.ecn.max_treshold_kbytes', 3000)
+    set_group(hosts, 'cluster_fabric_qos.ecn.max_threshold_kbytes', DELETE)
+    assert problems(hosts, groups) == [
+        'all: cluster_fabric_qos.roce_dcsp is not a known key (did you mean roce_dscp?); allowed: ' + QOS_KEYS,
+        'all: cluster_fabric_qos.ecn.max_treshold_kbytes is not a known key (did you mean max_threshold_kbytes?); '
+        'allowed: min_threshold_kbytes, max_threshold_kbytes, drop_probability',
+    ]
+
+
+def test_fabric_qos_misspelt_sub_mapping_is_one_problem():
+    hosts, groups = lab()
+    set_group(hosts, 'cluster_fabric_qos.pfc_watchdg', GROUP['cluster_fabric_qos']['pfc_watchdog'])
+    set_group(hosts, 'cluster_fabric_qos.pfc_watchdog', DELETE)
+    assert problems(hosts, groups) == [
+        'all: cluster_fabric_qos.pfc_watchdg is not a known key (did you mean pfc_watchdog?); allowed: ' + QOS_KEYS]
+
+
+def test_fabric_qos_unknown_key():
+    hosts, groups = lab()
+    set_group(hosts, 'cluster_fabric_qos.trust', 'dscp')
+    set_group(hosts, 'cluster_fabric_qos.pfc_watchdog.action', 'drop')
+    assert problems(hosts, groups) == [
+        'all: cluster_fabric_qos.trust is not a known key; allowed: ' + QOS_KEYS,
+        'all: cluster_fabric_qos.pfc_watchdog.action is not a known key; allowed: enabled, interval_ms, restore_ms',
+    ]
+
+
+def test_fabric_qos_cnp_dscp_equals_roce_dscp():
+    hosts, groups = lab()
+    set_group(hosts, 'cluster_fabric_qos.cnp_dscp', 26)
+    assert problems(hosts, groups) == [
+        "all: cluster_fabric_qos.cnp_dscp '26' is the same as cluster_fabric_qos.roce_dscp; "
+        "allowed: a DSCP 0-63 other than 26"]
+
+
+def test_fabric_qos_cnp_priority_equals_lossless_priority():
+    hosts, groups = lab()
+    set_group(hosts, 'cluster_fabric_qos.cnp_priority', 3)
+    only(problems(hosts, groups), r"^all: cluster_fabric_qos\.cnp_priority '3' is the same as "
+                                  r"cluster_fabric_qos\.lossless_priority; allowed: a priority 0-7 other than 3")
+
+
+def test_fabric_qos_ecn_min_not_below_max():
+    hosts, groups = lab()
+    set_group(hosts, 'cluster_fabric_qos.ecn.min_threshold_kbytes', 3000)
+    assert problems(hosts, groups) == [
+        "all: cluster_fabric_qos.ecn.min_threshold_kbytes '3000' is not below "
+        "cluster_fabric_qos.ecn.max_threshold_kbytes '3000'; allowed: a minimum threshold smaller than the maximum"]
+
+
+def test_fabric_qos_watchdog_restore_shorter_than_interval():
+    hosts, groups = lab()
+    set_group(hosts, 'cluster_fabric_qos.pfc_watchdog.restore_ms', 100)
+    assert problems(hosts, groups) == [
+        "all: cluster_fabric_qos.pfc_watchdog.restore_ms '100' is shorter than "
+        "cluster_fabric_qos.pfc_watchdog.interval_ms '200'; allowed 200-60000"]
+
+
+@pytest.mark.parametrize('host_mtu, switch_mtu, ok', [
+    (9000, 9216, True), (9000, 9022, True), (9000, 9021, False), (9000, 9000, False), (1500, 1522, True),
+])
+def test_fabric_mtu_plus_overhead_fits_switch_mtu(host_mtu, switch_mtu, ok):
+    hosts, groups = lab()
+    set_group(hosts, 'cluster_networks.fabric.mtu', host_mtu)
+    set_group(hosts, 'cluster_fabric_qos.switch_mtu', switch_mtu)
+    if ok:
+        assert problems(hosts, groups) == []
+    else:
+        assert problems(hosts, groups) == [
+            "all: cluster_fabric_qos.switch_mtu '%d' is too small for cluster_networks.fabric.mtu '%d' plus 22 "
+            "bytes of L2 overhead (14 Ethernet, 4 802.1Q, 4 FCS); allowed: at least %d, or a smaller "
+            "cluster_networks.fabric.mtu" % (switch_mtu, host_mtu, host_mtu + 22)]
+
+
+def test_fabric_mtu_check_uses_the_rules():
+    hosts, groups = lab()
+    set_group(hosts, 'cluster_networks.fabric.mtu', 9216)
+    # the fabric MTU itself is allowed by the rules, but 9216 + 22 exceeds any switch MTU
+    only(problems(hosts, groups, rules={'mtu_max': 9216}), r"^all: cluster_fabric_qos\.switch_mtu '9216' is too small "
+                                                           r"for cluster_networks\.fabric\.mtu '9216'")
+    set_group(hosts, 'cluster_networks.fabric.mtu', 9100)
+    set_group(hosts, 'cluster_fabric_qos.switch_mtu', 9300)
+    assert problems(hosts, groups, rules={'mtu_max': 9216, 'switch_mtu_max': '9300'}) == []
+
+
+def test_fabric_mtu_check_skipped_when_host_mtu_invalid():
+    hosts, groups = lab()
+    set_group(hosts, 'cluster_networks.fabric.mtu', 'jumbo')
+    set_group(hosts, 'cluster_fabric_qos.switch_mtu', 1500)
+    only(problems(hosts, groups), r"^all: cluster_networks\.fabric\.mtu 'jumbo' is not an integer")
+
+
+def test_fabric_mtu_override_on_one_host_reported_for_that_host():
+    hosts, groups = lab()
+    hosts['gpu-02']['cluster_networks'] = copy.deepcopy(GROUP['cluster_networks'])
+    hosts['gpu-02']['cluster_networks']['fabric']['mtu'] = 9200
+    assert problems(hosts, groups, rules={'mtu_max': 9216}) == [
+        "gpu-02: cluster_fabric_qos.switch_mtu '9216' is too small for cluster_networks.fabric.mtu '9200' plus 22 "
+        "bytes of L2 overhead (14 Ethernet, 4 802.1Q, 4 FCS); allowed: at least 9222, or a smaller "
+        "cluster_networks.fabric.mtu"]
+
+
+def test_fabric_qos_override_on_one_host():
+    hosts, groups = lab()
+    hosts['gpu-03']['cluster_fabric_qos'] = copy.deepcopy(GROUP['cluster_fabric_qos'])
+    hosts['gpu-03']['cluster_fabric_qos']['roce_dscp'] = 99
+    assert problems(hosts, groups) == ["gpu-03: cluster_fabric_qos.roce_dscp '99' is out of range; allowed 0-63"]
+
+
+def test_fabric_qos_template_error():
+    hosts, groups = lab()
+    errors = {}
+    for host in hosts:
+        del hosts[host]['cluster_fabric_qos']
+        errors[host] = {'cluster_fabric_qos': "'site_roce_dscp' is undefined"}
+    assert problems(hosts, groups, errors=errors) == [
+        "all: cluster_fabric_qos cannot be templated: 'site_roce_dscp' is undefined; "
+        "allowed: a value whose variables are all defined"]
+
+
+def test_fabric_qos_several_problems():
+    hosts, groups = lab()
+    set_group(hosts, 'cluster_fabric_qos.roce_dscp', 64)
+    set_group(hosts, 'cluster_fabric_qos.cnp_priority', 3)
+    set_group(hosts, 'cluster_fabric_qos.switch_mtu', 9000)
+    set_group(hosts, 'cluster_fabric_qos.ecn.min_threshold_kbytes', 5000)
+    result = problems(hosts, groups)
+    assert len(result) == 4, result
+    assert [m.split(' ', 2)[1] for m in result] == [
+        'cluster_fabric_qos.roce_dscp', 'cluster_fabric_qos.cnp_priority', 'cluster_fabric_qos.switch_mtu',
+        'cluster_fabric_qos.ecn.min_threshold_kbytes']
+
+
+# --- per-link fabric addressing: switch_fabric_interfaces ------------------------------
+
+def fabric(links_leaf=None, links_spine=None, gpus=4):
+    """lab() plus leaf-01 and spine-01, with the given switch_fabric_interfaces."""
+    hosts, groups = lab(gpus=gpus)
+    hosts['leaf-01'] = dict(GROUP, node_mgmt_ip='10.231.0.2', switch_platform='sonic')
+    hosts['spine-01'] = dict(GROUP, node_mgmt_ip='10.231.0.3', switch_platform='nxos')
+    if links_leaf is not None:
+        hosts['leaf-01']['switch_fabric_interfaces'] = links_leaf
+    if links_spine is not None:
+        hosts['spine-01']['switch_fabric_interfaces'] = links_spine
+    groups['switches'] = ['leaf-01', 'spine-01']
+    groups['leaf_switches'] = ['leaf-01']
+    groups['spine_switches'] = ['spine-01']
+    return hosts, groups
+
+
+LEAF = [
+    {'name': 'Ethernet0', 'peer': 'gpu-01'},
+    {'name': 'Ethernet8', 'peer': 'gpu-02'},
+    {'name': 'Ethernet248', 'peer': 'spine-01',
+     'address': '10.20.4.1/31', 'peer_address': '10.20.4.0'},
+]
+SPINE = [
+    {'name': 'Ethernet1/1', 'peer': 'leaf-01',
+     'address': '10.20.4.0/31', 'peer_address': '10.20.4.1'},
+]
+
+
+def test_switch_links_valid():
+    assert problems(*fabric(LEAF, SPINE)) == []
+
+
+def test_switch_links_optional_and_may_be_empty():
+    assert problems(*fabric()) == []
+    assert problems(*fabric([], [])) == []
+
+
+def test_switch_links_one_side_only_and_no_peer_address():
+    links = [dict(LEAF[2])]
+    del links[0]['peer_address']
+    assert problems(*fabric(links)) == []
+
+
+def test_routed_link_to_a_node_pairs_with_its_fabric_ip():
+    # gpu-01 is 10.232.0.101: the /31 is 10.232.0.100/31, the leaf takes .100
+    links = [{'name': 'Ethernet0', 'peer': 'gpu-01', 'address': '10.232.0.100/31'},
+             {'name': 'Ethernet4', 'peer': 'gpu-04', 'address': '10.232.0.105/31', 'peer_address': '10.232.0.104'}]
+    assert problems(*fabric(links)) == []
+
+
+def test_routed_link_to_a_node_not_pairing():
+    links = [{'name': 'Ethernet0', 'peer': 'gpu-02', 'address': '10.232.0.100/31'}]
+    assert problems(*fabric(links)) == [
+        "leaf-01: switch_fabric_interfaces[0].address '10.232.0.100/31' does not pair with gpu-02's node_fabric_ip "
+        "'10.232.0.102' in one /31; allowed: 10.232.0.103/31, whose other address is gpu-02's node_fabric_ip"]
+
+
+def test_routed_link_peer_address_is_not_the_node_fabric_ip():
+    links = [{'name': 'Ethernet0', 'peer': 'gpu-01', 'address': '10.232.0.100/31', 'peer_address': '10.232.0.99'}]
+    assert problems(*fabric(links)) == [
+        "leaf-01: switch_fabric_interfaces[0].peer_address '10.232.0.99' is not gpu-01's node_fabric_ip "
+        "'10.232.0.101'; allowed: 10.232.0.101 (or unset: a node's side of a routed link is its node_fabric_ip)"]
+
+
+@pytest.mark.parametrize('links, message', [
+    ('Ethernet0', "leaf-01: switch_fabric_interfaces 'Ethernet0' is not a list; allowed: a list of {name, peer, "),
+    ({'name': 'Ethernet0'}, "leaf-01: switch_fabric_interfaces '{name: Ethernet0}' is not a list"),
+    (['Ethernet0'], "leaf-01: switch_fabric_interfaces[0] 'Ethernet0' is not a mapping; allowed: {name, peer, "),
+    ([{'peer': 'gpu-01'}], "leaf-01: switch_fabric_interfaces[0].name is not defined or empty; required: the "
+                           "interface name on the switch, such as Ethernet1/1 (NX-OS) or Ethernet0 (SONiC)"),
+    ([{'name': 8, 'peer': 'gpu-01'}], "leaf-01: switch_fabric_interfaces[0].name '8' is not a string"),
+    ([{'name': 'Ethernet0'}], "leaf-01: switch_fabric_interfaces[0].peer is not defined or empty; required: the "
+                              "inventory name of the host at the other end, in cluster or switches"),
+    ([{'name': 'Ethernet0', 'peer': 'gpu-99'}],
+     "leaf-01: switch_fabric_interfaces[0].peer 'gpu-99' is not a host of the inventory; allowed: a host in "
+     "cluster or switches"),
+    ([{'name': 'Ethernet0', 'peer': 'leaf-01'}],
+     "leaf-01: switch_fabric_interfaces[0].peer 'leaf-01' is the switch itself; allowed: another host in cluster "
+     "or switches"),
+    ([{'name': 'Ethernet0', 'peer': 'gpu-01', 'peer_interface': 'Ethernet1/1'}],
+     "leaf-01: switch_fabric_interfaces[0].peer_interface is not a known key; allowed: name, peer, address, "
+     "peer_address"),
+    ([{'name': 'Ethernet0', 'peer': 'gpu-01', 'speed': 400}],
+     "leaf-01: switch_fabric_interfaces[0].speed is not a known key; allowed: name, peer, address, peer_address"),
+    ([{'name': 'Ethernet0', 'per': 'gpu-01'}],
+     "leaf-01: switch_fabric_interfaces[0].per is not a known key (did you mean peer?); allowed: "),
+    ([{'name': 'Ethernet0', 'peer': 'gpu-01'}, {'name': 'Ethernet0', 'peer': 'gpu-02'}],
+     "leaf-01: switch_fabric_interfaces[1].name 'Ethernet0' is also used by switch_fabric_interfaces[0]; allowed: "
+     "a name used once per switch"),
+])
+def test_bad_switch_links(links, message):
+    only(problems(*fabric(links)), '^' + re.escape(message))
+
+
+@pytest.mark.parametrize('address', ['10.20.4.1/30', '10.20.4.1', '10.20.4.300/31', 'fd00::1/127', '10.20.4.1/031'])
+def test_switch_link_address_must_be_a_31(address):
+    links = [dict(LEAF[2], address=address)]
+    del links[0]['peer_address']
+    only(problems(*fabric(links)), r"^leaf-01: switch_fabric_interfaces\[0\]\.address '%s' is not a /31 interface "
+                                   r"address; allowed: an IPv4 interface address with prefix length /31"
+         % re.escape(address))
+
+
+def test_switch_link_peer_address_checks():
+    links = [dict(LEAF[2], peer_address='10.20.4.2')]
+    assert problems(*fabric(links)) == [
+        "leaf-01: switch_fabric_interfaces[0].peer_address '10.20.4.2' is not the other address of 10.20.4.0/31 "
+        "(address '10.20.4.1/31'); allowed: 10.20.4.0"]
+    links = [dict(LEAF[2], peer_address='10.20.4.1')]
+    only(problems(*fabric(links)), r"peer_address '10\.20\.4\.1' is not the other address of 10\.20\.4\.0/31")
+    links = [dict(LEAF[2], peer_address='10.20.4.0/31')]
+    only(problems(*fabric(links)), r"^leaf-01: switch_fabric_interfaces\[0\]\.peer_address '10\.20\.4\.0/31' is "
+                                   r"not an IPv4 address; allowed: the other address of the /31 of address")
+    links = [dict(LEAF[2])]
+    del links[0]['address']
+    only(problems(*fabric(links)), r"^leaf-01: switch_fabric_interfaces\[0\]\.peer_address '10\.20\.4\.0' is set "
+                                   r"without an address; allowed: unset, or set together with address")
+
+
+def test_switch_link_address_unique_in_inventory():
+    spine = [dict(SPINE[0], address='10.20.4.1/31', peer_address='10.20.4.0')]
+    # both ends claim 10.20.4.1: reported once, on the later switch in natural order
+    assert problems(*fabric(LEAF, spine)) == [
+        "spine-01: switch_fabric_interfaces[0].address '10.20.4.1/31' is also used by leaf-01 "
+        "(switch_fabric_interfaces[2].address); every address must be unique"]
+
+
+def test_switch_link_address_clashes_with_a_node_and_a_gateway():
+    links = [{'name': 'Ethernet0', 'peer': 'spine-01', 'address': '10.231.0.101/31'},
+             {'name': 'Ethernet4', 'peer': 'spine-01', 'address': '10.231.0.1/31'}]
+    assert problems(*fabric(links)) == [
+        "leaf-01: switch_fabric_interfaces[0].address '10.231.0.101/31' is also used by gpu-01 (node_mgmt_ip); "
+        "every address must be unique",
+        "leaf-01: switch_fabric_interfaces[1].address '10.231.0.1/31' is the gateway of cluster_networks.mgmt; "
+        "allowed: any other address"]
+
+
+def test_node_address_after_the_switch_clashes():
+    # stor-01 sorts after leaf-01: the clash is reported on the node, against the link
+    hosts, groups = fabric([{'name': 'Ethernet0', 'peer': 'spine-01', 'address': '10.232.0.51/31'}])
+    hosts['stor-01'] = dict(GROUP, node_hw_profile='storage-generic', node_mgmt_ip='10.231.0.51',
+                            node_mgmt_mac=mac(1, 51), node_fabric_ip='10.232.0.51', node_bmc_ip='10.233.0.51')
+    groups['storage_nodes'] = ['stor-01']
+    groups['cluster'] = sorted(groups['cluster'] + ['stor-01'])
+    assert problems(hosts, groups) == [
+        "stor-01: node_fabric_ip '10.232.0.51' is also used by leaf-01 (switch_fabric_interfaces[0].address); "
+        "every address must be unique"]
+
+
+def test_switch_link_31_used_by_another_link():
+    leaf = [LEAF[2], {'name': 'Ethernet240', 'peer': 'spine-01', 'address': '10.20.4.2/31'}]
+    spine = [SPINE[0], {'name': 'Ethernet1/2', 'peer': 'gpu-01', 'address': '10.20.4.3/31'}]
+    result = problems(*fabric(leaf, spine))
+    assert result == [
+        "spine-01: switch_fabric_interfaces[1].address '10.20.4.3/31' is in 10.20.4.2/31, already used by leaf-01 "
+        "(switch_fabric_interfaces[1]) towards spine-01; allowed: a /31 used only by the two ends of one link"]
+
+
+def test_switch_link_template_error():
+    hosts, groups = fabric()
+    errors = {'leaf-01': {'switch_fabric_interfaces': "'leaf_links' is undefined"}}
+    assert problems(hosts, groups, errors=errors) == [
+        "leaf-01: switch_fabric_interfaces cannot be templated: 'leaf_links' is undefined; "
+        "allowed: a value whose variables are all defined"]
+
+
+def test_switch_links_on_a_node_are_ignored():
+    hosts, groups = lab()
+    hosts['gpu-01']['switch_fabric_interfaces'] = 'not read on nodes'
+    assert problems(hosts, groups) == []
+
+
+def test_checked_vars_include_the_fabric_intent():
+    assert 'cluster_fabric_qos' in ic.CHECKED_VARS
+    assert 'switch_fabric_interfaces' in ic.CHECKED_VARS
