@@ -103,6 +103,12 @@ def host_run_args(image, host):
             PREFIX, host["node_fabric_ip"], host["node_fabric_mac"])]
     # the simulated hardware: which profile this "server" is (read by simulators)
     args += ["-v", "%s:/etc/aifabric-lab/hw_profile:ro" % os.path.join(hostdir, "hw_profile")]
+    if host.get("node_fabric_mac"):
+        # which netdev is the simulated ConnectX port (package doca-ofed): the one with the
+        # fabric MAC (podman may attach the networks as eth0/eth1 in either order)
+        with open(os.path.join(hostdir, "rdma_mac"), "w") as f:
+            f.write(host["node_fabric_mac"] + "\n")
+        args += ["-v", "%s:/etc/aifabric-lab/rdma_mac:ro" % os.path.join(hostdir, "rdma_mac")]
     args.append(image)
     return args
 

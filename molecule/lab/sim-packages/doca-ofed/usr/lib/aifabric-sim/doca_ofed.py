@@ -141,10 +141,17 @@ def nic_info(prof):
 
 
 def rdma_netdev(prof):
-    """The fabric netdev of mlx5_0: /etc/aifabric-lab/rdma_netdev, else eth1 (lab convention)."""
+    """The fabric netdev of mlx5_0: /etc/aifabric-lab/rdma_netdev; else the netdev whose MAC is
+    /etc/aifabric-lab/rdma_mac (the lab harness writes the fabric MAC there: podman names a
+    container's interfaces in an order that can change); else eth1 (lab convention)."""
     name = (read(LAB_ETC + "/rdma_netdev") or "").strip()
     if name:
         return name
+    mac = (read(LAB_ETC + "/rdma_mac") or "").strip().lower()
+    if mac and os.path.isdir("/sys/class/net"):
+        for dev in sorted(os.listdir("/sys/class/net")):
+            if (read("/sys/class/net/%s/address" % dev) or "").strip().lower() == mac:
+                return dev
     return "eth1" if nic_info(prof) else None
 
 
