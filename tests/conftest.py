@@ -10,7 +10,9 @@ expose this tree through a temporary ``ansible_collections/aifabric/cluster`` sy
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 
@@ -19,6 +21,8 @@ try:
 except ImportError:
     _ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
     _TREE = tempfile.mkdtemp(prefix='aifabric-collections-')
+    # removes the symlink, never what it points to (rmtree does not follow links)
+    atexit.register(shutil.rmtree, _TREE, True)
     os.makedirs(os.path.join(_TREE, 'ansible_collections', 'aifabric'))
     os.symlink(_ROOT, os.path.join(_TREE, 'ansible_collections', 'aifabric', 'cluster'))
     sys.path.insert(0, _TREE)
