@@ -6,27 +6,12 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-import json
 import os
 
 import pytest
 
-from ansible.module_utils import basic
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    import contextlib
-    from unittest import mock
-
-    from ansible.module_utils.common.text.converters import to_bytes
-
-    @contextlib.contextmanager
-    def patch_module_args(args=None):
-        with mock.patch.object(basic, '_ANSIBLE_ARGS', to_bytes(json.dumps({'ANSIBLE_MODULE_ARGS': args or {}}))):
-            yield
-
 from ansible_collections.aifabric.cluster.plugins.modules import rdma_link_info
+from ansible_collections.aifabric.cluster.tests.unit.plugins.modules.module_harness import run_main, warning_texts
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', 'fixtures', 'rdma')
 
@@ -41,49 +26,17 @@ def roots(name):
             'netdev_sysfs_root': os.path.join(FIXTURES, name, 'net')}
 
 
-def _reset_warnings(monkeypatch):
-    """Warnings are kept per process; start every module run without earlier ones."""
-    from ansible.module_utils.common import warnings
-    for name in ('_global_warnings', '_global_deprecations'):
-        if hasattr(warnings, name):
-            monkeypatch.setattr(warnings, name, type(getattr(warnings, name))())
-
-
-def warning_texts(result):
-    """Warning messages of a result: plain strings, or WarningSummary dicts (ansible-core 2.19)."""
-    texts = []
-    for warning in result.get('warnings', []):
-        if isinstance(warning, dict):
-            warning = (warning.get('event') or {}).get('msg') or warning.get('msg') or json.dumps(warning)
-        texts.append(warning)
-    return texts
-
-
 def run(monkeypatch, capsys, args, table, bins=('rdma', 'ibv_devinfo')):
     """main() with run_command answered from ``table`` (keyed by the binary's name) and only ``bins`` on PATH."""
-    _reset_warnings(monkeypatch)
     calls = []
 
-    def run_command(self, cmd, **kwargs):
+    def run_command(module, cmd, **kwargs):
         calls.append(list(cmd))
         name = os.path.basename(cmd[0])
         if name not in table:
             raise AssertionError('unexpected command %r' % (cmd,))
         return table[name]
-    monkeypatch.setattr(basic.AnsibleModule, 'run_command', run_command)
-
-    def get_bin_path(self, name, required=False, opt_dirs=None):
-        if name in bins:
-            return '/usr/bin/' + name
-        if required:
-            self.fail_json(msg='Failed to find required executable "%s"' % name)
-        return None
-    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path', get_bin_path)
-    with patch_module_args(args):
-        with pytest.raises(SystemExit) as exc:
-            rdma_link_info.main()
-    result = json.loads(capsys.readouterr().out)
-    result['_rc'] = exc.value.code
+    result = run_main(monkeypatch, capsys, rdma_link_info, args, run_command, bins)
     result['_calls'] = calls
     return result
 

@@ -6,27 +6,10 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-import json
 import os
 
-import pytest
-
-from ansible.module_utils import basic
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    import contextlib
-    from unittest import mock
-
-    from ansible.module_utils.common.text.converters import to_bytes
-
-    @contextlib.contextmanager
-    def patch_module_args(args=None):
-        with mock.patch.object(basic, '_ANSIBLE_ARGS', to_bytes(json.dumps({'ANSIBLE_MODULE_ARGS': args or {}}))):
-            yield
-
 from ansible_collections.aifabric.cluster.plugins.modules import roce_qos
+from ansible_collections.aifabric.cluster.tests.unit.plugins.modules.module_harness import run_main
 
 FIXTURES = os.path.join(os.path.dirname(__file__), '..', 'fixtures', 'connectx')
 
@@ -80,23 +63,8 @@ def tree(tmp_path, netdev='ens1f0np0', ecn='1', group=True):
 
 
 def run(monkeypatch, capsys, args, host, check=False):
-    from ansible.module_utils.common import warnings
-    for name in ('_global_warnings', '_global_deprecations'):
-        if hasattr(warnings, name):
-            monkeypatch.setattr(warnings, name, type(getattr(warnings, name))())
-
-    def run_command(self, args, **kwargs):
-        return host(self, args, **kwargs)
-    monkeypatch.setattr(basic.AnsibleModule, 'run_command', run_command)
-    monkeypatch.setattr(basic.AnsibleModule, 'get_bin_path',
-                        lambda self, name, required=False, opt_dirs=None: '/usr/bin/' + name)
     monkeypatch.setattr(roce_qos, 'CONFIGFS_WAIT_S', 0.1)
-    with patch_module_args(dict(args, _ansible_check_mode=check, _ansible_diff=True)):
-        with pytest.raises(SystemExit) as exc:
-            roce_qos.main()
-    result = json.loads(capsys.readouterr().out)
-    result['_rc'] = exc.value.code
-    return result
+    return run_main(monkeypatch, capsys, roce_qos, dict(args, _ansible_check_mode=check, _ansible_diff=True), host)
 
 
 ARGS = {'netdev': 'ens1f0np0', 'pfc_priorities': [3], 'dscp2prio': {'26': 3, '48': 6}, 'ecn_priorities': [3],
