@@ -395,9 +395,10 @@ class Device:
             Rule(["match", "qos-group", P("intlist", 0, 7)], self.c_line, no_min=3),
             Rule(["description", rest], self.c_keyed("description"), no_min=1),
         ]
+        qos_class = self.c_policy_class("class ", "qos", ("class-default",), "pmap-c-qos")
         r["pmap-qos"] = [
-            Rule(["class", word], self.c_qos_class, no_min=2),
-            Rule(["class", "type", "qos", word], self.c_qos_class, no_min=4),
+            Rule(["class", word], qos_class, no_min=2),
+            Rule(["class", "type", "qos", word], qos_class, no_min=4),
             Rule(["description", rest], self.c_keyed("description"), no_min=1),
         ]
         r["pmap-c-qos"] = [
@@ -406,7 +407,8 @@ class Device:
             Rule(["set", "cos", P("int", 0, 7)], self.c_keyed("set cos"), no_min=2),
         ]
         r["pmap-nqos"] = [
-            Rule(["class", "type", "network-qos", P("nqclass")], self.c_nq_class, no_min=4),
+            Rule(["class", "type", "network-qos", P("nqclass")],
+                 self.c_policy_class("class type network-qos ", "network-qos", NQ_CLASSES, "pmap-nqos-c"), no_min=4),
             Rule(["description", rest], self.c_keyed("description"), no_min=1),
         ]
         r["pmap-nqos-c"] = [
@@ -819,41 +821,27 @@ class Device:
         session.stack.append(("if", blk))
         return ""
 
-    def c_qos_class(self, session, values, negate):
-        name = values[-1]
-        text = "class " + name
-        parent = self.ctx(session)
-        if negate:
-            del_child(parent, text)
-            self.changed()
+    def c_policy_class(self, prefix, cmap_type, builtin, mode):
+        """``class ...`` inside a policy-map: enter (creating) the class block; its class-map
+        must exist unless it is one of the system classes ``builtin``."""
+        def handler(session, values, negate):
+            name = values[-1]
+            text = prefix + name
+            parent = self.ctx(session)
+            if negate:
+                del_child(parent, text)
+                self.changed()
+                return ""
+            if name not in builtin and find_child(self.running["root"], "class-map type %s %s" % (cmap_type, name)) is None:
+                raise CliError("ERROR: class-map %s does not exist" % name)
+            blk = find_child(parent, text)
+            if blk is None:
+                blk = node(text)
+                parent["c"].append(blk)
+                self.changed()
+            session.stack.append((mode, blk))
             return ""
-        if name != "class-default" and find_child(self.running["root"], "class-map type qos " + name) is None:
-            raise CliError("ERROR: class-map %s does not exist" % name)
-        blk = find_child(parent, text)
-        if blk is None:
-            blk = node(text)
-            parent["c"].append(blk)
-            self.changed()
-        session.stack.append(("pmap-c-qos", blk))
-        return ""
-
-    def c_nq_class(self, session, values, negate):
-        name = values[-1]
-        text = "class type network-qos " + name
-        parent = self.ctx(session)
-        if negate:
-            del_child(parent, text)
-            self.changed()
-            return ""
-        if name not in NQ_CLASSES and find_child(self.running["root"], "class-map type network-qos " + name) is None:
-            raise CliError("ERROR: class-map %s does not exist" % name)
-        blk = find_child(parent, text)
-        if blk is None:
-            blk = node(text)
-            parent["c"].append(blk)
-            self.changed()
-        session.stack.append(("pmap-nqos-c", blk))
-        return ""
+        return handler
 
     def c_svc_policy(self, ptype):
         def handler(session, values, negate):
