@@ -72,9 +72,14 @@ unit: venv collection
 	pytest -q tests/unit $$(test -d tests/lab && echo tests/lab)
 
 molecule: deps venv collection image build
-	@trap 'python3 molecule/lab/lab.py down' EXIT; \
+	@trap 'python3 molecule/lab/lab.py down' EXIT; mkdir -p $(CACHE)/logs; \
 	for s in $$(ls molecule/*/molecule.yml | xargs -n1 dirname | xargs -n1 basename | sort); do \
-	  echo "=== molecule scenario $$s"; molecule test -s $$s; \
+	  echo "=== molecule scenario $$s"; \
+	  if ! molecule test -s $$s 2>&1 | tee $(CACHE)/logs/molecule-$$s.log; then \
+	    echo "=== molecule scenario $$s FAILED; what failed (full log: .cache/logs/molecule-$$s.log):"; \
+	    grep -n -B1 -A8 -E '^(fatal|failed):|FAILED!|^(E  |FAILED )|unreachable=[1-9]|failed=[1-9]' $(CACHE)/logs/molecule-$$s.log | tail -60; \
+	    exit 1; \
+	  fi; \
 	done
 
 # build the tarball and install it as users do; molecule/default runs site.yml by

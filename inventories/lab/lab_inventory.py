@@ -21,6 +21,11 @@ BMC_PREFIX = "10.233.0."
 # AIFABRIC_LAB_PROFILE
 DEFAULT_PROFILES = ["hgx-h100-8gpu", "hgx-h100-8gpu", "hgx-a100-8gpu", "pcie-l40s-4gpu"]
 MAX_NODES = 150
+# the lab's leaf switches (simulated, molecule/lab/simulators): name, switch_platform, and
+# the name of its n-th node-facing port; GPU nodes are spread over them in turn
+LEAF_SWITCHES = [
+    ("leaf-01", "nxos", "Ethernet1/%d"),
+]
 
 
 def node_count():
@@ -65,6 +70,16 @@ def build():
             "node_bmc_ip": BMC_PREFIX + str(100 + i),
             "node_bmc_mac": mac(3, 100 + i),
         }
+    leaves = []
+    for n, (name, platform, port) in enumerate(LEAF_SWITCHES, start=1):
+        leaves.append(name)
+        nodes = gpu_nodes[n - 1::len(LEAF_SWITCHES)]
+        hostvars[name] = {
+            "node_mgmt_ip": MGMT_PREFIX + str(20 + n),
+            "node_mgmt_mac": mac(1, 20 + n),
+            "switch_platform": platform,
+            "switch_fabric_interfaces": [{"name": port % (i + 1), "peer": peer} for i, peer in enumerate(nodes)],
+        }
     return {
         "_meta": {"hostvars": hostvars},
         "all": {"children": ["cluster", "switches"]},
@@ -73,7 +88,7 @@ def build():
         "gpu_nodes": {"hosts": gpu_nodes},
         "storage_nodes": {"hosts": []},
         "switches": {"children": ["leaf_switches", "spine_switches"]},
-        "leaf_switches": {"hosts": []},
+        "leaf_switches": {"hosts": leaves},
         "spine_switches": {"hosts": []},
     }
 

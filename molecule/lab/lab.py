@@ -8,13 +8,15 @@
 The hosts are exactly those of inventories/lab (ansible-inventory is asked), with its
 addresses and MACs, on two --internal podman networks: management/provisioning
 (MTU 1500) and fabric (MTU 9000). A repo container serves the lab's signed apt
-repository. Hosts run systemd as PID 1 and sshd; Ansible reaches them over SSH.
+repository. Hosts run systemd as PID 1 and sshd; Ansible reaches them over SSH. The
+switches (leaf_switches) run the NX-OS simulator, reached with network_cli over SSH.
 Test-side only: nothing here is used by roles or modules.
 """
 import argparse
 import concurrent.futures
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -60,7 +62,7 @@ def inventory(nodes):
     script = os.path.join(ROOT, "inventories", "lab", "lab_inventory.py")
     data = json.loads(run([sys.executable, script, "--list"], env=env).stdout)
     hosts = []
-    for group in ("mgmt_nodes", "gpu_nodes", "storage_nodes"):
+    for group in ("mgmt_nodes", "gpu_nodes", "storage_nodes", "leaf_switches", "spine_switches"):
         for name in data.get(group, {}).get("hosts", []):
             hv = data["_meta"]["hostvars"][name]
             hosts.append(dict(hv, name=name, group=group))
@@ -84,9 +86,36 @@ def ensure_networks():
                "-o", "mtu=%d" % mtu, net)
 
 
+def switch_run_args(image, host, hostdir):
+    """A lab switch: its simulator (molecule/lab/simulators/<platform>) as the container's
+    process on the management network, fresh state each time the container is created,
+    the lab key as the admin account's key (user aifabric, as inventories/lab says)."""
+    if host.get("switch_platform") != "nxos":
+        raise SystemExit("%s: the lab simulates switch_platform nxos only, got %r" % (
+            host["name"], host.get("switch_platform")))
+    state = os.path.join(hostdir, "nxos")
+    shutil.rmtree(state, ignore_errors=True)
+    os.makedirs(state)
+    sim = os.path.join(LAB, "simulators", "nxos")
+    return [
+        "run", "-d", "--name", "%s-%s" % (PREFIX, host["name"]),
+        "--hostname", host["name"], "--label", LABEL, "--systemd=false", "--no-hosts",
+        "--restart=always",
+        "--network", "%s-mgmt:ip=%s,mac=%s" % (PREFIX, host["node_mgmt_ip"], host["node_mgmt_mac"]),
+        "-v", "%s:/usr/lib/aifabric-sim/nxos:ro" % sim,
+        "-v", "%s:/var/lib/aifabric-sim/nxos" % state,
+        "-v", "%s:/etc/aifabric-lab/authorized_keys:ro" % os.path.join(CACHE, "ssh", "id_ed25519.pub"),
+        image, "python3", "/usr/lib/aifabric-sim/nxos/nxos_sim.py", "--listen", "0.0.0.0", "--port", "22",
+        "--state-dir", "/var/lib/aifabric-sim/nxos", "--hostname", host["name"],
+        "--username", "aifabric", "--authorized-keys", "/etc/aifabric-lab/authorized_keys",
+    ]
+
+
 def host_run_args(image, host):
     hostdir = os.path.join(CACHE, "hosts", host["name"])
     os.makedirs(hostdir, exist_ok=True)
+    if host["group"].endswith("_switches"):
+        return switch_run_args(image, host, hostdir)
     with open(os.path.join(hostdir, "hw_profile"), "w") as f:
         f.write(host["node_hw_profile"] + "\n")
     args = [

@@ -1,14 +1,17 @@
 """testinfra access to the lab's sim hosts, for the scenarios' verify steps.
 
 Hosts come from inventories/lab (the same script Ansible reads) and are reached the
-way Ansible reaches them: OpenSSH as the admin user with the lab-only key, sudo.
+way Ansible reaches them: OpenSSH as the admin user with the lab-only key, sudo. The
+lab's switches are reached as an operator reaches them: an SSH CLI session.
 """
 import json
 import os
+import re
 import subprocess
 import sys
 import time
 
+import paramiko
 import testinfra
 
 LAB = os.path.dirname(os.path.abspath(__file__))
@@ -55,3 +58,37 @@ def wait_for(predicate, timeout=60, interval=1.0):
         time.sleep(interval)
         value = predicate()
     return value
+
+
+# a switch CLI prompt at the end of the output: "leaf-01# " or "leaf-01(config-if)# "
+_PROMPT = re.compile(r"(^|[\r\n])[\w.-]+(\([^)]*\))?# ?$")
+
+
+def switch_cli(name, commands, timeout=30):
+    """Type commands at a lab switch's CLI (SSH, the lab key, user aifabric), one by one,
+    as an operator does; return each command's output (echo and prompt included)."""
+    client = paramiko.SSHClient()
+    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+    client.connect(hostvars(name)["node_mgmt_ip"], username="aifabric", key_filename=KEY,
+                   look_for_keys=False, allow_agent=False, timeout=timeout)
+    try:
+        chan = client.invoke_shell(width=511)
+        chan.settimeout(timeout)
+
+        def read():
+            buf = ""
+            while not _PROMPT.search(buf):
+                data = chan.recv(65535)
+                if not data:
+                    raise AssertionError("%s closed the session: %r" % (name, buf[-500:]))
+                buf += data.decode("utf-8", "replace")
+            return buf
+
+        read()
+        outputs = []
+        for command in ["terminal length 0"] + list(commands):
+            chan.send(command + "\n")
+            outputs.append(read())
+        return outputs[1:]
+    finally:
+        client.close()

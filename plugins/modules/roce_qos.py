@@ -182,7 +182,7 @@ from ansible_collections.aifabric.cluster.plugins.module_utils.connectx_qos impo
     ParseError, ROCE_MODES, ecn_enabled, ethtool_unsupported, parse_ethtool_pause, parse_mlnx_qos, plan_mlnx_qos,
 )
 
-CONFIGFS_WAIT_S = 2.0  # configfs creates a group's attributes on mkdir; tolerate a slow one
+CONFIGFS_WAIT_S = 10.0  # configfs creates a group's attributes on mkdir; tolerate a slow one (a loaded node)
 
 
 class RoceQos(object):

@@ -12,6 +12,9 @@ export CONTAINERS_CONF="${CONTAINERS_CONF:-$root/molecule/lab/containers.conf}"
 
 # what goes into the image: the recipe
 IMAGE_PACKAGES="systemd,systemd-sysv,dbus,openssh-server,python3,python3-apt,sudo,iproute2,iputils-ping,ca-certificates,apt-transport-https"
+# installed after debootstrap (debootstrap --include cannot configure python3-bcrypt):
+# python3-paramiko, for the lab switches that run the NX-OS simulator (simulators/nxos)
+IMAGE_EXTRA_PACKAGES="python3-paramiko"
 # packages the roles install from the site mirror (the lab repo serves their closure)
 MIRROR_PACKAGES="$(tr '\n' ' ' < "$here/mirror-packages.txt")"
 mkdir -p "$cache"
@@ -51,7 +54,7 @@ fi
 mount --bind /proc "$work/rootfs/proc"
 cp /etc/resolv.conf "$work/rootfs/etc/resolv.conf"
 rm -rf "$cache/mirror" && mkdir -p "$cache/mirror/pool"
-if ! chroot "$work/rootfs" /bin/sh -c "apt-get -qq update && mkdir -p /tmp/mirror/partial && apt-get -qq -o Dir::Cache::archives=/tmp/mirror --download-only install -y $MIRROR_PACKAGES" \
+if ! chroot "$work/rootfs" /bin/sh -c "apt-get -qq update && DEBIAN_FRONTEND=noninteractive apt-get -qq install -y --no-install-recommends $IMAGE_EXTRA_PACKAGES && apt-get clean && mkdir -p /tmp/mirror/partial && apt-get -qq -o Dir::Cache::archives=/tmp/mirror --download-only install -y $MIRROR_PACKAGES" \
    > "$cache/mirror.log" 2>&1; then
   umount "$work/rootfs/proc"; tail -20 "$cache/mirror.log"; exit 1
 fi
