@@ -67,9 +67,11 @@ lint: venv collection
 sanity: venv
 	bash tests/sanity/run.sh
 
-# unit tests of the collection's Python, and of the lab's simulators (test side)
+# unit tests of the collection's Python, and of the lab's simulators (test side); two
+# workers, a test file per worker (the switch and BMC tests spend their time waiting on
+# ansible-playbook)
 unit: venv collection
-	pytest -q tests/unit $$(test -d tests/lab && echo tests/lab)
+	pytest -q -n 2 --dist loadfile tests/unit $$(test -d tests/lab && echo tests/lab)
 
 molecule: deps venv collection image build
 	@trap 'python3 molecule/lab/lab.py down' EXIT; mkdir -p $(CACHE)/logs; \
