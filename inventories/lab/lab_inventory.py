@@ -24,7 +24,8 @@ MAX_NODES = 150
 # the lab's leaf switches (simulated, molecule/lab/simulators): name, switch_platform, and
 # the name of its n-th node-facing port; GPU nodes are spread over them in turn
 LEAF_SWITCHES = [
-    ("leaf-01", "nxos", "Ethernet1/%d"),
+    ("leaf-01", "nxos", lambda n: "Ethernet1/%d" % n),
+    ("leaf-02", "sonic", lambda n: "Ethernet%d" % (8 * (n - 1))),
 ]
 
 
@@ -78,7 +79,7 @@ def build():
             "node_mgmt_ip": MGMT_PREFIX + str(20 + n),
             "node_mgmt_mac": mac(1, 20 + n),
             "switch_platform": platform,
-            "switch_fabric_interfaces": [{"name": port % (i + 1), "peer": peer} for i, peer in enumerate(nodes)],
+            "switch_fabric_interfaces": [{"name": port(i + 1), "peer": peer} for i, peer in enumerate(nodes)],
         }
     return {
         "_meta": {"hostvars": hostvars},

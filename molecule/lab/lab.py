@@ -9,7 +9,8 @@ The hosts are exactly those of inventories/lab (ansible-inventory is asked), wit
 addresses and MACs, on two --internal podman networks: management/provisioning
 (MTU 1500) and fabric (MTU 9000). A repo container serves the lab's signed apt
 repository. Hosts run systemd as PID 1 and sshd; Ansible reaches them over SSH. The
-switches (leaf_switches) run the NX-OS simulator, reached with network_cli over SSH.
+switches (leaf_switches) run the NX-OS simulator (network_cli over SSH) and the SONiC
+simulator (RESTCONF over HTTPS, certificate of the lab CA in .cache/lab/tls).
 Test-side only: nothing here is used by roles or modules.
 """
 import argparse
@@ -86,29 +87,67 @@ def ensure_networks():
                "-o", "mtu=%d" % mtu, net)
 
 
+# the switch simulators (molecule/lab/simulators/<platform>): the container's process, the
+# port it serves, and its command line
+SWITCH_SIMS = {
+    "nxos": (22, lambda host: [
+        "--listen", "0.0.0.0", "--port", "22", "--state-dir", "/var/lib/aifabric-sim/nxos",
+        "--hostname", host["name"], "--username", "aifabric",
+        "--authorized-keys", "/etc/aifabric-lab/authorized_keys"]),
+    "sonic": (443, lambda host: [
+        "--listen", "0.0.0.0", "--port", "443", "--state-dir", "/var/lib/aifabric-sim/sonic",
+        "--hostname", host["name"], "--cert", "/etc/aifabric-lab/tls/server.pem",
+        "--key", "/etc/aifabric-lab/tls/server.key", "--user", "admin", "--password", lab_secret("vault_switch_admin_password")]),
+}
+
+
+def lab_secret(name):
+    """A lab secret from inventories/lab/group_vars/all/vault.yml (clear text in the lab)."""
+    import yaml  # pylint: disable=import-outside-toplevel
+    with open(os.path.join(ROOT, "inventories", "lab", "group_vars", "all", "vault.yml")) as f:
+        return yaml.safe_load(f)[name]
+
+
+def ensure_tls(hosts):
+    """The lab CA and one server certificate for every switch that serves HTTPS (SONiC's
+    RESTCONF), made fresh at each up: .cache/lab/tls/{ca,server}.pem."""
+    ips = [h["node_mgmt_ip"] for h in hosts if h.get("switch_platform") == "sonic"]
+    if not ips:
+        return
+    cmd = [sys.executable, os.path.join(LAB, "simulators", "bmc", "bmc_sim.py"), "make-ca",
+           "--dir", os.path.join(CACHE, "tls"), "--ip", "127.0.0.1"]
+    for ip in ips:
+        cmd += ["--ip", ip]
+    for h in hosts:
+        if h.get("switch_platform") == "sonic":
+            cmd += ["--dns", h["name"]]
+    run(cmd)
+
+
 def switch_run_args(image, host, hostdir):
     """A lab switch: its simulator (molecule/lab/simulators/<platform>) as the container's
-    process on the management network, fresh state each time the container is created,
-    the lab key as the admin account's key (user aifabric, as inventories/lab says)."""
-    if host.get("switch_platform") != "nxos":
-        raise SystemExit("%s: the lab simulates switch_platform nxos only, got %r" % (
-            host["name"], host.get("switch_platform")))
-    state = os.path.join(hostdir, "nxos")
+    process on the management network, fresh state each time the container is created.
+    NX-OS: SSH on 22, the lab key for user aifabric; SONiC: RESTCONF over HTTPS on 443 with
+    the lab CA's certificate, user admin with the lab's vault_switch_admin_password."""
+    platform = host.get("switch_platform")
+    if platform not in SWITCH_SIMS:
+        raise SystemExit("%s: the lab simulates switch_platform %s, got %r" % (
+            host["name"], " or ".join(sorted(SWITCH_SIMS)), platform))
+    state = os.path.join(hostdir, platform)
     shutil.rmtree(state, ignore_errors=True)
     os.makedirs(state)
-    sim = os.path.join(LAB, "simulators", "nxos")
+    sim = os.path.join(LAB, "simulators", platform)
     return [
         "run", "-d", "--name", "%s-%s" % (PREFIX, host["name"]),
         "--hostname", host["name"], "--label", LABEL, "--systemd=false", "--no-hosts",
         "--restart=always",
         "--network", "%s-mgmt:ip=%s,mac=%s" % (PREFIX, host["node_mgmt_ip"], host["node_mgmt_mac"]),
-        "-v", "%s:/usr/lib/aifabric-sim/nxos:ro" % sim,
-        "-v", "%s:/var/lib/aifabric-sim/nxos" % state,
-        "-v", "%s:/etc/aifabric-lab/authorized_keys:ro" % os.path.join(CACHE, "ssh", "id_ed25519.pub"),
-        image, "python3", "/usr/lib/aifabric-sim/nxos/nxos_sim.py", "--listen", "0.0.0.0", "--port", "22",
-        "--state-dir", "/var/lib/aifabric-sim/nxos", "--hostname", host["name"],
-        "--username", "aifabric", "--authorized-keys", "/etc/aifabric-lab/authorized_keys",
-    ]
+        "-v", "%s:/usr/lib/aifabric-sim/%s:ro" % (sim, platform),
+        "-v", "%s:/var/lib/aifabric-sim/%s" % (state, platform),
+        "-v", ("%s:/etc/aifabric-lab/tls:ro" % os.path.join(CACHE, "tls") if platform == "sonic" else
+               "%s:/etc/aifabric-lab/authorized_keys:ro" % os.path.join(CACHE, "ssh", "id_ed25519.pub")),
+        image, "python3", "/usr/lib/aifabric-sim/%s/%s_sim.py" % (platform, platform),
+    ] + SWITCH_SIMS[platform][1](host)
 
 
 def host_run_args(image, host):
@@ -152,22 +191,23 @@ def start_repo(image):
            image, "python3", "-m", "http.server", "80", "--directory", "/srv/repo")
 
 
-def wait_ssh(addresses, timeout=90):
+def wait_ready(endpoints, timeout=90):
+    """Wait until every (address, port) answers: an SSH banner on 22, a TCP accept elsewhere."""
     deadline = time.time() + timeout
-    pending = set(addresses)
+    pending = set(endpoints)
     while pending and time.time() < deadline:
-        for addr in sorted(pending):
+        for addr, port in sorted(pending):
             try:
-                with socket.create_connection((addr, 22), timeout=1) as s:
+                with socket.create_connection((addr, port), timeout=1) as s:
                     s.settimeout(2)
-                    if s.recv(64).startswith(b"SSH-"):
-                        pending.discard(addr)
+                    if port != 22 or s.recv(64).startswith(b"SSH-"):
+                        pending.discard((addr, port))
             except OSError:
                 pass
         if pending:
             time.sleep(0.3)
     if pending:
-        raise SystemExit("sshd did not answer on: %s" % ", ".join(sorted(pending)))
+        raise SystemExit("no answer from: %s" % ", ".join("%s:%d" % e for e in sorted(pending)))
 
 
 def up(nodes):
@@ -176,13 +216,15 @@ def up(nodes):
     t_image = time.time()
     hosts = inventory(nodes)
     ensure_networks()
+    ensure_tls(hosts)
     start_repo(image)
     existing = set(podman("ps", "-a", "--filter", "label=" + LABEL,
                           "--format", "{{.Names}}").stdout.split())
     todo = [h for h in hosts if "%s-%s" % (PREFIX, h["name"]) not in existing]
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(lambda h: podman(*host_run_args(image, h)), todo))
-    wait_ssh([h["node_mgmt_ip"] for h in hosts])
+    wait_ready([(h["node_mgmt_ip"], SWITCH_SIMS[h["switch_platform"]][0] if h.get("switch_platform") else 22)
+                for h in hosts])
     state = {"image": image, "nodes": len(hosts), "hosts": [h["name"] for h in hosts],
              "create_seconds": round(time.time() - t_image, 2),
              "image_seconds": round(t_image - t0, 2)}

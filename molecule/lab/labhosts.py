@@ -2,11 +2,15 @@
 
 Hosts come from inventories/lab (the same script Ansible reads) and are reached the
 way Ansible reaches them: OpenSSH as the admin user with the lab-only key, sudo. The
-lab's switches are reached as an operator reaches them: an SSH CLI session.
+lab's switches are reached as an operator reaches them: an SSH CLI session (NX-OS), a
+RESTCONF request over HTTPS checked against the lab CA (SONiC).
 """
+import base64
+import http.client
 import json
 import os
 import re
+import ssl
 import subprocess
 import sys
 import time
@@ -92,3 +96,22 @@ def switch_cli(name, commands, timeout=30):
         return outputs[1:]
     finally:
         client.close()
+
+
+def switch_rest(name, method, path, body=None, timeout=30):
+    """A RESTCONF request to a lab SONiC switch (HTTPS, the lab CA, user admin with the lab's
+    vault_switch_admin_password); returns (HTTP status, parsed JSON body or None)."""
+    import yaml  # pylint: disable=import-outside-toplevel
+    with open(os.path.join(ROOT, "inventories", "lab", "group_vars", "all", "vault.yml")) as f:
+        password = yaml.safe_load(f)["vault_switch_admin_password"]
+    context = ssl.create_default_context(cafile=os.path.join(os.path.dirname(KEY), "..", "tls", "ca.pem"))
+    conn = http.client.HTTPSConnection(hostvars(name)["node_mgmt_ip"], 443, timeout=timeout, context=context)
+    headers = {"Content-Type": "application/yang-data+json", "Accept": "application/yang-data+json",
+               "Authorization": "Basic " + base64.b64encode(("admin:%s" % password).encode()).decode()}
+    try:
+        conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        return resp.status, (json.loads(data) if data else None)
+    finally:
+        conn.close()

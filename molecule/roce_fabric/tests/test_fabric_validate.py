@@ -1,5 +1,5 @@
 """The fabric, proven consistent: playbooks/fabric_validate.yml on the converged lab (the
-GPU nodes' simulated ConnectX ports and the simulated NX-OS leaf), then one thing broken
+GPU nodes' simulated ConnectX ports, the simulated NX-OS and SONiC leaves), then one thing broken
 at a time; each time the validator must name exactly that violation. Then check mode on
 a drifted switch: it shows the drift and changes nothing."""
 import json
@@ -11,7 +11,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "lab"))
 import labhosts  # noqa: E402
 
 GPU = labhosts.group("gpu_nodes")
-LEAF = labhosts.group("leaf_switches")[0]
+SWITCHES = labhosts.group("leaf_switches")
+LEAF = [n for n in SWITCHES if labhosts.hostvars(n)["switch_platform"] == "nxos"][0]
+SONIC = [n for n in SWITCHES if labhosts.hostvars(n)["switch_platform"] == "sonic"][0]
+DSCP_MAP = "/restconf/data/openconfig-qos:qos/openconfig-qos-maps-ext:dscp-maps/dscp-map=AIFABRIC"
 INVENTORY = os.path.join(labhosts.ROOT, "inventories", "lab")
 
 
@@ -54,7 +57,7 @@ def leaf_running():
 def test_the_converged_fabric_is_consistent(tmp_path):
     found, report = validate(tmp_path)
     assert found == [], [v["message"] for v in report["violations"]]
-    assert sorted(report["hosts"]) == GPU and report["switches"] == [LEAF]
+    assert sorted(report["hosts"]) == GPU and report["switches"] == SWITCHES
 
 
 def test_a_host_with_pfc_on_the_wrong_priority(tmp_path):
@@ -77,15 +80,22 @@ def test_a_switch_port_without_pfc(tmp_path):
         leaf_config("interface Ethernet1/2", "priority-flow-control mode on")
 
 
+def dscp_26(fwd_group):
+    status, _body = labhosts.switch_rest(SONIC, "PATCH", DSCP_MAP, {"openconfig-qos-maps-ext:dscp-map": [
+        {"name": "AIFABRIC", "dscp-map-entries": {"dscp-map-entry": [{"dscp": 26, "config": {"dscp": 26, "fwd-group": fwd_group}}]}}]})
+    assert status in (200, 204), status
+
+
 def test_a_switch_that_maps_dscp_26_to_a_lossy_class(tmp_path):
+    ports = ", ".join(p["name"] for p in labhosts.hostvars(SONIC)["switch_fabric_interfaces"])
     try:
-        # DSCP 26 leaves the RoCE class: it falls to class-default, qos-group 0 (lossy)
-        leaf_config("class-map type qos match-any AIFABRIC-ROCE", "no match dscp 26")
+        # SONiC's own default map puts DSCP 26 in lossy traffic class 1: the role's map, drifted there
+        dscp_26("1")
         found, report = validate(tmp_path)
-        assert [f[:2] for f in found] == [("dscp_map", LEAF)], [v["message"] for v in report["violations"]]
+        assert found == [("dscp_map", SONIC, ports)], [v["message"] for v in report["violations"]]
         assert "26" in report["violations"][0]["message"]
     finally:
-        leaf_config("class-map type qos match-any AIFABRIC-ROCE", "match dscp 26")
+        dscp_26("3")
 
 
 def test_a_host_mtu_of_1500(tmp_path):
@@ -110,7 +120,8 @@ def test_check_mode_on_a_drifted_switch_shows_the_drift_and_changes_nothing():
     try:
         leaf_config("interface Ethernet1/1", "no priority-flow-control watch-dog-interval on")
         drifted = leaf_running()
-        assert drifted.count("priority-flow-control watch-dog-interval on") == len(GPU) - 1, drifted
+        ports = labhosts.hostvars(LEAF)["switch_fabric_interfaces"]
+        assert drifted.count("priority-flow-control watch-dog-interval on") == len(ports) - 1, drifted
         proc = playbook("fabric.yml", "--check", "--diff", "--limit", LEAF)
         assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
         recap = [line for line in proc.stdout.splitlines() if line.startswith(LEAF + " ") and "changed=" in line]

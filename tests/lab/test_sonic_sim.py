@@ -1,0 +1,253 @@
+"""Tests of the lab's simulated Dell Enterprise SONiC switch (molecule/lab/simulators/sonic), on the controller.
+
+The simulator is a test double of the RESTCONF API the unmodified dellemc.enterprise_sonic
+modules use (httpapi, HTTPS, basic auth, openconfig / sonic YANG JSON). These tests pin the
+protocol: auth, GET/PATCH/PUT/POST/DELETE semantics, RESTCONF errors, validation, persistence
+and the test hooks. Everything listens on 127.0.0.1 only.
+"""
+import base64
+import datetime
+import http.client
+import json
+import os
+import ssl
+import subprocess
+import sys
+
+import pytest
+
+from test_nxos_sim import REPO, free_port
+
+LAUNCHER = REPO / "molecule/lab/simulators/sonic/aifabric-sonic-sim"
+PASSWORD = "Lab-Pass-1"
+QOS = "/restconf/data/openconfig-qos:qos"
+PORTS = ["Ethernet%d" % n for n in range(0, 249, 8)]
+
+
+def make_cert(directory):
+    """A self-signed certificate for 127.0.0.1 (cert.pem, key.pem)."""
+    from cryptography import x509  # pylint: disable=import-outside-toplevel
+    from cryptography.hazmat.primitives import hashes, serialization  # pylint: disable=import-outside-toplevel
+    from cryptography.hazmat.primitives.asymmetric import ec  # pylint: disable=import-outside-toplevel
+    from cryptography.x509.oid import NameOID  # pylint: disable=import-outside-toplevel
+    import ipaddress  # pylint: disable=import-outside-toplevel
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sonic-sim")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=7))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .sign(key, hashes.SHA256()))
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (directory / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                          serialization.NoEncryption()))
+    return directory / "cert.pem", directory / "key.pem"
+
+
+class Sonic:
+    """One simulator process on 127.0.0.1 with a state dir that survives restarts."""
+
+    def __init__(self, state_dir, cert, key, hostname="leaf-01", ports=None):
+        self.state_dir, self.cert, self.key, self.hostname, self.ports = state_dir, cert, key, hostname, ports
+        self.port, self.proc = None, None
+
+    def start(self):
+        self.port = free_port()
+        cmd = [str(LAUNCHER), "--listen", "127.0.0.1", "--port", str(self.port), "--state-dir", str(self.state_dir),
+               "--hostname", self.hostname, "--cert", str(self.cert), "--key", str(self.key), "--password", PASSWORD]
+        if self.ports:
+            cmd += ["--ports", self.ports]
+        env = dict(os.environ, PYTHON=sys.executable)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)  # pylint: disable=consider-using-with
+        line = self.proc.stdout.readline()
+        assert "listening on 127.0.0.1:%d" % self.port in line, line
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        if self.proc:
+            self.proc.stdout.close()
+        self.proc = None
+
+    def restart(self):
+        self.stop()
+        return self.start()
+
+    def request(self, method, path, body=None, user="admin", password=PASSWORD):
+        """(status, parsed JSON body or None)."""
+        conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=10, context=ssl._create_unverified_context())  # pylint: disable=protected-access
+        headers = {"Content-Type": "application/yang-data+json", "Accept": "application/yang-data+json"}
+        if user is not None:
+            headers["Authorization"] = "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+        try:
+            conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            return resp.status, (json.loads(data) if data else None)
+        finally:
+            conn.close()
+
+    def get(self, path):
+        status, body = self.request("GET", path)
+        assert status == 200, (path, status, body)
+        return body
+
+    def ok(self, method, path, body=None):
+        status, answer = self.request(method, path, body)
+        assert status in (200, 201, 204), (method, path, status, answer)
+        return answer
+
+    def reset(self):
+        self.ok("POST", "/aifabric-sim/reset")
+
+    def writes(self):
+        """The configuration changes served since the last reset / log clear."""
+        return [e for e in self.get("/aifabric-sim/log")["log"] if e["method"] in ("PATCH", "PUT", "POST", "DELETE")
+                and e["status"] < 300 and not e["path"].startswith("/aifabric-sim/")]
+
+
+def error_message(body):
+    return body["ietf-restconf:errors"]["error"][0]["error-message"]
+
+
+@pytest.fixture(name="sonic_cert", scope="session")
+def sonic_cert_fixture(tmp_path_factory):
+    pytest.importorskip("cryptography")
+    return make_cert(tmp_path_factory.mktemp("sonic-tls"))
+
+
+@pytest.fixture(name="sonic", scope="module")
+def sonic_fixture(tmp_path_factory, sonic_cert):
+    sw = Sonic(tmp_path_factory.mktemp("sonic") / "state", *sonic_cert).start()
+    yield sw
+    sw.stop()
+
+
+def test_tls_and_basic_auth(sonic):
+    status, body = sonic.request("GET", QOS, password="wrong")
+    assert status == 401 and body["ietf-restconf:errors"]["error"][0]["error-tag"] == "access-denied"
+    assert sonic.request("GET", QOS, user=None)[0] == 401
+    assert sonic.request("PATCH", QOS + "/pfc-watchdog", {"openconfig-qos:pfc-watchdog": {}}, password="wrong")[0] == 401
+    assert sonic.request("GET", QOS + "/pfc-watchdog")[0] == 200
+    # plain HTTP is not served
+    conn = http.client.HTTPConnection("127.0.0.1", sonic.port, timeout=5)
+    with pytest.raises((http.client.HTTPException, ConnectionError, OSError)):
+        conn.request("GET", QOS)
+        conn.getresponse().read()
+    conn.close()
+
+
+def test_factory_configuration(sonic):
+    sonic.reset()
+    intfs = sonic.get("/restconf/data/openconfig-interfaces:interfaces")["openconfig-interfaces:interfaces"]["interface"]
+    eth = [i for i in intfs if i["name"].startswith("Ethernet")]
+    assert [i["name"] for i in eth] == PORTS
+    assert all(i["config"]["mtu"] == 9100 for i in eth)
+    assert eth[0]["openconfig-if-ethernet:ethernet"]["config"]["port-speed"] == "openconfig-if-ethernet:SPEED_400GB"
+    dscp = sonic.get(QOS + "/openconfig-qos-maps-ext:dscp-maps")["openconfig-qos-maps-ext:dscp-maps"]["dscp-map"]
+    azure = dict((e["dscp"], e["config"]["fwd-group"]) for e in dscp[0]["dscp-map-entries"]["dscp-map-entry"])
+    assert dscp[0]["name"] == "AZURE" and len(azure) == 64
+    assert azure[26] == "1" and azure[48] == "6" and azure[3] == "3"  # RoCE DSCP 26 is lossy by default
+    ports = sonic.get(QOS + "/interfaces/interface")["openconfig-qos:interface"]
+    assert ports[0]["openconfig-qos-maps-ext:interface-maps"]["config"] == {"dscp-to-forwarding-group": "AZURE"}
+    meta = sonic.get("/restconf/data/sonic-device-metadata:sonic-device-metadata/DEVICE_METADATA/DEVICE_METADATA_LIST=localhost")
+    assert meta["sonic-device-metadata:DEVICE_METADATA_LIST"][0]["hostname"] == "leaf-01"
+    # absent resources: 404 with a RESTCONF error body, as SONiC answers
+    status, body = sonic.request("GET", QOS + "/wred-profiles")
+    assert status == 404 and error_message(body) == "Resource not found"
+    assert sonic.request("GET", QOS + "/scheduler-policies/scheduler-policy=NOPE")[0] == 404
+
+
+def test_patch_merges_put_replaces_delete_removes(sonic):
+    sonic.reset()
+    wred = QOS + "/wred-profiles/wred-profile"
+    sonic.ok("PATCH", wred, {"openconfig-qos:wred-profile": [{"name": "W", "config": {
+        "name": "W", "ecn": "ECN_GREEN", "green-min-threshold": "972800", "wred-green-enable": True}}]})
+    sonic.ok("PATCH", wred, {"openconfig-qos:wred-profile": [{"name": "W", "config": {"name": "W", "green-max-threshold": 3072000}}]})
+    got = sonic.get(wred + "=W")["openconfig-qos:wred-profile"][0]["config"]
+    # merged; uint64 as a JSON string (RFC 7951)
+    assert got == {"name": "W", "ecn": "ECN_GREEN", "green-min-threshold": "972800", "wred-green-enable": True,
+                   "green-max-threshold": "3072000"}
+    assert sonic.get(wred + "=W/config/ecn") == {"openconfig-qos:ecn": "ECN_GREEN"}
+    # PUT replaces the resource
+    sonic.ok("PUT", wred + "=W", {"openconfig-qos:wred-profile": [{"name": "W", "config": {"name": "W", "ecn": "ECN_NONE"}}]})
+    assert sonic.get(wred + "=W")["openconfig-qos:wred-profile"][0]["config"] == {"name": "W", "ecn": "ECN_NONE"}
+    # DELETE a leaf, then the entry; a list entry that is not there is 404
+    sonic.ok("DELETE", wred + "=W/config/ecn")
+    assert sonic.request("GET", wred + "=W/config/ecn")[0] == 404
+    sonic.ok("DELETE", wred + "=W")
+    assert sonic.request("GET", wred + "=W")[0] == 404
+    assert sonic.request("DELETE", wred + "=W")[0] == 404
+    # POST creates; a second POST of the same entry conflicts
+    body = {"openconfig-qos:scheduler-policy": [{"name": "S", "config": {"name": "S"}}]}
+    assert sonic.request("POST", QOS + "/scheduler-policies", body)[0] == 201
+    status, answer = sonic.request("POST", QOS + "/scheduler-policies", body)
+    assert status == 409 and answer["ietf-restconf:errors"]["error"][0]["error-tag"] == "resource-denied"
+    # interface names are URL-encoded by the modules
+    sonic.ok("PATCH", "/restconf/data/openconfig-interfaces:interfaces/interface=Ethernet8/config",
+             {"openconfig-interfaces:config": {"mtu": 9216}})
+    assert sonic.get("/restconf/data/openconfig-interfaces:interfaces/interface=Ethernet8/config/mtu") == {
+        "openconfig-interfaces:mtu": 9216}
+
+
+@pytest.mark.parametrize("method,path,body,text", [
+    ("PATCH", QOS + "/bogus", {"openconfig-qos:bogus": {}}, 'unknown element "bogus"'),
+    ("PATCH", QOS + "/pfc-watchdog", {"openconfig-qos:pfc-watchdog": {"flex": {"config": {"counter-poll": "MAYBE"}}}},
+     "expected one of ENABLE, DISABLE"),
+    ("PATCH", QOS + "/pfc-watchdog", {"openconfig-qos:pfc-watchdog": {"poll": {"config": {"poll-interval": 5}}}}, "out of range"),
+    ("PATCH", QOS + "/pfc-watchdog", {"openconfig-qos:wred-profiles": {}}, "does not match the target"),
+    ("PATCH", QOS + "/pfc-watchdog", {"openconfig-interfaces:pfc-watchdog": {}}, "does not match the target"),
+    ("PATCH", "/restconf/data/openconfig-interfaces:interfaces/interface=Ethernet8/config",
+     {"openconfig-interfaces:config": {"mtu": 9300}}, "out of range"),
+    ("PATCH", "/restconf/data/openconfig-interfaces:interfaces/interface=Ethernet9/config",
+     {"openconfig-interfaces:config": {"mtu": 9216}}, "cannot be created"),
+    ("PATCH", QOS + "/interfaces", {"openconfig-qos:interfaces": {"interface": [{"interface-id": "Ethernet0", "openconfig-qos-maps-ext:interface-maps": {
+        "config": {"dscp-to-forwarding-group": "NOPE"}}}]}}, "dscp-map NOPE does not exist"),
+    ("PATCH", QOS + "/queues", {"openconfig-qos:queues": {"queue": [{"name": "Ethernet0:3", "wred": {"config": {"wred-profile": "NOPE"}}}]}},
+     "WRED profile NOPE does not exist"),
+    ("DELETE", QOS + "/openconfig-qos-maps-ext:dscp-maps/dscp-map=AZURE", None, "in use"),
+    ("PATCH", "/restconf/data/qos", {"qos": {}}, "must be qualified"),
+])
+def test_errors_are_restconf_errors_and_change_nothing(sonic, method, path, body, text):
+    sonic.reset()
+    before = sonic.get("/aifabric-sim/state")
+    status, answer = sonic.request(method, path, body)
+    assert status == 400, (status, answer)
+    error = answer["ietf-restconf:errors"]["error"][0]
+    assert error["error-type"] == "application" and error["error-tag"] == "invalid-value"
+    assert text in error["error-message"], error
+    assert sonic.get("/aifabric-sim/state") == before
+
+
+def test_state_survives_a_restart_and_hooks(tmp_path, sonic_cert):
+    sw = Sonic(tmp_path / "state", *sonic_cert, hostname="leaf-02", ports="Ethernet0,Ethernet4").start()
+    try:
+        sw.ok("PATCH", QOS + "/pfc-watchdog", {"openconfig-qos:pfc-watchdog": {"poll": {"config": {"poll-interval": 100}}}})
+        sw.restart()
+        assert sw.get(QOS + "/pfc-watchdog/poll/config/poll-interval") == {"openconfig-qos:poll-interval": 100}
+        intfs = sw.get("/restconf/data/openconfig-interfaces:interfaces/interface")["openconfig-interfaces:interface"]
+        assert [i["name"] for i in intfs] == ["eth0", "Ethernet0", "Ethernet4"]
+        # hooks: fault injection refuses matching writes, state can be replaced, reset is the factory
+        assert sw.ok("POST", "/aifabric-sim/fault", {"reject": "poll-interval"}) == {"reject": "poll-interval", "count": None}
+        body = {"openconfig-qos:pfc-watchdog": {"poll": {"config": {"poll-interval": 200}}}}
+        status, answer = sw.request("PATCH", QOS + "/pfc-watchdog", body)
+        assert status == 400 and "rejected" in error_message(answer)
+        sw.ok("POST", "/aifabric-sim/fault", {"clear": True})
+        sw.ok("POST", "/aifabric-sim/fault", {"reject": "poll-interval", "count": 1})  # a one-shot fault
+        assert sw.request("PATCH", QOS + "/pfc-watchdog", body)[0] == 400
+        assert sw.request("PATCH", QOS + "/pfc-watchdog", body)[0] == 204
+        state = sw.get("/aifabric-sim/state")
+        assert state["config"]["openconfig-qos:qos"]["pfc-watchdog"]["poll"]["config"]["poll-interval"] == 200
+        state["config"]["openconfig-qos:qos"]["pfc-watchdog"]["poll"]["config"]["poll-interval"] = 300
+        sw.ok("PUT", "/aifabric-sim/state", state)
+        assert sw.get(QOS + "/pfc-watchdog/poll/config/poll-interval") == {"openconfig-qos:poll-interval": 300}
+        sw.reset()
+        assert sw.request("GET", QOS + "/pfc-watchdog/poll")[0] == 404
+        assert json.loads((tmp_path / "state/state.json").read_text())["ports"] == ["Ethernet0", "Ethernet4"]
+    finally:
+        sw.stop()
