@@ -18,7 +18,9 @@ nothing is checked about the hosts.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import json
 import os
+import subprocess
 import sys
 
 import pytest
@@ -63,13 +65,21 @@ def test_lab_inventory_passes_preflight(tmp_path):
     assert corpus.LAB_BMC_PASSWORD not in output
 
 
+def lab_inventory(nodes):
+    script = os.path.join(corpus.REPO_ROOT, 'inventories', 'lab', 'lab_inventory.py')
+    out = subprocess.run([sys.executable, script, '--list'], env=dict(os.environ, AIFABRIC_LAB_NODES=str(nodes)),
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out)
+
+
 def test_lab_inventory_of_70_nodes_passes_preflight():
     # preflight's speed is measured in bench/, not asserted here
     rc, output = corpus.run_playbook(os.path.join(corpus.REPO_ROOT, 'inventories', 'lab'), 'preflight.yml',
                                      env={'AIFABRIC_LAB_NODES': '70'})
     assert rc == 0, output
-    # 70 GPU nodes, mgmt-01 and the lab's leaf switch
-    assert '72 hosts validated, no problem found' in output
+    # 70 GPU nodes, mgmt-01 and the lab's switches
+    hosts = 70 + 1 + len(lab_inventory(70)['leaf_switches']['hosts'])
+    assert '%d hosts validated, no problem found' % hosts in output
 
 
 def test_example_inventory_passes_preflight():
