@@ -1185,7 +1185,10 @@ def sim_ctl(argv):
                     with State(light.netdev, write=True) as st:
                         os.makedirs(CONFIGFS + "/rdma_cm", exist_ok=True)
                         configfs_sync(light, st)
-                seen = configfs_snapshot()
+                # what was seen before the sync: a mkdir during the sync (a tool right after the
+                # package install, while the first sync runs) differs next time and is synced
+                # then; the sync's own writes cost one more pass that writes nothing
+                seen = snap
             if once:
                 return ""
             time.sleep(interval)
