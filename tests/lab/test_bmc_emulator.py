@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from simproc import SimProcess
+
 requests = pytest.importorskip("requests")
 pytest.importorskip("sushy_tools")
 
@@ -26,26 +28,23 @@ PASSWORD = "Lab-Bmc-Pass-1"
 FACTORY_PASSWORD = "calvin-Factory"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def make_ca(directory):
     subprocess.run([str(LAUNCHER), "make-ca", "--dir", str(directory)], check=True, capture_output=True,
                    env=dict(os.environ, PYTHON=sys.executable))
     return directory
 
 
-class Bmc:
-    """One emulated BMC process on 127.0.0.1 with a state dir that survives restarts."""
+class Bmc(SimProcess):
+    """One emulated BMC process on 127.0.0.1 with a state dir that survives restarts (and its port)."""
+
+    launcher = LAUNCHER
+    keep_port = True
 
     def __init__(self, state_dir, tls, name="gpu-01", macs=("02:00:0a:e9:00:65",), power_state="Off",
                  delay="0.5,1", username="admin", password=PASSWORD):
+        super().__init__()
         self.state_dir, self.tls, self.name, self.macs = Path(state_dir), Path(tls), name, macs
         self.power_state, self.delay, self.username, self.password = power_state, delay, username, password
-        self.port, self.proc = None, None
 
     @property
     def ca(self):
@@ -55,31 +54,13 @@ class Bmc:
     def url(self):
         return "https://127.0.0.1:%d" % self.port
 
-    def start(self):
-        self.port = self.port or free_port()
-        cmd = [str(LAUNCHER), "--listen", "127.0.0.1", "--port", str(self.port), "--state-dir", str(self.state_dir),
-               "--tls-cert", str(self.tls / "server.pem"), "--tls-key", str(self.tls / "server.key"),
+    def args(self):
+        cmd = ["--state-dir", self.state_dir, "--tls-cert", self.tls / "server.pem", "--tls-key", self.tls / "server.key",
                "--name", self.name, "--power-state", self.power_state, "--power-delay", self.delay,
                "--factory-password", FACTORY_PASSWORD, "--username", self.username, "--password", self.password]
         for mac in self.macs:
             cmd += ["--mac", mac]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,  # pylint: disable=consider-using-with
-                                     env=dict(os.environ, PYTHON=sys.executable))
-        line = self.proc.stdout.readline()
-        assert "listening on 127.0.0.1:%d" % self.port in line, line + self.proc.stdout.read()
-        return self
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
-        if self.proc:
-            self.proc.stdout.close()
-        self.proc = None
-
-    def restart(self):
-        self.stop()
-        return self.start()
+        return cmd
 
     def get(self, path, auth=None, **kw):
         return requests.get(self.url + path, auth=auth or (self.username, self.password), verify=self.ca,

@@ -9,7 +9,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +17,7 @@ import paramiko
 import pytest
 
 from ansible_collections.ansible.netcommon.plugins.module_utils.network.common.config import NetworkConfig
+from simproc import SimProcess
 
 REPO = Path(__file__).resolve().parents[2]
 SIM = REPO / "molecule/lab/simulators/nxos/nxos_sim.py"
@@ -70,46 +70,22 @@ interface Ethernet1/1
 """
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Switch:
+class Switch(SimProcess):
     """One simulator process on 127.0.0.1 with a state dir that survives restarts."""
 
+    launcher = LAUNCHER
+
     def __init__(self, state_dir, host_key, hostname="leaf-01", authorized_keys=None):
+        super().__init__()
         self.state_dir, self.hostname, self.authorized_keys = state_dir, hostname, authorized_keys
-        self.port, self.proc = None, None
         # a pre-made host key (the simulator makes one on first start; RSA generation is slow)
         state_dir.mkdir(parents=True, exist_ok=True)
         if not (state_dir / "ssh_host_rsa_key").exists():
             shutil.copy(host_key, state_dir / "ssh_host_rsa_key")
 
-    def start(self):
-        self.port = free_port()
-        cmd = [str(LAUNCHER), "--listen", "127.0.0.1", "--port", str(self.port), "--state-dir", str(self.state_dir),
-               "--hostname", self.hostname, "--password", PASSWORD]
-        if self.authorized_keys:
-            cmd += ["--authorized-keys", str(self.authorized_keys)]
-        env = dict(os.environ, PYTHON=sys.executable)
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)  # pylint: disable=consider-using-with
-        line = self.proc.stdout.readline()
-        assert "listening on 127.0.0.1:%d" % self.port in line, line
-        return self
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
-        if self.proc:
-            self.proc.stdout.close()
-        self.proc = None
-
-    def restart(self):
-        self.stop()
-        return self.start()
+    def args(self):
+        return (["--state-dir", self.state_dir, "--hostname", self.hostname, "--password", PASSWORD]
+                + (["--authorized-keys", self.authorized_keys] if self.authorized_keys else []))
 
     def client(self, **kw):
         client = paramiko.SSHClient()

@@ -9,14 +9,12 @@ import base64
 import datetime
 import http.client
 import json
-import os
 import ssl
-import subprocess
-import sys
 
 import pytest
 
-from test_nxos_sim import REPO, free_port
+from simproc import SimProcess
+from test_nxos_sim import REPO
 
 LAUNCHER = REPO / "molecule/lab/simulators/sonic/aifabric-sonic-sim"
 PASSWORD = "Lab-Pass-1"
@@ -47,36 +45,18 @@ def make_cert(directory):
     return directory / "cert.pem", directory / "key.pem"
 
 
-class Sonic:
+class Sonic(SimProcess):
     """One simulator process on 127.0.0.1 with a state dir that survives restarts."""
 
+    launcher = LAUNCHER
+
     def __init__(self, state_dir, cert, key, hostname="leaf-01", ports=None):
+        super().__init__()
         self.state_dir, self.cert, self.key, self.hostname, self.ports = state_dir, cert, key, hostname, ports
-        self.port, self.proc = None, None
 
-    def start(self):
-        self.port = free_port()
-        cmd = [str(LAUNCHER), "--listen", "127.0.0.1", "--port", str(self.port), "--state-dir", str(self.state_dir),
-               "--hostname", self.hostname, "--cert", str(self.cert), "--key", str(self.key), "--password", PASSWORD]
-        if self.ports:
-            cmd += ["--ports", self.ports]
-        env = dict(os.environ, PYTHON=sys.executable)
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)  # pylint: disable=consider-using-with
-        line = self.proc.stdout.readline()
-        assert "listening on 127.0.0.1:%d" % self.port in line, line
-        return self
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(10)
-        if self.proc:
-            self.proc.stdout.close()
-        self.proc = None
-
-    def restart(self):
-        self.stop()
-        return self.start()
+    def args(self):
+        return (["--state-dir", self.state_dir, "--hostname", self.hostname, "--cert", self.cert, "--key", self.key,
+                 "--password", PASSWORD] + (["--ports", self.ports] if self.ports else []))
 
     def request(self, method, path, body=None, user="admin", password=PASSWORD):
         """(status, parsed JSON body or None)."""

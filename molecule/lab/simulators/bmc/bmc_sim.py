@@ -75,6 +75,15 @@ def redfish_error(status, message_id, message, headers=None):
     return resp
 
 
+def unknown_property(data, allowed):
+    """The Redfish PropertyUnknown error for the first property of a request that is not in allowed, else None."""
+    unknown = set(data) - set(allowed)
+    if not unknown:
+        return None
+    return redfish_error(400, "Base.1.8.PropertyUnknown",
+                         "The property %s is not in the list of valid properties for the resource." % sorted(unknown)[0])
+
+
 class Store:
     """The whole BMC state, one JSON document, saved atomically on every change."""
 
@@ -350,11 +359,9 @@ def system_resource(identity):
 def patch_system(driver, identity):
     data = body()
     boot = data.get("Boot")
-    unknown = set(data) - {"Boot", "IndicatorLED", "HostName"}
-    if unknown:
-        return redfish_error(400, "Base.1.8.PropertyUnknown",
-                             "The property %s is not in the list of valid properties for the resource."
-                             % sorted(unknown)[0])
+    error = unknown_property(data, {"Boot", "IndicatorLED", "HostName"})
+    if error:
+        return error
     system = driver._get(identity)  # pylint: disable=protected-access
     changes = {}
     if "HostName" in data:
@@ -433,12 +440,9 @@ def network_protocol(identity):
     bmc = STORE.data["bmc"]
     if flask.request.method == "PATCH":
         data = body()
-        allowed = {"HostName", "NTP", "HTTPS", "IPMI", "SSH"}
-        unknown = set(data) - allowed
-        if unknown:
-            return redfish_error(400, "Base.1.8.PropertyUnknown",
-                                 "The property %s is not in the list of valid properties for the resource."
-                                 % sorted(unknown)[0])
+        error = unknown_property(data, {"HostName", "NTP", "HTTPS", "IPMI", "SSH"})
+        if error:
+            return error
         if "HostName" in data:
             bmc["hostname"] = str(data["HostName"])
         for proto in ("NTP", "HTTPS", "IPMI", "SSH"):
@@ -540,11 +544,9 @@ def account_service():
     svc = STORE.data["account_service"]
     if flask.request.method == "PATCH":
         data = body()
-        unknown = set(data) - {"AccountLockoutThreshold", "AccountLockoutDuration", "MinPasswordLength"}
-        if unknown:
-            return redfish_error(400, "Base.1.8.PropertyUnknown",
-                                 "The property %s is not in the list of valid properties for the resource."
-                                 % sorted(unknown)[0])
+        error = unknown_property(data, {"AccountLockoutThreshold", "AccountLockoutDuration", "MinPasswordLength"})
+        if error:
+            return error
         svc.update({k: int(v) for k, v in data.items()})
         STORE.save()
         return flask.Response(status=204)
@@ -590,12 +592,9 @@ def accounts():
 
 
 def _validate_account_patch(req, creating=False, account=None):
-    allowed = {"UserName", "Password", "Enabled", "RoleId", "Locked"}
-    unknown = set(req) - allowed
-    if unknown:
-        return redfish_error(400, "Base.1.8.PropertyUnknown",
-                             "The property %s is not in the list of valid properties for the resource."
-                             % sorted(unknown)[0])
+    error = unknown_property(req, {"UserName", "Password", "Enabled", "RoleId", "Locked"})
+    if error:
+        return error
     if creating and (not req.get("UserName") or not req.get("Password")):
         return redfish_error(400, "Base.1.8.PropertyMissing",
                              "The property UserName or Password is a required property and must be included "
