@@ -7,6 +7,11 @@ of truth as it is for a real cluster. One variable sets the size:
 
     AIFABRIC_LAB_NODES=16 ansible-inventory -i inventories/lab --graph
 
+AIFABRIC_LAB_BARE_NODES=N adds N more GPU nodes after those that are bare metal: no OS
+yet, their BMC an emulator on the controller (127.0.0.1, one port each, the lab CA's
+certificate) that network-boots them against mgmt-01's pxe_server (the `provision`
+scenario). Their node_os is ubuntu-24.04, the installer the lab simulates.
+
 Group and variable names are the same as inventories/example (a real-shaped cluster).
 """
 import json
@@ -21,6 +26,10 @@ BMC_PREFIX = "10.233.0."
 # AIFABRIC_LAB_PROFILE
 DEFAULT_PROFILES = ["hgx-h100-8gpu", "hgx-h100-8gpu", "hgx-a100-8gpu", "pcie-l40s-4gpu"]
 MAX_NODES = 150
+MAX_BARE_NODES = 8
+# the bare nodes' BMC emulators listen on 127.0.0.1, port BMC_PORT_BASE + node number
+BMC_PORT_BASE = 9400
+BARE_NODE_OS = "ubuntu-24.04"
 # the lab's leaf switches (simulated, molecule/lab/simulators): name, switch_platform, and
 # the name of its n-th node-facing port; GPU nodes are spread over them in turn
 LEAF_SWITCHES = [
@@ -40,6 +49,17 @@ def node_count():
     return count
 
 
+def bare_count():
+    raw = os.environ.get("AIFABRIC_LAB_BARE_NODES", "0")
+    try:
+        count = int(raw)
+    except ValueError:
+        sys.exit("AIFABRIC_LAB_BARE_NODES must be an integer, got %r" % raw)
+    if not 0 <= count <= MAX_BARE_NODES:
+        sys.exit("AIFABRIC_LAB_BARE_NODES must be 0-%d, got %d" % (MAX_BARE_NODES, count))
+    return count
+
+
 def mac(kind, index):
     # locally administered, lab-only OUI-like prefix: 0a:af:<kind>:00:00:<index>
     return "0a:af:%02x:00:%02x:%02x" % (kind, index // 256, index % 256)
@@ -47,7 +67,8 @@ def mac(kind, index):
 
 def build():
     count = node_count()
-    width = max(2, len(str(count)))
+    bare = bare_count()
+    width = max(2, len(str(count + bare)))
     hostvars = {
         "mgmt-01": {
             "node_hw_profile": "mgmt-generic",
@@ -59,7 +80,7 @@ def build():
     }
     gpu_nodes = []
     profiles = [os.environ["AIFABRIC_LAB_PROFILE"]] if os.environ.get("AIFABRIC_LAB_PROFILE") else DEFAULT_PROFILES
-    for i in range(1, count + 1):
+    for i in range(1, count + bare + 1):
         name = "gpu-%0*d" % (width, i)
         gpu_nodes.append(name)
         hostvars[name] = {
@@ -71,6 +92,13 @@ def build():
             "node_bmc_ip": BMC_PREFIX + str(100 + i),
             "node_bmc_mac": mac(3, 100 + i),
         }
+        if i > count:
+            hostvars[name].update({
+                "node_os": BARE_NODE_OS,
+                "bmc_address": "127.0.0.1",
+                "bmc_port": BMC_PORT_BASE + i,
+                "lab_bare_node": True,
+            })
     leaves = []
     for n, (name, platform, port) in enumerate(LEAF_SWITCHES, start=1):
         leaves.append(name)
@@ -84,6 +112,7 @@ def build():
     return {
         "_meta": {"hostvars": hostvars},
         "all": {"children": ["cluster", "switches"]},
+        "pxe_servers": {"hosts": ["mgmt-01"]},
         "cluster": {"children": ["mgmt_nodes", "gpu_nodes", "storage_nodes"]},
         "mgmt_nodes": {"hosts": ["mgmt-01"]},
         "gpu_nodes": {"hosts": gpu_nodes},

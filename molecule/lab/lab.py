@@ -11,13 +11,18 @@ addresses and MACs, on two --internal podman networks: management/provisioning
 repository. Hosts run systemd as PID 1 and sshd; Ansible reaches them over SSH. The
 switches (leaf_switches) run the NX-OS simulator (network_cli over SSH) and the SONiC
 simulator (RESTCONF over HTTPS, certificate of the lab CA in .cache/lab/tls).
+Bare nodes (lab_bare_node, AIFABRIC_LAB_BARE_NODES) start powered off with an empty
+disk; each has a Redfish BMC emulator on 127.0.0.1 (simulators/bmc) whose power and
+boot events run the node's network-boot simulator (simulators/netboot) in its container.
 Test-side only: nothing here is used by roles or modules.
 """
 import argparse
 import concurrent.futures
 import json
 import os
+import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -112,7 +117,7 @@ def ensure_tls(hosts):
     """The lab CA and one server certificate for every switch that serves HTTPS (SONiC's
     RESTCONF), made fresh at each up: .cache/lab/tls/{ca,server}.pem."""
     ips = [h["node_mgmt_ip"] for h in hosts if h.get("switch_platform") == "sonic"]
-    if not ips:
+    if not ips and not any(h.get("lab_bare_node") for h in hosts):
         return
     cmd = [sys.executable, os.path.join(LAB, "simulators", "bmc", "bmc_sim.py"), "make-ca",
            "--dir", os.path.join(CACHE, "tls"), "--ip", "127.0.0.1"]
@@ -161,11 +166,17 @@ def host_run_args(image, host):
         "run", "-d", "--name", "%s-%s" % (PREFIX, host["name"]),
         "--hostname", host["name"], "--label", LABEL,
         "--systemd=always", "--no-hosts",
-        # a reboot inside the sim host (systemd) ends the container; podman boots it again
-        "--restart=always",
         "--cap-add", "NET_ADMIN", "--cap-add", "NET_RAW", "--cap-add", "AUDIT_WRITE",
         "--network", "%s-mgmt:ip=%s,mac=%s" % (PREFIX, host["node_mgmt_ip"], host["node_mgmt_mac"]),
     ]
+    if host.get("lab_bare_node"):
+        # bare metal: only the management/provisioning NIC; its boot simulator sets the
+        # host name the installer gives it (SYS_ADMIN: the container's own UTS namespace)
+        return args + ["--cap-add", "SYS_ADMIN",
+                       "-v", "%s:/usr/lib/aifabric-sim/netboot:ro" % os.path.join(LAB, "simulators", "netboot"),
+                       image]
+    # a reboot inside the sim host (systemd) ends the container; podman boots it again
+    args.append("--restart=always")
     if host.get("node_fabric_ip"):
         args += ["--network", "%s-fabric:ip=%s,mac=%s" % (
             PREFIX, host["node_fabric_ip"], host["node_fabric_mac"])]
@@ -189,6 +200,46 @@ def start_repo(image):
            "--network", "%s-mgmt:ip=%s" % (PREFIX, REPO_IP),
            "-v", "%s:/srv/repo:ro" % os.path.join(CACHE, "repo"),
            image, "python3", "-m", "http.server", "80", "--directory", "/srv/repo")
+
+
+def netboot_cmd(host, *args):
+    return ["podman", "exec", "%s-%s" % (PREFIX, host["name"]), "python3",
+            "/usr/lib/aifabric-sim/netboot/netboot.py", "--mac", host["node_mgmt_mac"]] + list(args)
+
+
+def start_bmcs(hosts):
+    """A Redfish BMC emulator per bare node on 127.0.0.1:<bmc_port>, fresh state, the
+    site's admin account (vault_cluster_bmc_*) and the factory root account; its power
+    events run the node's boot simulator. PIDs in .cache/lab/bmc/<name>/pid."""
+    tls = os.path.join(CACHE, "tls")
+    for host in hosts:
+        bmcdir = os.path.join(CACHE, "bmc", host["name"])
+        stop_bmc(bmcdir)
+        shutil.rmtree(bmcdir, ignore_errors=True)
+        os.makedirs(bmcdir)
+        cmd = [sys.executable, os.path.join(LAB, "simulators", "bmc", "bmc_sim.py"), "serve",
+               "--listen", host["bmc_address"], "--port", str(host["bmc_port"]),
+               "--state-dir", os.path.join(bmcdir, "state"),
+               "--tls-cert", os.path.join(tls, "server.pem"), "--tls-key", os.path.join(tls, "server.key"),
+               "--name", host["name"], "--mac", host["node_mgmt_mac"], "--power-state", "Off",
+               "--username", lab_secret("vault_cluster_bmc_username"),
+               "--password", lab_secret("vault_cluster_bmc_password"),
+               "--on-boot", shlex.join(netboot_cmd(host, "boot")),
+               "--on-power-off", shlex.join(netboot_cmd(host, "power-off"))]
+        with open(os.path.join(bmcdir, "log"), "w") as log_file:
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log_file,  # pylint: disable=consider-using-with
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+        with open(os.path.join(bmcdir, "pid"), "w") as f:
+            f.write("%d\n" % proc.pid)
+
+
+def stop_bmc(bmcdir):
+    try:
+        with open(os.path.join(bmcdir, "pid")) as f:
+            pid = int(f.read().strip())
+        os.killpg(pid, signal.SIGTERM)
+    except (OSError, ValueError):
+        pass
 
 
 def wait_ready(endpoints, timeout=90):
@@ -225,6 +276,14 @@ def up(nodes):
         list(pool.map(lambda h: podman(*host_run_args(image, h)), todo))
     wait_ready([(h["node_mgmt_ip"], SWITCH_SIMS[h["switch_platform"]][0] if h.get("switch_platform") else 22)
                 for h in hosts])
+    bare = [h for h in hosts if h.get("lab_bare_node")]
+    for host in bare:
+        if "%s-%s" % (PREFIX, host["name"]) in existing:
+            continue
+        # a new server: powered off, empty disk (its address goes, sshd stops)
+        run(netboot_cmd(host, "power-off", "--wipe"))
+    start_bmcs(bare)
+    wait_ready([(h["bmc_address"], h["bmc_port"]) for h in bare])
     state = {"image": image, "nodes": len(hosts), "hosts": [h["name"] for h in hosts],
              "create_seconds": round(time.time() - t_image, 2),
              "image_seconds": round(t_image - t0, 2)}
@@ -236,6 +295,8 @@ def up(nodes):
 
 
 def down():
+    for bmcdir in sorted(os.listdir(os.path.join(CACHE, "bmc"))) if os.path.isdir(os.path.join(CACHE, "bmc")) else []:
+        stop_bmc(os.path.join(CACHE, "bmc", bmcdir))
     names = podman("ps", "-a", "--filter", "label=" + LABEL, "--format", "{{.Names}}",
                    check=False).stdout.split()
     if names:

@@ -41,8 +41,9 @@ class Bmc(SimProcess):
     keep_port = True
 
     def __init__(self, state_dir, tls, name="gpu-01", macs=("02:00:0a:e9:00:65",), power_state="Off",
-                 delay="0.5,1", username="admin", password=PASSWORD):
+                 delay="0.5,1", username="admin", password=PASSWORD, extra=()):
         super().__init__()
+        self.extra = list(extra)
         self.state_dir, self.tls, self.name, self.macs = Path(state_dir), Path(tls), name, macs
         self.power_state, self.delay, self.username, self.password = power_state, delay, username, password
 
@@ -60,7 +61,7 @@ class Bmc(SimProcess):
                "--factory-password", FACTORY_PASSWORD, "--username", self.username, "--password", self.password]
         for mac in self.macs:
             cmd += ["--mac", mac]
-        return cmd
+        return cmd + self.extra
 
     def get(self, path, auth=None, **kw):
         return requests.get(self.url + path, auth=auth or (self.username, self.password), verify=self.ca,
@@ -250,3 +251,29 @@ def test_account_patch_and_persistence(bmc):
     after = bmc.state()
     assert after["auth"]["failed_logins"] >= before["auth"]["failed_logins"] + 1
     assert [a["Enabled"] for a in after["accounts"]] == [False, True]
+
+
+def test_power_hooks_run_what_the_server_does(tmp_path, tls):
+    """--on-boot runs with the boot source and mode of each boot, --on-power-off at each
+    power loss (the lab's bare nodes network-boot this way)."""
+    record = tmp_path / "hooks.log"
+    hook = "sh -c 'echo $0 \"$@\" >> %s'" % record
+    sim = Bmc(tmp_path / "state", tls, extra=["--on-boot", hook + " boot", "--on-power-off", hook + " off"]).start()
+    try:
+        system = sim.system_path()
+        reset = sim.get(system).json()["Actions"]["#ComputerSystem.Reset"]["target"]
+        sim.send("PATCH", system, {"Boot": {"BootSourceOverrideEnabled": "Once", "BootSourceOverrideTarget": "Pxe"}})
+        sim.send("POST", reset, {"ResetType": "On"})
+        sim.wait_power("On")
+        sim.send("POST", reset, {"ResetType": "ForceRestart"})
+        time.sleep(0.1)
+        sim.wait_power("On")
+        sim.send("POST", reset, {"ResetType": "ForceOff"})
+        sim.wait_power("Off")
+        deadline = time.time() + 10
+        while time.time() < deadline and len(record.read_text().splitlines() if record.exists() else []) < 4:
+            time.sleep(0.1)
+        assert record.read_text().splitlines() == [
+            "boot --source Pxe --mode UEFI", "off", "boot --source Hdd --mode UEFI", "off"]
+    finally:
+        sim.stop()

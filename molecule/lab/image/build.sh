@@ -13,8 +13,10 @@ export CONTAINERS_CONF="${CONTAINERS_CONF:-$root/molecule/lab/containers.conf}"
 # what goes into the image: the recipe
 IMAGE_PACKAGES="systemd,systemd-sysv,dbus,openssh-server,python3,python3-apt,sudo,iproute2,iputils-ping,ca-certificates,apt-transport-https"
 # installed after debootstrap (debootstrap --include cannot configure python3-bcrypt):
-# python3-paramiko, for the lab switches that run the NX-OS simulator (simulators/nxos)
-IMAGE_EXTRA_PACKAGES="python3-paramiko"
+# python3-paramiko, for the lab switches that run the NX-OS simulator (simulators/nxos);
+# busybox (its udhcpc) and python3-yaml, for the bare nodes' network-boot simulator
+# (simulators/netboot)
+IMAGE_EXTRA_PACKAGES="python3-paramiko busybox python3-yaml"
 # packages the roles install from the site mirror (the lab repo serves their closure)
 MIRROR_PACKAGES="$(tr '\n' ' ' < "$here/mirror-packages.txt")"
 mkdir -p "$cache"

@@ -30,6 +30,15 @@ for pkg in "$lab"/sim-packages/*/; do
   dpkg-deb --root-owner-group -Zgzip --build "$staging" "$out/debian/pool/sim/${name}.deb" >/dev/null
   rm -rf "$staging"
 done
+# the installer images pxe_server fetches (inventories/lab: pxe_server_os_images): test
+# doubles of an Ubuntu netboot kernel and initrd, not bootable, with a SHA256SUMS as the
+# real mirrors publish it
+for os in debian-12 ubuntu-24.04; do
+  mkdir -p "$out/images/$os"
+  printf 'aifabric lab test double of the %s installer kernel (not bootable)\n' "$os" > "$out/images/$os/vmlinuz"
+  printf 'aifabric lab test double of the %s installer initrd (not bootable)\n' "$os" > "$out/images/$os/initrd"
+  (cd "$out/images/$os" && sha256sum vmlinuz initrd > SHA256SUMS)
+done
 cd "$out/debian"
 apt-ftparchive packages pool > dists/bookworm/main/binary-amd64/Packages
 gzip -9kn dists/bookworm/main/binary-amd64/Packages

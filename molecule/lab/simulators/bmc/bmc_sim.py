@@ -15,7 +15,11 @@ extended here for what a BMC role needs and sushy-tools lacks:
   SKU, BiosVersion), a truthful ``BootSourceOverrideEnabled`` (Once / Continuous /
   Disabled, a Once override consumed by the next boot), UefiHttp kept as UefiHttp;
 - configurable power-transition delay, a boot/power event log, and all state in one
-  JSON file (``<state-dir>/state.json``, rewritten atomically) that survives restarts.
+  JSON file (``<state-dir>/state.json``, rewritten atomically) that survives restarts;
+- what the server does when its power changes: ``--on-boot CMD`` runs CMD with
+  ``--source <Pxe|UefiHttp|Hdd|...> --mode <UEFI|Legacy>`` appended each time the host
+  boots, ``--on-power-off CMD`` each time it loses power (the lab's bare nodes run their
+  network-boot simulator this way, simulators/netboot).
 
 Test-side only; never part of the collection's production paths. One process is one
 BMC (sushy-tools' application is a module-level singleton), listening on the address
@@ -31,7 +35,9 @@ import json
 import logging
 import os
 import random
+import shlex
 import ssl
+import subprocess
 import sys
 import threading
 import time
@@ -110,6 +116,16 @@ class Store:
 
 
 STORE = None
+HOOKS = {}
+
+
+def run_hook(kind, *extra):
+    """Start the --on-boot / --on-power-off command (not waited for: the host boots on its own)."""
+    cmd = HOOKS.get(kind)
+    if cmd:
+        subprocess.Popen(shlex.split(cmd) + list(extra),  # pylint: disable=consider-using-with
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
 
 
 class JsonSystems(MutableMapping):
@@ -166,8 +182,10 @@ class LabFakeDriver(fakedriver.FakeDriver):
                 system["boot_count"] = system.get("boot_count", 0) + 1
                 if enabled == "Once":
                     changes.update(boot_override_enabled="Disabled", boot_device="None")
+                run_hook("boot", "--source", source, "--mode", system.get("boot_mode", "UEFI"))
             elif target == "Off" and before != "Off":
                 STORE.event("power_off", system=system["name"])
+                run_hook("power_off")
             self._update(system, **changes)
         return system
 
@@ -193,6 +211,7 @@ class LabFakeDriver(fakedriver.FakeDriver):
             # a restart: the host goes down now and comes back after the delay
             if system["power_state"] == "On":
                 STORE.event("power_off", system=system["name"])
+                run_hook("power_off")
             system["power_state"] = "Off"
         if system["power_state"] != pending:
             self._update(system, pending_power={"power_state": pending, "reset_type": state,
@@ -794,6 +813,9 @@ def parse_args(argv):
     run.add_argument("--lockout-duration", type=int, default=0, help="seconds; 0 = until unlocked")
     run.add_argument("--power-delay", default="1,3", help="MIN[,MAX] seconds a power transition takes")
     run.add_argument("--notify-url", default=None, help="sushy-tools EXTERNAL_NOTIFICATION_URL")
+    run.add_argument("--on-boot", default=None,
+                     help="command run (with --source TARGET --mode MODE appended) each time the host boots")
+    run.add_argument("--on-power-off", default=None, help="command run each time the host loses power")
     run.add_argument("--debug", action="store_true")
     if not argv or argv[0] not in ("make-ca", "serve", "-h", "--help"):
         argv = ["serve"] + list(argv)
@@ -806,6 +828,7 @@ def parse_args(argv):
 def serve(args):
     global STORE  # pylint: disable=global-statement
     STORE = Store(args.state_dir)
+    HOOKS.update(boot=args.on_boot, power_off=args.on_power_off)
     if STORE.data is None:
         STORE.data = initial_state(args)
     system = STORE.data.pop("_system", None)
