@@ -12,6 +12,10 @@ yet, their BMC an emulator on the controller (127.0.0.1, one port each, the lab 
 certificate) that network-boots them against mgmt-01's pxe_server (the `provision`
 scenario). Their node_os is ubuntu-24.04, the installer the lab simulates.
 
+AIFABRIC_LAB_BMCS=1 gives the installed GPU nodes a BMC emulator too (powered on, its
+firmware inventory that of the node's profile); AIFABRIC_LAB_BMC_FIRMWARE="gpu-02:BIOS=2.2.0
+gpu-03:BMC=1.13.9" starts some of them with other versions (the `firmware` scenario).
+
 Group and variable names are the same as inventories/example (a real-shaped cluster).
 """
 import json
@@ -60,6 +64,17 @@ def bare_count():
     return count
 
 
+def bmc_firmware():
+    """AIFABRIC_LAB_BMC_FIRMWARE: space-separated NODE:ID=VERSION -> {node: [ID=VERSION, ...]}."""
+    out = {}
+    for item in os.environ.get("AIFABRIC_LAB_BMC_FIRMWARE", "").split():
+        node, sep, override = item.partition(":")
+        if not sep or "=" not in override:
+            sys.exit("AIFABRIC_LAB_BMC_FIRMWARE: want NODE:ID=VERSION items, got %r" % item)
+        out.setdefault(node, []).append(override)
+    return out
+
+
 def mac(kind, index):
     # locally administered, lab-only OUI-like prefix: 0a:af:<kind>:00:00:<index>
     return "0a:af:%02x:00:%02x:%02x" % (kind, index // 256, index % 256)
@@ -68,6 +83,7 @@ def mac(kind, index):
 def build():
     count = node_count()
     bare = bare_count()
+    firmware = bmc_firmware()
     width = max(2, len(str(count + bare)))
     hostvars = {
         "mgmt-01": {
@@ -92,6 +108,13 @@ def build():
             "node_bmc_ip": BMC_PREFIX + str(100 + i),
             "node_bmc_mac": mac(3, 100 + i),
         }
+        if os.environ.get("AIFABRIC_LAB_BMCS") == "1" and i <= count:
+            hostvars[name].update({
+                "bmc_address": "127.0.0.1",
+                "bmc_port": BMC_PORT_BASE + i,
+                "lab_bmc": True,
+                "lab_bmc_firmware": firmware.get(name, []),
+            })
         if i > count:
             hostvars[name].update({
                 "node_os": BARE_NODE_OS,

@@ -117,7 +117,7 @@ def ensure_tls(hosts):
     """The lab CA and one server certificate for every switch that serves HTTPS (SONiC's
     RESTCONF), made fresh at each up: .cache/lab/tls/{ca,server}.pem."""
     ips = [h["node_mgmt_ip"] for h in hosts if h.get("switch_platform") == "sonic"]
-    if not ips and not any(h.get("lab_bare_node") for h in hosts):
+    if not ips and not any(h.get("lab_bare_node") or h.get("lab_bmc") for h in hosts):
         return
     cmd = [sys.executable, os.path.join(LAB, "simulators", "bmc", "bmc_sim.py"), "make-ca",
            "--dir", os.path.join(CACHE, "tls"), "--ip", "127.0.0.1"]
@@ -208,9 +208,11 @@ def netboot_cmd(host, *args):
 
 
 def start_bmcs(hosts):
-    """A Redfish BMC emulator per bare node on 127.0.0.1:<bmc_port>, fresh state, the
-    site's admin account (vault_cluster_bmc_*) and the factory root account; its power
-    events run the node's boot simulator. PIDs in .cache/lab/bmc/<name>/pid."""
+    """A Redfish BMC emulator per node on 127.0.0.1:<bmc_port>, fresh state, the site's
+    admin account (vault_cluster_bmc_*), the factory root account and the firmware of the
+    node's profile; a bare node's power events run its boot simulator, an installed node
+    (lab_bmc) is on and its power actions do not touch its container. PIDs in
+    .cache/lab/bmc/<name>/pid."""
     tls = os.path.join(CACHE, "tls")
     for host in hosts:
         bmcdir = os.path.join(CACHE, "bmc", host["name"])
@@ -221,11 +223,17 @@ def start_bmcs(hosts):
                "--listen", host["bmc_address"], "--port", str(host["bmc_port"]),
                "--state-dir", os.path.join(bmcdir, "state"),
                "--tls-cert", os.path.join(tls, "server.pem"), "--tls-key", os.path.join(tls, "server.key"),
-               "--name", host["name"], "--mac", host["node_mgmt_mac"], "--power-state", "Off",
+               "--name", host["name"], "--mac", host["node_mgmt_mac"],
+               "--profile", host["node_hw_profile"], "--update-duration", "1",
                "--username", lab_secret("vault_cluster_bmc_username"),
-               "--password", lab_secret("vault_cluster_bmc_password"),
-               "--on-boot", shlex.join(netboot_cmd(host, "boot")),
-               "--on-power-off", shlex.join(netboot_cmd(host, "power-off"))]
+               "--password", lab_secret("vault_cluster_bmc_password")]
+        if host.get("lab_bare_node"):
+            cmd += ["--power-state", "Off", "--on-boot", shlex.join(netboot_cmd(host, "boot")),
+                    "--on-power-off", shlex.join(netboot_cmd(host, "power-off"))]
+        else:
+            cmd += ["--power-state", "On"]
+        for override in host.get("lab_bmc_firmware", []):
+            cmd += ["--firmware", override]
         with open(os.path.join(bmcdir, "log"), "w") as log_file:
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log_file,  # pylint: disable=consider-using-with
                                     stderr=subprocess.STDOUT, start_new_session=True)
@@ -282,8 +290,9 @@ def up(nodes):
             continue
         # a new server: powered off, empty disk (its address goes, sshd stops)
         run(netboot_cmd(host, "power-off", "--wipe"))
-    start_bmcs(bare)
-    wait_ready([(h["bmc_address"], h["bmc_port"]) for h in bare])
+    with_bmc = [h for h in hosts if h.get("lab_bare_node") or h.get("lab_bmc")]
+    start_bmcs(with_bmc)
+    wait_ready([(h["bmc_address"], h["bmc_port"]) for h in with_bmc])
     state = {"image": image, "nodes": len(hosts), "hosts": [h["name"] for h in hosts],
              "create_seconds": round(time.time() - t_image, 2),
              "image_seconds": round(t_image - t0, 2)}

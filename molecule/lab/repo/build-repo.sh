@@ -39,6 +39,14 @@ for os in debian-12 ubuntu-24.04; do
   printf 'aifabric lab test double of the %s installer initrd (not bootable)\n' "$os" > "$out/images/$os/initrd"
   (cd "$out/images/$os" && sha256sum vmlinuz initrd > SHA256SUMS)
 done
+# firmware packages of the lab baseline (inventories/lab/group_vars/all/firmware.yml), in
+# the format the lab's BMC emulators and mlxfwmanager take (simulators/README.md)
+mkdir -p "$out/firmware"
+printf '{"aifabric_firmware": 1, "component_id": "BMC", "version": "1.14.3"}\n' > "$out/firmware/bmc-1.14.3.json"
+printf '{"aifabric_firmware": 1, "component_id": "BIOS", "version": "2.3.1"}\n' > "$out/firmware/bios-2.3.1.json"
+printf '{"aifabric_firmware": 1, "component_id": "BIOS", "version": "2.4.0"}\n' > "$out/firmware/bios-2.4.0.json"
+printf '{"aifabric_firmware": 1, "component_id": "nic", "psid": "MT_0000000838", "version": "28.39.1002"}\n' \
+  > "$out/firmware/cx7-28.39.1002.json"
 cd "$out/debian"
 apt-ftparchive packages pool > dists/bookworm/main/binary-amd64/Packages
 gzip -9kn dists/bookworm/main/binary-amd64/Packages

@@ -19,7 +19,12 @@ extended here for what a BMC role needs and sushy-tools lacks:
 - what the server does when its power changes: ``--on-boot CMD`` runs CMD with
   ``--source <Pxe|UefiHttp|Hdd|...> --mode <UEFI|Legacy>`` appended each time the host
   boots, ``--on-power-off CMD`` each time it loses power (the lab's bare nodes run their
-  network-boot simulator this way, simulators/netboot).
+  network-boot simulator this way, simulators/netboot);
+- firmware: an UpdateService with a FirmwareInventory shaped by ``--profile`` (BMC, BIOS,
+  CPLD, and the HGX baseboard's GPU VBIOS / NVSwitch entries), ``SimpleUpdate`` of an
+  aifabric firmware package (a small JSON document) fetched over HTTP(S), a TaskService
+  whose tasks run New -> Running -> Completed / Exception over ``--update-duration``
+  seconds, BIOS updates activated by the next boot, and a one-shot failure hook.
 
 Test-side only; never part of the collection's production paths. One process is one
 BMC (sushy-tools' application is a module-level singleton), listening on the address
@@ -41,6 +46,9 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 import uuid as uuidlib
 from collections.abc import MutableMapping
 
@@ -60,6 +68,17 @@ RESET_TYPES = ["On", "ForceOff", "GracefulShutdown", "GracefulRestart", "ForceRe
                "PowerCycle"]
 EXEMPT = frozenset(["", "redfish", "redfish/v1", "redfish/v1/odata", "redfish/v1/$metadata"])
 HOOK_PREFIX = "/aifabric-sim/"
+PROFILES = ("hgx-h100-8gpu", "hgx-a100-8gpu", "pcie-l40s-4gpu", "mgmt-generic")
+# the same VBIOS versions as the lab nvidia-smi (sim-packages/nvidia-utils-580) reports
+GPU_VBIOS = {"hgx-h100-8gpu": ("96.00.89.00.01", "0x2330"), "hgx-a100-8gpu": ("92.00.36.00.02", "0x20B2")}
+NVSWITCH = {"hgx-h100-8gpu": ("96.10.55.00.01", "0x22A3")}
+FIRMWARE_URI = "/redfish/v1/UpdateService/FirmwareInventory"
+SIMPLE_UPDATE_URI = "/redfish/v1/UpdateService/Actions/UpdateService.SimpleUpdate"
+TASKS_URI = "/redfish/v1/TaskService/Tasks"
+TRANSFER_PROTOCOLS = ["HTTP", "HTTPS"]
+MAX_TASKS = 100
+MAX_PACKAGE_BYTES = 1 << 20
+UPDATE_SETTINGS = {"duration": 2.0}
 
 
 def now_iso():
@@ -180,6 +199,7 @@ class LabFakeDriver(fakedriver.FakeDriver):
                 STORE.event("boot", system=system["name"], source=source, override=enabled,
                             mode=system.get("boot_mode", "UEFI"), reset=pending.get("reset_type"))
                 system["boot_count"] = system.get("boot_count", 0) + 1
+                activate_pending_firmware()
                 if enabled == "Once":
                     changes.update(boot_override_enabled="Disabled", boot_device="None")
                 run_hook("boot", "--source", source, "--mode", system.get("boot_mode", "UEFI"))
@@ -345,7 +365,9 @@ def root_resource():
     bmc = STORE.data["bmc"]
     data.update({"Id": "RootService", "Name": "Root Service", "RedfishVersion": "1.11.0",
                  "UUID": bmc["service_uuid"], "Vendor": bmc["manufacturer"], "Product": bmc["product"],
-                 "AccountService": {"@odata.id": "/redfish/v1/AccountService"}})
+                 "AccountService": {"@odata.id": "/redfish/v1/AccountService"},
+                 "UpdateService": {"@odata.id": "/redfish/v1/UpdateService"},
+                 "TaskService": {"@odata.id": "/redfish/v1/TaskService"}})
     return json_response(data)
 
 
@@ -679,6 +701,313 @@ def account(account_id):
     return flask.Response(status=204)
 
 
+# ---------------------------------------------------------------------------
+# Firmware: UpdateService, FirmwareInventory, SimpleUpdate and its tasks
+
+
+def initial_firmware(profile, bmc):
+    """The firmware inventory of a fresh state for a hardware profile."""
+    def entry(name, version, software_id, manufacturer):
+        return {"Name": name, "Version": version, "Updateable": True, "SoftwareId": software_id,
+                "Manufacturer": manufacturer, "pending": None}
+    inv = {"BMC": entry("BMC Firmware", bmc["firmware_version"], "BMC-" + bmc["manager_model"], bmc["manufacturer"]),
+           "BIOS": entry("System BIOS", bmc["bios_version"], "BIOS-X86-UEFI", bmc["manufacturer"]),
+           "CPLD_0": entry("System CPLD", "0.2.8", "CPLD-SYS", bmc["manufacturer"])}
+    if profile in GPU_VBIOS:
+        version, device = GPU_VBIOS[profile]
+        for n in range(1, 9):
+            inv["HGX_FW_GPU_SXM_%d" % n] = entry("GPU SXM %d VBIOS" % n, version, device, "NVIDIA")
+    if profile in NVSWITCH:
+        version, device = NVSWITCH[profile]
+        for n in range(4):
+            inv["HGX_FW_NVSwitch_%d" % n] = entry("NVSwitch %d" % n, version, device, "NVIDIA")
+    return inv
+
+
+def firmware_version(component_id):
+    """The running version of a component (BMC and BIOS read the manager's / system's own fields)."""
+    bmc = STORE.data["bmc"]
+    if component_id == "BMC":
+        return bmc["firmware_version"]
+    if component_id == "BIOS":
+        return bmc["bios_version"]
+    return STORE.data["firmware"][component_id]["Version"]
+
+
+def set_firmware_version(component_id, version):
+    STORE.data["firmware"][component_id]["Version"] = version
+    if component_id == "BMC":
+        STORE.data["bmc"]["firmware_version"] = version
+    elif component_id == "BIOS":
+        STORE.data["bmc"]["bios_version"] = version
+
+
+def activate_pending_firmware():
+    """At a boot: firmware waiting for it (the BIOS) becomes the running version."""
+    for component_id, item in STORE.data.get("firmware", {}).items():
+        if item.get("pending"):
+            before = firmware_version(component_id)
+            set_firmware_version(component_id, item["pending"])
+            item["pending"] = None
+            STORE.event("firmware_activated", component_id=component_id, version=item["Version"], previous=before)
+
+
+def _firmware_view(component_id):
+    item = STORE.data["firmware"][component_id]
+    return {"@odata.type": "#SoftwareInventory.v1_2_3.SoftwareInventory",
+            "@odata.id": "%s/%s" % (FIRMWARE_URI, component_id), "Id": component_id, "Name": item["Name"],
+            "Version": firmware_version(component_id), "Updateable": item["Updateable"],
+            "SoftwareId": item["SoftwareId"], "Manufacturer": item["Manufacturer"],
+            "Status": {"State": "Enabled", "Health": "OK"}}
+
+
+def _task_view(task_id):
+    task = STORE.data["tasks"][task_id]
+    out = {"@odata.type": "#Task.v1_4_3.Task", "@odata.id": "%s/%s" % (TASKS_URI, task_id), "Id": task_id,
+           "Name": "Firmware Update Task", "TaskState": task["TaskState"], "TaskStatus": task["TaskStatus"],
+           "PercentComplete": task["PercentComplete"], "StartTime": task["StartTime"],
+           "TaskMonitor": "%s/%s" % (TASKS_URI, task_id), "Messages": task["Messages"],
+           "Payload": {"HttpOperation": "POST", "TargetUri": SIMPLE_UPDATE_URI,
+                       "JsonBody": json.dumps(task["request"])}}
+    if task.get("EndTime"):
+        out["EndTime"] = task["EndTime"]
+    return out
+
+
+def _message(message_id, text, severity="OK", args=None):
+    msg = {"@odata.type": "#Message.v1_1_1.Message", "MessageId": message_id, "Message": text,
+           "Severity": severity, "Resolution": "None"}
+    if args is not None:
+        msg["MessageArgs"] = args
+    return msg
+
+
+@APP.route("/redfish/v1/UpdateService", methods=["GET"])
+def update_service():
+    return json_response({
+        "@odata.type": "#UpdateService.v1_8_0.UpdateService", "@odata.id": "/redfish/v1/UpdateService",
+        "Id": "UpdateService", "Name": "Update Service", "ServiceEnabled": True,
+        "Status": {"State": "Enabled", "Health": "OK"}, "HttpPushUriOptionsBusy": False,
+        "FirmwareInventory": {"@odata.id": FIRMWARE_URI},
+        "Actions": {"#UpdateService.SimpleUpdate": {
+            "target": SIMPLE_UPDATE_URI, "TransferProtocol@Redfish.AllowableValues": TRANSFER_PROTOCOLS}}})
+
+
+@wrap_view("UpdateService.update_service_resource")
+def update_service_slash():
+    return update_service()
+
+
+@APP.route(FIRMWARE_URI, methods=["GET"])
+def firmware_inventory():
+    members = [{"@odata.id": "%s/%s" % (FIRMWARE_URI, c)} for c in STORE.data["firmware"]]
+    return json_response({"@odata.type": "#SoftwareInventoryCollection.SoftwareInventoryCollection",
+                          "@odata.id": FIRMWARE_URI, "Name": "Firmware Inventory Collection",
+                          "Members@odata.count": len(members), "Members": members})
+
+
+@APP.route(FIRMWARE_URI + "/<component_id>", methods=["GET"])
+def firmware_item(component_id):
+    if component_id not in STORE.data["firmware"]:
+        return redfish_error(404, "Base.1.8.ResourceNotFound", "The requested resource was not found.")
+    return json_response(_firmware_view(component_id))
+
+
+def _validate_simple_update(req):
+    """(image URI, targets, error response): the SimpleUpdate request checked as a BMC checks it."""
+    error = unknown_property(req, {"ImageURI", "TransferProtocol", "Targets", "Username", "Password",
+                                   "@Redfish.OperationApplyTime"})
+    if error:
+        return None, None, error
+    if not req.get("ImageURI"):
+        return None, None, redfish_error(400, "Base.1.8.PropertyMissing", "The property ImageURI is a required "
+                                         "property and must be included in the request.")
+    uri, protocol = req["ImageURI"], req.get("TransferProtocol")
+    if not isinstance(uri, str):
+        return None, None, redfish_error(400, "Base.1.8.PropertyValueTypeError", "The value for the property "
+                                         "ImageURI is of a different type than the property can accept.")
+    if protocol is not None and protocol not in TRANSFER_PROTOCOLS:
+        return None, None, redfish_error(400, "Base.1.8.PropertyValueNotInList", "The value %s for the property "
+                                         "TransferProtocol is not in the list of acceptable values." % protocol)
+    scheme = urllib.parse.urlsplit(uri).scheme.lower()
+    if not scheme and protocol:
+        uri, scheme = protocol.lower() + "://" + uri, protocol.lower()
+    if scheme not in ("http", "https") or (protocol and scheme != protocol.lower()):
+        return None, None, redfish_error(400, "Base.1.8.PropertyValueFormatError", "The value %s for the property "
+                                         "ImageURI is of a different format than the property can accept "
+                                         "(an http:// or https:// URI)." % req["ImageURI"])
+    targets = req.get("Targets")
+    if targets is not None:
+        valid = ["%s/%s" % (FIRMWARE_URI, c) for c in STORE.data["firmware"]]
+        if not isinstance(targets, list) or not all(t in valid for t in targets):
+            return None, None, redfish_error(400, "Base.1.8.PropertyValueNotInList", "The value %s for the property "
+                                             "Targets is not in the list of acceptable values." % (targets,))
+    return uri, targets, None
+
+
+@wrap_view("UpdateService.update_service_simple_update")
+def simple_update():
+    req = body()
+    uri, targets, error = _validate_simple_update(req)
+    if error is not None:
+        return error
+    data = STORE.data
+    data["next_task"] = data.get("next_task", 0) + 1
+    task_id = str(data["next_task"])
+    shown = {k: v for k, v in req.items() if k != "Password"}
+    data["tasks"][task_id] = {"TaskState": "New", "TaskStatus": "OK", "PercentComplete": 0, "StartTime": now_iso(),
+                              "Messages": [_message("TaskEvent.1.0.TaskStarted", "The task with id %s has started."
+                                                    % task_id, args=[task_id])],
+                              "request": shown, "image_uri": uri, "targets": targets, "component_id": None}
+    for old in sorted(data["tasks"], key=int)[:-MAX_TASKS]:
+        del data["tasks"][old]
+    STORE.event("firmware_update_started", task=task_id, image_uri=uri, targets=targets)
+    STORE.save()
+    threading.Thread(target=_update_worker, args=(task_id, UPDATE_SETTINGS["duration"]), daemon=True).start()
+    resp = json_response(_task_view(task_id), 202)
+    resp.headers["Location"] = "%s/%s" % (TASKS_URI, task_id)
+    return resp
+
+
+def fetch_package(uri):
+    """Download and parse a firmware package: (package dict, None) or (None, why not)."""
+    try:
+        with urllib.request.urlopen(uri, timeout=15) as resp:  # nosec - lab repo / test server URIs only
+            raw = resp.read(MAX_PACKAGE_BYTES + 1)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return None, "Transfer of image '%s' failed: %s" % (uri, getattr(exc, "reason", exc))
+    try:
+        pkg = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        pkg = None
+    if len(raw) > MAX_PACKAGE_BYTES or not isinstance(pkg, dict) or pkg.get("aifabric_firmware") != 1:
+        return None, "The image '%s' is not a valid firmware package." % uri
+    return pkg, None
+
+
+def _check_package(pkg, targets):
+    component_id, version = pkg.get("component_id"), pkg.get("version")
+    if not isinstance(version, str) or not version:
+        return "The firmware package has no version."
+    if component_id not in STORE.data["firmware"]:
+        return "The firmware package is for component '%s', which this system does not have." % component_id
+    if targets and "%s/%s" % (FIRMWARE_URI, component_id) not in targets:
+        return "The firmware package is for component '%s', which is not among the update targets." % component_id
+    if not STORE.data["firmware"][component_id]["Updateable"]:
+        return "The component '%s' is not updateable." % component_id
+    return None
+
+
+def _set_task(task_id, **fields):
+    task = STORE.data["tasks"].get(task_id)
+    if task is not None:
+        task.update(fields)
+        STORE.save()
+    return task
+
+
+def _fail_task(task_id, message, component_id=None):
+    _set_task(task_id, TaskState="Exception", TaskStatus="Critical", EndTime=now_iso(),
+              Messages=STORE.data["tasks"][task_id]["Messages"] + [
+                  _message("Update.1.1.ApplyFailed", message, "Critical", [task_id])])
+    STORE.event("firmware_update_failed", task=task_id, component_id=component_id, message=message)
+    STORE.save()
+
+
+def _update_worker(task_id, duration):
+    """Run one SimpleUpdate task: download, check, 'flash' over duration seconds, then apply."""
+    steps = 10
+    time.sleep(min(0.2, duration / steps))
+    with LOCK:
+        task = _set_task(task_id, TaskState="Running", PercentComplete=0)
+        if task is None:
+            return
+        uri, targets = task["image_uri"], task["targets"]
+    pkg, error = fetch_package(uri)
+    with LOCK:
+        if error is None:
+            error = _check_package(pkg, targets)
+        if error is not None:
+            _fail_task(task_id, error, pkg.get("component_id") if pkg else None)
+            return
+        component_id, version = pkg["component_id"], pkg["version"]
+        injected = STORE.data["firmware_fail"].pop(component_id, None)
+        _set_task(task_id, component_id=component_id, version=version)
+    for step in range(1, steps + 1):
+        time.sleep(duration / steps)
+        with LOCK:
+            if injected is not None and step >= steps // 2:
+                _fail_task(task_id, injected, component_id)
+                return
+            if step < steps:
+                _set_task(task_id, PercentComplete=step * 100 // steps)
+    with LOCK:
+        item = STORE.data["firmware"][component_id]
+        messages = STORE.data["tasks"][task_id]["Messages"] + [
+            _message("Update.1.1.UpdateSuccessful", "Update successful", args=[component_id, uri])]
+        pending = component_id == "BIOS"
+        if pending:
+            item["pending"] = version
+            system = next(iter(STORE.data["systems"]), None)
+            if system is not None:
+                messages.append(_message("Base.1.8.ResetRequired", "In order to complete the operation, a "
+                                         "component reset is required with the Reset action URI "
+                                         "'/redfish/v1/Systems/%s/Actions/ComputerSystem.Reset' and ResetType "
+                                         "'ForceRestart'." % system, "Warning",
+                                         ["/redfish/v1/Systems/%s/Actions/ComputerSystem.Reset" % system,
+                                          "ForceRestart"]))
+        else:
+            set_firmware_version(component_id, version)
+        _set_task(task_id, TaskState="Completed", TaskStatus="OK", PercentComplete=100, EndTime=now_iso(),
+                  Messages=messages)
+        STORE.event("firmware_update_completed", task=task_id, component_id=component_id, version=version,
+                    pending=pending)
+        STORE.save()
+
+
+@wrap_view("simple_task_service")
+def task_service():
+    return json_response({"@odata.type": "#TaskService.v1_2_0.TaskService", "@odata.id": "/redfish/v1/TaskService",
+                          "Id": "TaskService", "Name": "Task Service", "ServiceEnabled": True,
+                          "CompletedTaskOverWritePolicy": "Oldest", "LifeCycleEventOnTaskStateChange": True,
+                          "DateTime": now_iso(), "Status": {"State": "Enabled", "Health": "OK"},
+                          "Tasks": {"@odata.id": TASKS_URI}})
+
+
+@APP.route(TASKS_URI, methods=["GET"])
+def tasks():
+    members = [{"@odata.id": "%s/%s" % (TASKS_URI, t)} for t in sorted(STORE.data["tasks"], key=int)]
+    return json_response({"@odata.type": "#TaskCollection.TaskCollection", "@odata.id": TASKS_URI,
+                          "Name": "Task Collection", "Members@odata.count": len(members), "Members": members})
+
+
+@APP.route(TASKS_URI + "/<task_id>", methods=["GET"])
+def task_resource(task_id):
+    if task_id not in STORE.data["tasks"]:
+        return redfish_error(404, "Base.1.8.ResourceNotFound", "The requested resource was not found.")
+    return json_response(_task_view(task_id))
+
+
+@wrap_view("simple_task")
+def task_42():
+    return task_resource("42")
+
+
+def ensure_firmware_state(data, profile):
+    """Add the firmware parts to a state (a fresh one, or one written before they existed);
+    tasks a restart interrupted end in Exception."""
+    data.setdefault("profile", profile)
+    data.setdefault("firmware", initial_firmware(data["profile"], data["bmc"]))
+    data.setdefault("tasks", {})
+    data.setdefault("firmware_fail", {})
+    data.setdefault("next_task", 0)
+    for task_id, task in data["tasks"].items():
+        if task["TaskState"] in ("New", "Running", "Starting", "Pending"):
+            task.update(TaskState="Exception", TaskStatus="Critical", EndTime=now_iso(),
+                        Messages=task["Messages"] + [_message("Update.1.1.ApplyFailed", "The update was interrupted "
+                                                              "by a restart of the BMC.", "Critical", [task_id])])
+
+
 # Test hooks (not Redfish): read the state, unlock, without credentials; 127.0.0.1 only.
 
 
@@ -694,6 +1023,20 @@ def hook_unlock():
         acct.update(Locked=False, failures=0)
     STORE.save()
     return json_response({"unlocked": True})
+
+
+@APP.route(HOOK_PREFIX + "firmware-fail", methods=["POST"])
+def hook_firmware_fail():
+    req = body()
+    component_id = req.get("component_id")
+    if component_id not in STORE.data["firmware"] or set(req) - {"component_id", "message"}:
+        return redfish_error(400, "Base.1.8.PropertyValueNotInList",
+                             "component_id must be one of %s" % sorted(STORE.data["firmware"]))
+    message = str(req.get("message") or "Firmware update of %s failed." % component_id)
+    STORE.data["firmware_fail"][component_id] = message
+    STORE.event("firmware_fail_armed", component_id=component_id, message=message)
+    STORE.save()
+    return json_response({"armed": component_id, "message": message})
 
 
 # ---------------------------------------------------------------------------
@@ -816,6 +1159,12 @@ def parse_args(argv):
     run.add_argument("--on-boot", default=None,
                      help="command run (with --source TARGET --mode MODE appended) each time the host boots")
     run.add_argument("--on-power-off", default=None, help="command run each time the host loses power")
+    run.add_argument("--profile", choices=PROFILES, default="hgx-h100-8gpu",
+                     help="hardware profile shaping the firmware inventory (a fresh state only)")
+    run.add_argument("--firmware", action="append", default=[], metavar="ID=VERSION",
+                     help="a component's version instead of the profile's (repeatable; a fresh state only)")
+    run.add_argument("--update-duration", type=float, default=2.0,
+                     help="seconds a SimpleUpdate task runs once its image is fetched")
     run.add_argument("--debug", action="store_true")
     if not argv or argv[0] not in ("make-ca", "serve", "-h", "--help"):
         argv = ["serve"] + list(argv)
@@ -829,9 +1178,18 @@ def serve(args):
     global STORE  # pylint: disable=global-statement
     STORE = Store(args.state_dir)
     HOOKS.update(boot=args.on_boot, power_off=args.on_power_off)
-    if STORE.data is None:
+    fresh = STORE.data is None
+    if fresh:
         STORE.data = initial_state(args)
     system = STORE.data.pop("_system", None)
+    ensure_firmware_state(STORE.data, args.profile)
+    for override in args.firmware if fresh else []:
+        component_id, _sep, version = override.partition("=")
+        if component_id not in STORE.data["firmware"] or not version:
+            raise SystemExit("--firmware %s: want ID=VERSION with ID one of %s" % (
+                override, ", ".join(sorted(STORE.data["firmware"]))))
+        set_firmware_version(component_id, version)
+    UPDATE_SETTINGS["duration"] = max(0.0, args.update_duration)
     STORE.save()
     systems = [system] if system else [copy.deepcopy(s) for s in STORE.data["systems"].values()]
     delay = [float(x) for x in args.power_delay.split(",")]
