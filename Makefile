@@ -5,10 +5,22 @@ ROOT := $(CURDIR)
 VENV := $(ROOT)/.venv
 CACHE := $(ROOT)/.cache
 export PATH := $(VENV)/bin:$(PATH)
-export CONTAINERS_CONF := $(ROOT)/molecule/lab/containers.conf
+export CONTAINERS_CONF := $(ROOT)/lab/containers.conf
 export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
+export NO_COLOR := 1
+# nothing outside the checkout: Ansible's home (local temp, galaxy cache, the collections
+# Molecule would install), pip's cache and the SSH control sockets all live under .cache/
+export ANSIBLE_HOME := $(CACHE)/ansible-home
+export ANSIBLE_SSH_CONTROL_PATH_DIR := $(CACHE)/ansible-home/cp
+export PIP_CACHE_DIR := $(CACHE)/pip
+export XDG_CACHE_HOME := $(CACHE)/xdg
+# every Ansible run of `make test` (Molecule's, and the playbooks the tests run) also
+# logs to .cache/logs/ansible.log, which the secret search reads with the stage logs
+export ANSIBLE_LOG_PATH := $(CACHE)/logs/ansible.log
+SUITE := python3 $(ROOT)/tests/suite.py
+VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
 AIFABRIC_LAB_NODES ?= 4
 export AIFABRIC_LAB_NODES
 
@@ -16,12 +28,14 @@ export AIFABRIC_LAB_NODES
 APT_PACKAGES := podman runc netavark aardvark-dns iptables debootstrap dpkg-dev apt-utils \
   gnupg openssh-client git make rsync python3-venv ca-certificates
 
-.PHONY: help deps venv collection image lab-up lab-down demo test lint sanity unit \
-  molecule build install-check bench clean
+.PHONY: help deps venv collection image lab-up lab-down demo test check test-stages lint \
+  sanity unit molecule build secrets bench clean
 
 help:
 	@echo "make demo   - create the lab, provision it with playbooks/site.yml, print a summary"
-	@echo "make test   - lint, sanity, unit tests and every Molecule scenario, then clean up"
+	@echo "make test   - lint, sanity, unit tests, the build check and every Molecule scenario, then"
+	@echo "              the secret search; a table of each stage's wall time at the end"
+	@echo "make check  - lint, sanity, unit tests and the build check (no lab), for iterating"
 	@echo "make bench  - lab and converge figures for 4 and 16 GPU nodes (bench/)"
 
 $(CACHE)/apt.stamp: Makefile
@@ -47,57 +61,74 @@ collection: venv
 	@ln -sfn ../../../.. $(CACHE)/collections/ansible_collections/aifabric/cluster
 
 image: deps
-	bash molecule/lab/image/build.sh
-	bash molecule/lab/repo/build-repo.sh
+	bash lab/image/build.sh
+	bash lab/repo/build-repo.sh
 
 lab-up: deps venv collection
-	python3 molecule/lab/lab.py up
+	python3 lab/lab.py up
 
 lab-down:
-	python3 molecule/lab/lab.py down
+	python3 lab/lab.py down
 
 demo: deps venv collection image
-	python3 molecule/lab/lab.py up
+	python3 lab/lab.py up
 	ansible-playbook playbooks/site.yml
-	ansible-playbook molecule/lab/summary.yml
+	ansible-playbook lab/summary.yml
 
 lint: venv collection
-	ansible-lint --profile production --offline
+	$(SUITE) run lint -- ansible-lint --profile production --offline
 
 sanity: venv
-	bash tests/sanity/run.sh
+	$(SUITE) run sanity -- bash tests/sanity/run.sh
 
 # unit tests of the collection's Python, and of the lab's simulators (test side); two
 # workers, a test file per worker (the switch and BMC tests spend their time waiting on
 # ansible-playbook)
 unit: venv collection
-	pytest -q -n 2 --dist loadfile tests/unit $$(test -d tests/lab && echo tests/lab)
+	$(SUITE) run unit -- pytest -q -n 2 --dist loadfile tests/unit tests/lab
 
+# every scenario (molecule/*/molecule.yml) in turn, one row per Molecule action in the table
 molecule: deps venv collection image build
-	@trap 'python3 molecule/lab/lab.py down' EXIT; mkdir -p $(CACHE)/logs; \
+	@trap 'python3 lab/lab.py down' EXIT; \
 	for s in $$(ls molecule/*/molecule.yml | xargs -n1 dirname | xargs -n1 basename | sort); do \
 	  echo "=== molecule scenario $$s"; \
-	  if ! molecule test -s $$s 2>&1 | tee $(CACHE)/logs/molecule-$$s.log; then \
-	    echo "=== molecule scenario $$s FAILED; what failed (full log: .cache/logs/molecule-$$s.log):"; \
-	    grep -n -B1 -A8 -E '^(fatal|failed):|FAILED!|^(E  |FAILED )|unreachable=[1-9]|failed=[1-9]' $(CACHE)/logs/molecule-$$s.log | tail -60; \
-	    exit 1; \
-	  fi; \
+	  $(SUITE) molecule $$s; \
 	done
 
-# build the tarball and install it as users do; molecule/default runs site.yml by
-# FQCN from this installed copy
+# build the tarball; fail if it holds anything but the collection (lab, tests, simulators,
+# the lab inventory), and if any playbook it ships fails a syntax check from an install of
+# the tarball alone; then install it as users do, where the scenarios run it by FQCN
 build: venv
 	@mkdir -p $(CACHE)/build
 	@rm -rf $(CACHE)/build/*.tar.gz $(CACHE)/installed
-	ansible-galaxy collection build --force --output-path $(CACHE)/build .
-	ANSIBLE_COLLECTIONS_PATH=$(CACHE)/installed ansible-galaxy collection install --force --offline --no-deps -p $(CACHE)/installed $(CACHE)/build/aifabric-cluster-*.tar.gz
+	$(SUITE) run build -- ansible-galaxy collection build --force --output-path $(CACHE)/build .
+	$(SUITE) run "build check: contents" -- python3 tests/suite.py tarball $(CACHE)/build/aifabric-cluster-$(VERSION).tar.gz
+	$(SUITE) run "build check: syntax from the tarball" -- python3 tests/suite.py syntax $(CACHE)/build/aifabric-cluster-$(VERSION).tar.gz
+	ansible-galaxy collection install --force --offline --no-deps -p $(CACHE)/installed $(CACHE)/build/aifabric-cluster-$(VERSION).tar.gz
 
-test: deps venv collection lint sanity unit build molecule
+# every log of the run, searched for every secret of the lab vault
+secrets:
+	$(SUITE) run "secret search" -- python3 tests/suite.py secrets
+
+# the stages in order; `make test` and `make check` print the table even when one fails
+test-stages: deps venv collection lint sanity unit build molecule secrets
+check-stages: venv collection lint sanity unit build
+
+test:
+	@mkdir -p $(CACHE)/logs; $(SUITE) reset; rm -f $(CACHE)/logs/*.log; trap '$(SUITE) table' EXIT; \
+	$(SUITE) run setup -- $(MAKE) --no-print-directory deps venv collection image; \
+	$(MAKE) --no-print-directory test-stages
 	@echo "make test: all green"
+
+check:
+	@mkdir -p $(CACHE)/logs; $(SUITE) reset; rm -f $(CACHE)/logs/*.log; trap '$(SUITE) table' EXIT; \
+	$(SUITE) run setup -- $(MAKE) --no-print-directory deps venv collection; \
+	$(MAKE) --no-print-directory check-stages
+	@echo "make check: all green"
 
 bench: deps venv collection image
 	python3 bench/bench.py --nodes 4 16
 	python3 bench/bench_gpu_module.py
 
 clean: lab-down
-	rm -rf $(CACHE)/build $(CACHE)/collections
+	rm -rf $(CACHE)/build $(CACHE)/collections $(CACHE)/installed

@@ -46,7 +46,7 @@ import time
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
-LAB_PY = os.path.join(ROOT, "molecule", "lab", "lab.py")
+LAB_PY = os.path.join(ROOT, "lab", "lab.py")
 LAB_CACHE = os.environ.get("AIFABRIC_LAB_CACHE", os.path.join(ROOT, ".cache", "lab"))
 RESULTS = os.path.join(BENCH, "results")
 WORK = os.path.join(ROOT, ".cache", "bench")
@@ -69,7 +69,7 @@ def log(msg):
 def setup_env():
     env = os.environ
     env["PATH"] = os.path.join(ROOT, ".venv", "bin") + os.pathsep + env.get("PATH", "")
-    env.setdefault("CONTAINERS_CONF", os.path.join(ROOT, "molecule", "lab", "containers.conf"))
+    env.setdefault("CONTAINERS_CONF", os.path.join(ROOT, "lab", "containers.conf"))
     env.setdefault("ANSIBLE_CONFIG", os.path.join(ROOT, "ansible.cfg"))
     env["ANSIBLE_FORCE_COLOR"] = "0"
     env["ANSIBLE_NOCOLOR"] = "1"

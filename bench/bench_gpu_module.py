@@ -20,7 +20,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SIM = os.path.join(ROOT, "molecule", "lab", "sim-packages")
+SIM = os.path.join(ROOT, "lab", "sim-packages")
 
 
 def timed(cmd, env, runs):

@@ -1,14 +1,14 @@
 """Shared helpers for the tests of the lab's simulator packages (test side).
 
-Every directory under molecule/lab/sim-packages/ is a dpkg-deb tree that
-molecule/lab/repo/build-repo.sh builds into the lab's apt repository.
+Every directory under lab/sim-packages/ is a dpkg-deb tree that
+lab/repo/build-repo.sh builds into the lab's apt repository.
 """
 import shutil
 import subprocess
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-SIM_PACKAGES = REPO / "molecule/lab/sim-packages"
+SIM_PACKAGES = REPO / "lab/sim-packages"
 PROFILES = SIM_PACKAGES / "aifabric-sim-common/usr/share/aifabric-lab/profiles"
 MAINTAINER = "aifabric.cluster lab <lab@aifabric.invalid>"
 

@@ -1,4 +1,4 @@
-"""Tests of the lab's Redfish BMC emulator (molecule/lab/simulators/bmc), on the controller.
+"""Tests of the lab's Redfish BMC emulator (lab/simulators/bmc), on the controller.
 
 The emulator is sushy-tools' fake driver extended with an AccountService, manager
 settings, login failure counting and lockout; these tests pin its protocol: HTTPS with
@@ -23,7 +23,7 @@ requests = pytest.importorskip("requests")
 pytest.importorskip("sushy_tools")
 
 REPO = Path(__file__).resolve().parents[2]
-LAUNCHER = REPO / "molecule/lab/simulators/bmc/aifabric-bmc-sim"
+LAUNCHER = REPO / "lab/simulators/bmc/aifabric-bmc-sim"
 PASSWORD = "Lab-Bmc-Pass-1"
 FACTORY_PASSWORD = "calvin-Factory"
 

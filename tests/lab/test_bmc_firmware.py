@@ -1,4 +1,4 @@
-"""Firmware in the lab's Redfish BMC emulator (molecule/lab/simulators/bmc), on the controller.
+"""Firmware in the lab's Redfish BMC emulator (lab/simulators/bmc), on the controller.
 
 The emulator's UpdateService: a FirmwareInventory per hardware profile, SimpleUpdate of an
 aifabric firmware package (a JSON document) fetched over HTTP from a local server, a Task

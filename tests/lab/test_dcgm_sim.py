@@ -14,8 +14,8 @@ import pytest
 
 from simpkg import REPO, PROFILES, build, control
 
-PKG = REPO / "molecule/lab/sim-packages/datacenter-gpu-manager-4-cuda13"
-SMI_PKG = REPO / "molecule/lab/sim-packages/nvidia-utils-580"
+PKG = REPO / "lab/sim-packages/datacenter-gpu-manager-4-cuda13"
+SMI_PKG = REPO / "lab/sim-packages/nvidia-utils-580"
 DCGMI = PKG / "usr/bin/dcgmi"
 HOSTENGINE = PKG / "usr/bin/nv-hostengine"
 SOURCE = PKG / "usr/lib/aifabric-sim/dcgm.py"

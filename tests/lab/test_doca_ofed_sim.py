@@ -2,7 +2,7 @@
 and of the roce_qos module end to end against them.
 
 The simulator is a test double; these tests pin it to the real tools' command lines,
-output formats, errors and exit codes (see molecule/lab/simulators/README.md, section
+output formats, errors and exit codes (see lab/simulators/README.md, section
 "ConnectX host tools"). The netdev's MAC/IPv4 come from AIFABRIC_SIM_NETDEV_* here.
 """
 import json
@@ -19,8 +19,8 @@ from ansible_collections.aifabric.cluster.plugins.module_utils import connectx_q
 from ansible_collections.aifabric.cluster.plugins.modules import roce_qos
 
 REPO = Path(__file__).resolve().parents[2]
-PKG = REPO / "molecule/lab/sim-packages/doca-ofed"
-PROFILES = REPO / "molecule/lab/sim-packages/aifabric-sim-common/usr/share/aifabric-lab/profiles"
+PKG = REPO / "lab/sim-packages/doca-ofed"
+PROFILES = REPO / "lab/sim-packages/aifabric-sim-common/usr/share/aifabric-lab/profiles"
 BIN = {t: PKG / "usr/bin" / t for t in ("mlnx_qos", "ibdev2netdev", "ibv_devinfo", "rdma")}
 BIN.update({t: PKG / "usr/sbin" / t for t in ("show_gids", "cma_roce_mode", "cma_roce_tos", "aifabric-sim-rdma")})
 

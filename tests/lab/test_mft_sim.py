@@ -1,6 +1,6 @@
 """Tests of the lab's simulated NVIDIA MFT mlxfwmanager (package mft), run on the controller
 with AIFABRIC_SIM_ROOT: the --query layout line by line (modelled on real captures, see
-molecule/lab/simulators/README.md, section "mft (mlxfwmanager)"), an update with -u -i -y,
+lab/simulators/README.md, section "mft (mlxfwmanager)"), an update with -u -i -y,
 a PSID mismatch, an injected burn failure, state that persists (and a reboot that makes the
 adapter run the flashed firmware), and the usage error for unknown options.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-PKG = REPO / "molecule/lab/sim-packages/mft"
+PKG = REPO / "lab/sim-packages/mft"
 TOOL = PKG / "usr/bin/mlxfwmanager"
 PSID = "MT_0000000838"
 

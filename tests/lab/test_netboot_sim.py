@@ -1,4 +1,4 @@
-"""Tests of the lab's network-boot simulator (molecule/lab/simulators/netboot), on the
+"""Tests of the lab's network-boot simulator (lab/simulators/netboot), on the
 controller: its TFTP client against a minimal RFC 1350 server, its iPXE interpreter
 (chain by MAC, the "|| goto" fallback, kernel/initrd/boot) and its Ubuntu autoinstall
 step, against a web server on 127.0.0.1. The DHCP and the install on a node run in the
@@ -17,7 +17,7 @@ import pytest
 pytest.importorskip("yaml")
 
 REPO = Path(__file__).resolve().parents[2]
-SPEC = importlib.util.spec_from_file_location("netboot", REPO / "molecule/lab/simulators/netboot/netboot.py")
+SPEC = importlib.util.spec_from_file_location("netboot", REPO / "lab/simulators/netboot/netboot.py")
 netboot = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(netboot)
 

@@ -12,9 +12,9 @@ import pytest
 
 from simpkg import REPO, PROFILES, control
 
-PKG = REPO / "molecule/lab/sim-packages/nvidia-container-toolkit"
+PKG = REPO / "lab/sim-packages/nvidia-container-toolkit"
 CTK = PKG / "usr/bin/nvidia-ctk"
-SMI_BIN = REPO / "molecule/lab/sim-packages/nvidia-utils-580/usr/bin"
+SMI_BIN = REPO / "lab/sim-packages/nvidia-utils-580/usr/bin"
 RT = '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia]'
 OPTS = '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia.options]'
 WROTE = "INFO[0000] Wrote updated config to %s\nINFO[0000] It is recommended that %s daemon be restarted.\n"

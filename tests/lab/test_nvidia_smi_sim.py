@@ -1,7 +1,7 @@
 """Tests of the lab's simulated nvidia-smi (package nvidia-utils-580), run on the controller.
 
 The simulator is a test double; these tests pin it to the real tool's command line,
-output shapes, errors and exit codes (see molecule/lab/simulators/README.md).
+output shapes, errors and exit codes (see lab/simulators/README.md).
 """
 import json
 import os
@@ -13,7 +13,7 @@ import pytest
 
 from simpkg import REPO, PROFILES, build, control
 
-PKG = REPO / "molecule/lab/sim-packages/nvidia-utils-580"
+PKG = REPO / "lab/sim-packages/nvidia-utils-580"
 SMI = PKG / "usr/bin/nvidia-smi"
 SIMGPU = PKG / "usr/sbin/aifabric-sim-gpu"
 SOURCE = PKG / "usr/lib/aifabric-sim/nvidia_smi.py"

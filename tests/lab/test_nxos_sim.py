@@ -1,4 +1,4 @@
-"""Tests of the lab's simulated Cisco NX-OS switch (molecule/lab/simulators/nxos), on the controller.
+"""Tests of the lab's simulated Cisco NX-OS switch (lab/simulators/nxos), on the controller.
 
 The simulator is a test double; these tests pin it to what the real switch shows over SSH
 (prompts, echo, show version / inventory / running-config formats, NX-OS error messages,
@@ -20,8 +20,8 @@ from ansible_collections.ansible.netcommon.plugins.module_utils.network.common.c
 from simproc import SimProcess
 
 REPO = Path(__file__).resolve().parents[2]
-SIM = REPO / "molecule/lab/simulators/nxos/nxos_sim.py"
-LAUNCHER = REPO / "molecule/lab/simulators/nxos/aifabric-nxos-sim"
+SIM = REPO / "lab/simulators/nxos/nxos_sim.py"
+LAUNCHER = REPO / "lab/simulators/nxos/aifabric-nxos-sim"
 PLAY_DIR = REPO / "tests/lab/nxos_play"
 PASSWORD = "Lab-Pass-1"
 

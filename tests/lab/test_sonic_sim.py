@@ -1,4 +1,4 @@
-"""Tests of the lab's simulated Dell Enterprise SONiC switch (molecule/lab/simulators/sonic), on the controller.
+"""Tests of the lab's simulated Dell Enterprise SONiC switch (lab/simulators/sonic), on the controller.
 
 The simulator is a test double of the RESTCONF API the unmodified dellemc.enterprise_sonic
 modules use (httpapi, HTTPS, basic auth, openconfig / sonic YANG JSON). These tests pin the
@@ -16,7 +16,7 @@ import pytest
 from simproc import SimProcess
 from test_nxos_sim import REPO
 
-LAUNCHER = REPO / "molecule/lab/simulators/sonic/aifabric-sonic-sim"
+LAUNCHER = REPO / "lab/simulators/sonic/aifabric-sonic-sim"
 PASSWORD = "Lab-Pass-1"
 QOS = "/restconf/data/openconfig-qos:qos"
 PORTS = ["Ethernet%d" % n for n in range(0, 249, 8)]

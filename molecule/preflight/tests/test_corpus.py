@@ -66,7 +66,7 @@ def test_lab_inventory_passes_preflight(tmp_path):
 
 
 def lab_inventory(nodes):
-    script = os.path.join(corpus.REPO_ROOT, 'inventories', 'lab', 'lab_inventory.py')
+    script = os.path.join(corpus.REPO_ROOT, 'lab', 'inventory.py')
     out = subprocess.run([sys.executable, script, '--list'], env=dict(os.environ, AIFABRIC_LAB_NODES=str(nodes)),
                          capture_output=True, text=True, check=True).stdout
     return json.loads(out)

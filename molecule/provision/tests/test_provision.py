@@ -17,7 +17,7 @@ import pytest
 
 ROOT = os.environ.get("MOLECULE_PROJECT_DIRECTORY") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-sys.path.insert(0, os.path.join(ROOT, "molecule", "lab"))
+sys.path.insert(0, os.path.join(ROOT, "lab"))
 import labhosts  # noqa: E402  pylint: disable=wrong-import-position
 
 CACHE = os.path.join(ROOT, ".cache")

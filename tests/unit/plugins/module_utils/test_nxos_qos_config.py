@@ -4,7 +4,7 @@
 """nxos_qos_config: NX-OS running-config QoS parsing and the NX-OS semantics the fabric validator relies on.
 
 The fixtures under fixtures/nxos/ are `show running-config` outputs of the lab's NX-OS test double
-(molecule/lab/simulators/nxos/) after the fabric_switch role's nxos-qos.j2 configuration for the default
+(lab/simulators/nxos/) after the fabric_switch role's nxos-qos.j2 configuration for the default
 intent (consistent.txt), each broken variant changing one thing, and a factory-default switch.
 """
 

@@ -1,0 +1,117 @@
+"""testinfra access to the lab's sim hosts, for the scenarios' verify steps.
+
+Hosts come from inventories/lab (the same script Ansible reads) and are reached the
+way Ansible reaches them: OpenSSH as the admin user with the lab-only key, sudo. The
+lab's switches are reached as an operator reaches them: an SSH CLI session (NX-OS), a
+RESTCONF request over HTTPS checked against the lab CA (SONiC).
+"""
+import base64
+import http.client
+import json
+import os
+import re
+import ssl
+import subprocess
+import sys
+import time
+
+import paramiko
+import testinfra
+
+LAB = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(LAB)
+KEY = os.path.join(os.environ.get("AIFABRIC_LAB_CACHE", os.path.join(ROOT, ".cache", "lab")),
+                   "ssh", "id_ed25519")
+SSH_ARGS = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
+
+
+def inventory():
+    script = os.path.join(LAB, "inventory.py")
+    return json.loads(subprocess.check_output([sys.executable, script, "--list"], text=True))
+
+
+def hostvars(name):
+    return inventory()["_meta"]["hostvars"][name]
+
+
+def group(name):
+    return sorted(inventory().get(name, {}).get("hosts", []))
+
+
+def cluster_hosts():
+    return group("mgmt_nodes") + group("gpu_nodes") + group("storage_nodes")
+
+
+_HOSTS = {}
+
+
+def host(name):
+    if name not in _HOSTS:
+        ip = hostvars(name)["node_mgmt_ip"]
+        _HOSTS[name] = testinfra.get_host(
+            "ssh://aifabric@%s" % ip, ssh_identity_file=KEY, sudo=True,
+            controlpersist=60, ssh_extra_args=SSH_ARGS)
+    return _HOSTS[name]
+
+
+def wait_for(predicate, timeout=60, interval=1.0):
+    """Poll predicate() until it returns a truthy value or timeout; return the last value."""
+    deadline = time.time() + timeout
+    value = predicate()
+    while not value and time.time() < deadline:
+        time.sleep(interval)
+        value = predicate()
+    return value
+
+
+# a switch CLI prompt at the end of the output: "leaf-01# " or "leaf-01(config-if)# "
+_PROMPT = re.compile(r"(^|[\r\n])[\w.-]+(\([^)]*\))?# ?$")
+
+
+def switch_cli(name, commands, timeout=30):
+    """Type commands at a lab switch's CLI (SSH, the lab key, user aifabric), one by one,
+    as an operator does; return each command's output (echo and prompt included)."""
+    client = paramiko.SSHClient()
+    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+    client.connect(hostvars(name)["node_mgmt_ip"], username="aifabric", key_filename=KEY,
+                   look_for_keys=False, allow_agent=False, timeout=timeout)
+    try:
+        chan = client.invoke_shell(width=511)
+        chan.settimeout(timeout)
+
+        def read():
+            buf = ""
+            while not _PROMPT.search(buf):
+                data = chan.recv(65535)
+                if not data:
+                    raise AssertionError("%s closed the session: %r" % (name, buf[-500:]))
+                buf += data.decode("utf-8", "replace")
+            return buf
+
+        read()
+        outputs = []
+        for command in ["terminal length 0"] + list(commands):
+            chan.send(command + "\n")
+            outputs.append(read())
+        return outputs[1:]
+    finally:
+        client.close()
+
+
+def switch_rest(name, method, path, body=None, timeout=30):
+    """A RESTCONF request to a lab SONiC switch (HTTPS, the lab CA, user admin with the lab's
+    vault_switch_admin_password); returns (HTTP status, parsed JSON body or None)."""
+    import yaml  # pylint: disable=import-outside-toplevel
+    with open(os.path.join(ROOT, "inventories", "lab", "group_vars", "all", "vault.yml")) as f:
+        password = yaml.safe_load(f)["vault_switch_admin_password"]
+    context = ssl.create_default_context(cafile=os.path.join(os.path.dirname(KEY), "..", "tls", "ca.pem"))
+    conn = http.client.HTTPSConnection(hostvars(name)["node_mgmt_ip"], 443, timeout=timeout, context=context)
+    headers = {"Content-Type": "application/yang-data+json", "Accept": "application/yang-data+json",
+               "Authorization": "Basic " + base64.b64encode(("admin:%s" % password).encode()).decode()}
+    try:
+        conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read()
+        return resp.status, (json.loads(data) if data else None)
+    finally:
+        conn.close()

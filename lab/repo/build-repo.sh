@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Build the lab's signed apt repository: the mirror pool (Debian packages the roles
+# install, see image/mirror-packages.txt) plus the simulator packages built from
+# lab/sim-packages/. Signed with a lab-only GPG key. Rebuilt only when its
+# inputs change. Test-side only.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+lab="$(cd "$here/.." && pwd)"
+root="$(cd "$lab/.." && pwd)"
+cache="${AIFABRIC_LAB_CACHE:-$root/.cache/lab}"
+out="$cache/repo"
+gnupg="$cache/gnupg"
+inputs_hash="$( (cat "$0"; ls -l "$cache"/mirror/pool; cd "$lab/sim-packages" && find . -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-12)"
+if [ -f "$out/.inputs-$inputs_hash" ]; then echo "repo cached"; exit 0; fi
+
+# lab-only signing key
+mkdir -p "$gnupg" && chmod 0700 "$gnupg"
+if ! gpg --homedir "$gnupg" --list-secret-keys aifabric-lab >/dev/null 2>&1; then
+  gpg --homedir "$gnupg" --batch --pinentry-mode loopback --passphrase '' \
+    --quick-gen-key 'aifabric-lab repository signing key (lab only) <lab@aifabric.invalid>' ed25519 sign never 2>/dev/null
+fi
+
+rm -rf "$out" && mkdir -p "$out/debian/pool/mirror" "$out/debian/pool/sim" "$out/debian/dists/bookworm/main/binary-amd64"
+cp "$cache"/mirror/pool/*.deb "$out/debian/pool/mirror/"
+for pkg in "$lab"/sim-packages/*/; do
+  name="$(basename "$pkg")"
+  staging="$(mktemp -d)"
+  cp -a "$pkg/." "$staging/"
+  find "$staging" -type d -exec chmod 0755 {} +
+  dpkg-deb --root-owner-group -Zgzip --build "$staging" "$out/debian/pool/sim/${name}.deb" >/dev/null
+  rm -rf "$staging"
+done
+# the installer images pxe_server fetches (inventories/lab: pxe_server_os_images): test
+# doubles of an Ubuntu netboot kernel and initrd, not bootable, with a SHA256SUMS as the
+# real mirrors publish it
+for os in debian-12 ubuntu-24.04; do
+  mkdir -p "$out/images/$os"
+  printf 'aifabric lab test double of the %s installer kernel (not bootable)\n' "$os" > "$out/images/$os/vmlinuz"
+  printf 'aifabric lab test double of the %s installer initrd (not bootable)\n' "$os" > "$out/images/$os/initrd"
+  (cd "$out/images/$os" && sha256sum vmlinuz initrd > SHA256SUMS)
+done
+# firmware packages of the lab baseline (inventories/lab/group_vars/all/firmware.yml), in
+# the format the lab's BMC emulators and mlxfwmanager take (simulators/README.md)
+mkdir -p "$out/firmware"
+printf '{"aifabric_firmware": 1, "component_id": "BMC", "version": "1.14.3"}\n' > "$out/firmware/bmc-1.14.3.json"
+printf '{"aifabric_firmware": 1, "component_id": "BIOS", "version": "2.3.1"}\n' > "$out/firmware/bios-2.3.1.json"
+printf '{"aifabric_firmware": 1, "component_id": "BIOS", "version": "2.4.0"}\n' > "$out/firmware/bios-2.4.0.json"
+printf '{"aifabric_firmware": 1, "component_id": "nic", "psid": "MT_0000000838", "version": "28.39.1002"}\n' \
+  > "$out/firmware/cx7-28.39.1002.json"
+cd "$out/debian"
+apt-ftparchive packages pool > dists/bookworm/main/binary-amd64/Packages
+gzip -9kn dists/bookworm/main/binary-amd64/Packages
+apt-ftparchive \
+  -o APT::FTPArchive::Release::Origin=aifabric-lab \
+  -o APT::FTPArchive::Release::Label=aifabric-lab \
+  -o APT::FTPArchive::Release::Suite=bookworm \
+  -o APT::FTPArchive::Release::Codename=bookworm \
+  -o APT::FTPArchive::Release::Architectures=amd64 \
+  -o APT::FTPArchive::Release::Components=main \
+  release dists/bookworm > dists/bookworm/Release
+gpg --homedir "$gnupg" --batch --yes --local-user aifabric-lab --clearsign -o dists/bookworm/InRelease dists/bookworm/Release
+gpg --homedir "$gnupg" --batch --yes --local-user aifabric-lab --armor --detach-sign -o dists/bookworm/Release.gpg dists/bookworm/Release
+gpg --homedir "$gnupg" --armor --export aifabric-lab > "$out/aifabric-lab.asc"
+touch "$out/.inputs-$inputs_hash"
+# counting the .debs only, their names do not matter
+# shellcheck disable=SC2012
+echo "repo built: $(ls pool/mirror | wc -l) mirrored + $(ls pool/sim | wc -l) simulator packages"
+# signing is done: stop the gpg-agent that gpg started for the lab keyring
+gpgconf --homedir "$gnupg" --kill gpg-agent 2>/dev/null || true

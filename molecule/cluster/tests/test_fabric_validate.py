@@ -1,0 +1,140 @@
+"""The fabric, proven consistent: playbooks/fabric_validate.yml on the converged lab (the
+GPU nodes' simulated ConnectX ports, the simulated NX-OS and SONiC leaves), then one thing broken
+at a time; each time the validator must name exactly that violation. Then check mode on
+a drifted switch: it shows the drift and changes nothing."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "lab"))
+import labhosts  # noqa: E402
+
+GPU = labhosts.group("gpu_nodes")
+SWITCHES = labhosts.group("leaf_switches")
+LEAF = [n for n in SWITCHES if labhosts.hostvars(n)["switch_platform"] == "nxos"][0]
+SONIC = [n for n in SWITCHES if labhosts.hostvars(n)["switch_platform"] == "sonic"][0]
+DSCP_MAP = "/restconf/data/openconfig-qos:qos/openconfig-qos-maps-ext:dscp-maps/dscp-map=AIFABRIC"
+INVENTORY = os.path.join(labhosts.ROOT, "inventories", "lab")
+
+
+def playbook(name, *args):
+    return subprocess.run(["ansible-playbook", "-i", INVENTORY, os.path.join(labhosts.ROOT, "playbooks", name)] + list(args),
+                          capture_output=True, text=True, cwd=labhosts.ROOT, check=False)
+
+
+def validate(tmp_path):
+    """The violations of report.json, as (rule, host or switch, port) with their messages."""
+    proc = playbook("fabric_validate.yml", "-e", "fabric_validate_report_dir=%s" % tmp_path, "-e", "fabric_validate_fail=false")
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    with open(os.path.join(str(tmp_path), "report.json")) as f:
+        report = json.load(f)
+    assert os.path.getsize(os.path.join(str(tmp_path), "report.md")) > 0
+    return [(v["rule"], v.get("host", v.get("switch")), v.get("port")) for v in report["violations"]], report
+
+
+def netdev(name):
+    mac = labhosts.hostvars(name)["node_fabric_mac"].lower()
+    h = labhosts.host(name)
+    for dev in h.check_output("ls /sys/class/net").split():
+        if h.file("/sys/class/net/%s/address" % dev).content_string.strip() == mac:
+            return dev
+    raise AssertionError("%s: no netdev with %s" % (name, mac))
+
+
+def leaf_config(*lines):
+    outputs = labhosts.switch_cli(LEAF, ["configure terminal"] + list(lines) + ["end"])
+    for line, out in zip(lines, outputs[1:]):
+        assert "Invalid" not in out and "ERROR" not in out and "% " not in out, (line, out)
+
+
+def leaf_running():
+    """The switch's running-config, without the echoed command, the prompt and the '!' header lines."""
+    lines = labhosts.switch_cli(LEAF, ["show running-config"])[0].replace("\r", "").split("\n")[1:-1]
+    return "\n".join(line for line in lines if not line.startswith("!"))
+
+
+def test_the_converged_fabric_is_consistent(tmp_path):
+    found, report = validate(tmp_path)
+    assert found == [], [v["message"] for v in report["violations"]]
+    assert sorted(report["hosts"]) == GPU and report["switches"] == SWITCHES
+
+
+@pytest.mark.fault
+def test_a_host_with_pfc_on_the_wrong_priority(tmp_path):
+    name = GPU[1]
+    h, dev = labhosts.host(name), netdev(name)
+    try:
+        assert h.run("mlnx_qos -i %s --pfc 0,0,0,0,1,0,0,0", dev).rc == 0
+        found, report = validate(tmp_path)
+        assert found == [("pfc", name, None)], [v["message"] for v in report["violations"]]
+    finally:
+        h.run("mlnx_qos -i %s --pfc 0,0,0,1,0,0,0,0", dev)
+
+
+@pytest.mark.fault
+def test_a_switch_port_without_pfc(tmp_path):
+    try:
+        leaf_config("interface Ethernet1/2", "no priority-flow-control mode on")
+        found, report = validate(tmp_path)
+        assert found == [("pfc", LEAF, "Ethernet1/2")], [v["message"] for v in report["violations"]]
+    finally:
+        leaf_config("interface Ethernet1/2", "priority-flow-control mode on")
+
+
+def dscp_26(fwd_group):
+    status, _body = labhosts.switch_rest(SONIC, "PATCH", DSCP_MAP, {"openconfig-qos-maps-ext:dscp-map": [
+        {"name": "AIFABRIC", "dscp-map-entries": {"dscp-map-entry": [{"dscp": 26, "config": {"dscp": 26, "fwd-group": fwd_group}}]}}]})
+    assert status in (200, 204), status
+
+
+@pytest.mark.fault
+def test_a_switch_that_maps_dscp_26_to_a_lossy_class(tmp_path):
+    ports = ", ".join(p["name"] for p in labhosts.hostvars(SONIC)["switch_fabric_interfaces"])
+    try:
+        # SONiC's own default map puts DSCP 26 in lossy traffic class 1: the role's map, drifted there
+        dscp_26("1")
+        found, report = validate(tmp_path)
+        assert found == [("dscp_map", SONIC, ports)], [v["message"] for v in report["violations"]]
+        assert "26" in report["violations"][0]["message"]
+    finally:
+        dscp_26("3")
+
+
+@pytest.mark.fault
+def test_a_host_mtu_of_1500(tmp_path):
+    name = GPU[2]
+    before = GPU[1]  # pings name in the path-MTU ring (sorted names)
+    h, dev = labhosts.host(name), netdev(name)
+    try:
+        assert h.run("ip link set dev %s mtu 1500", dev).rc == 0
+        found, report = validate(tmp_path)
+        messages = [v["message"] for v in report["violations"]]
+        assert ("mtu", name, None) in found, messages
+        # the consequences of that one MTU: its own DF-bit pings fail, and so does the one
+        # that its neighbour in the ring sends it; nothing else
+        assert set(found) <= {("mtu", name, None), ("path_mtu", name, None), ("path_mtu", before, None)}, messages
+        assert ("path_mtu", before, None) in found, messages
+        assert all(name in m for m in messages), messages
+    finally:
+        h.run("ip link set dev %s mtu 9000", dev)
+
+
+@pytest.mark.fault
+def test_check_mode_on_a_drifted_switch_shows_the_drift_and_changes_nothing():
+    try:
+        leaf_config("interface Ethernet1/1", "no priority-flow-control watch-dog-interval on")
+        drifted = leaf_running()
+        ports = labhosts.hostvars(LEAF)["switch_fabric_interfaces"]
+        assert drifted.count("priority-flow-control watch-dog-interval on") == len(ports) - 1, drifted
+        proc = playbook("fabric.yml", "--check", "--diff", "--limit", LEAF)
+        assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+        recap = [line for line in proc.stdout.splitlines() if line.startswith(LEAF + " ") and "changed=" in line]
+        assert recap and int(recap[-1].split("changed=")[1].split()[0]) > 0, proc.stdout[-3000:]
+        # the --diff: the drifted port, the line the role would add back
+        assert " interface Ethernet1/1\n+  priority-flow-control watch-dog-interval on\n" in proc.stdout, proc.stdout[-3000:]
+        assert leaf_running() == drifted
+    finally:
+        leaf_config("interface Ethernet1/1", "priority-flow-control watch-dog-interval on")

@@ -1,0 +1,323 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aifabric.cluster contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The stages of ``make test``: timed, logged and checked. Test-side only.
+
+    suite.py run NAME -- CMD [ARG...]  run CMD; its output goes to the terminal and to
+                                       .cache/logs/NAME.log, its wall time to the table
+    suite.py molecule SCENARIO         ``molecule test -s SCENARIO`` the same way, with one
+                                       row per Molecule action (create, converge,
+                                       idempotence, verify, ...) and one for the scenario
+    suite.py table                     print the table of every stage recorded so far
+    suite.py tarball TARBALL           fail if the collection tarball holds a lab, test,
+                                       simulator, bench or lab-inventory file, or a
+                                       development file (Makefile, lint configuration, ...)
+    suite.py syntax TARBALL            install TARBALL alone into an empty collections path
+                                       outside this checkout and syntax-check every playbook
+                                       it ships, by FQCN
+    suite.py secrets [LOG...]          fail if any log (default: every file under
+                                       .cache/logs) holds a secret of the lab's vault;
+                                       each hit names the log and the line
+
+The table is .cache/stages.tsv (name, seconds, status), emptied by ``suite.py reset``.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import glob
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CACHE = os.path.join(ROOT, '.cache')
+LOGS = os.path.join(CACHE, 'logs')
+TABLE = os.path.join(CACHE, 'stages.tsv')
+LAB_VAULT = os.path.join(ROOT, 'inventories', 'lab', 'group_vars', 'all', 'vault.yml')
+
+# what the tarball must never ship: the lab (harness, image, simulators, sim packages),
+# Molecule scenarios, tests, bench, the lab inventory with its clear-text vault, and the
+# development files (galaxy.yml's build_ignore leaves them out; this proves it did)
+FORBIDDEN_DIRS = ('lab/', 'molecule/', 'tests/', 'bench/', 'inventories/lab/', '.config/', '.ci/',
+                  '.cache/', '.venv/', '.git/', '.github/')
+FORBIDDEN_FILES = ('Makefile', 'ansible.cfg', 'requirements.txt', '.ansible-lint', '.yamllint', '.gitignore')
+# a simulator's file renamed or copied anywhere else: the lab's test doubles carry these
+# names, and their sources say "Test-side only"
+SIMULATOR_NAME = re.compile(r'(^|/)(aifabric-sim[^/]*|aifabric-(nxos|sonic|bmc)-sim[^/]*|[a-z_]+_sim\.py|labhosts\.py)$')
+# files shorter than this are not compared by content (empty __init__.py, one-line stubs)
+MIN_CONTENT_MATCH = 64
+# secrets are the lab vault's values, except user names (not secret, and too common)
+NOT_SECRET = re.compile(r'_(user|username)$')
+
+
+def log_path(name):
+    return os.path.join(LOGS, re.sub(r'[^A-Za-z0-9_.-]', '_', name) + '.log')
+
+
+def record(name, seconds, status):
+    os.makedirs(CACHE, exist_ok=True)
+    with open(TABLE, 'a') as f:
+        f.write('%s\t%.1f\t%s\n' % (name, seconds, status))
+
+
+def tee(cmd, log, on_line=None):
+    """Run cmd; every output line to stdout and to log (and to on_line); the exit status."""
+    os.makedirs(os.path.dirname(log), exist_ok=True)
+    env = dict(os.environ, PYTHONUNBUFFERED='1')
+    with open(log, 'w') as out:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                                text=True, errors='replace', bufsize=1)
+        for line in proc.stdout:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            out.write(line)
+            if on_line:
+                on_line(line)
+        return proc.wait()
+
+
+def cmd_run(name, cmd):
+    start = time.monotonic()
+    rc = tee(cmd, log_path(name))
+    record(name, time.monotonic() - start, 'ok' if rc == 0 else 'FAILED (%d)' % rc)
+    return rc
+
+
+ANSI = re.compile(r'\x1b\[[0-9;]*m')
+# Molecule 26's action lines: "INFO     [cluster > converge] Executing" (NO_COLOR, as make
+# test runs it), "INFO     cluster ➜ converge: Executing" (with colours)
+ACTION = re.compile(r'^\S+\s+(?:\[(\S+) > (\S+)\]|(\S+) \u279c (\S+):) (Executing|Executed: .*|Failed.*)$')
+
+
+class ActionTimer:
+    """Rows for the Molecule actions of one scenario, from its log lines as they come."""
+
+    def __init__(self, scenario):
+        self.scenario = scenario
+        self.current = None
+        self.counts = {}
+
+    def line(self, line):
+        m = ACTION.match(ANSI.sub('', line).rstrip())
+        if not m or (m.group(1) or m.group(3)) != self.scenario:
+            return
+        action, what = m.group(2) or m.group(4), m.group(5)
+        if what == 'Executing':
+            self.close('interrupted')
+            self.counts[action] = self.counts.get(action, 0) + 1
+            label = action if self.counts[action] == 1 else '%s %d' % (action, self.counts[action])
+            self.current = (label, time.monotonic())
+        elif self.current:
+            self.close('ok' if 'Successful' in what or 'Skipped' in what or 'Missing' in what
+                       else what.replace('Executed: ', '').lower())
+
+    def close(self, status):
+        if self.current:
+            label, start = self.current
+            record('  %s %s' % (self.scenario, label), time.monotonic() - start, status)
+            self.current = None
+
+
+def cmd_molecule(scenario):
+    start = time.monotonic()
+    timer = ActionTimer(scenario)
+    name = 'molecule-%s' % scenario
+    rc = tee(['molecule', 'test', '-s', scenario], log_path(name), timer.line)
+    timer.close('ok' if rc == 0 else 'FAILED')
+    record('molecule %s (all)' % scenario, time.monotonic() - start, 'ok' if rc == 0 else 'FAILED (%d)' % rc)
+    if rc != 0:
+        print('=== molecule scenario %s FAILED; what failed (full log: %s):' % (scenario, os.path.relpath(log_path(name), ROOT)))
+        pattern = re.compile(r'^(fatal|failed):|FAILED!|^(E  |FAILED )|unreachable=[1-9]|failed=[1-9]')
+        with open(log_path(name), errors='replace') as f:
+            lines = f.read().splitlines()
+        shown = []
+        for i, text in enumerate(lines):
+            if pattern.search(text):
+                shown.extend(lines[max(0, i - 1):i + 9])
+        print('\n'.join(shown[-60:]))
+    return rc
+
+
+def cmd_table():
+    if not os.path.exists(TABLE):
+        print('make test: no stage recorded')
+        return 0
+    rows = []
+    with open(TABLE) as f:
+        for line in f:
+            name, seconds, status = line.rstrip('\n').split('\t')
+            rows.append((name, float(seconds), status))
+    width = max(len(r[0]) for r in rows + [('stage', 0, '')])
+    print('\n=== make test: wall time per stage')
+    print('%-*s  %9s  %s' % (width, 'stage', 'time', 'status'))
+    for name, seconds, status in rows:
+        print('%-*s  %3d:%02d.%01d  %s' % (width, name, int(seconds) // 60, int(seconds) % 60,
+                                          int(seconds * 10) % 10, status))
+    total = sum(s for n, s, _ in rows if not n.startswith(' '))
+    print('%-*s  %3d:%02d     (sum of the top-level stages)' % (width, 'total', int(total) // 60, int(total) % 60))
+    return 0
+
+
+def _checkout_digests():
+    """sha256 -> path of every file of the lab (its inventory script too), tests, scenarios and bench.
+
+    Not inventories/lab: its group_vars share the intent files of inventories/example by design
+    (same names, same intent); the path check keeps inventories/lab itself out.
+    """
+    digests = {}
+    for top in ('lab', 'tests', 'molecule', 'bench'):
+        for dirpath, _dirs, files in os.walk(os.path.join(ROOT, top)):
+            if '__pycache__' in dirpath:
+                continue
+            for name in files:
+                path = os.path.join(dirpath, name)
+                if os.path.islink(path) or not os.path.isfile(path) or os.path.getsize(path) < MIN_CONTENT_MATCH:
+                    continue
+                with open(path, 'rb') as f:
+                    digests.setdefault(hashlib.sha256(f.read()).hexdigest(), os.path.relpath(path, ROOT))
+    return digests
+
+
+def tarball_problems(tarball, digests=None):
+    """One message per file of the tarball that must not be there."""
+    if digests is None:
+        digests = _checkout_digests()
+    problems = []
+    with tarfile.open(tarball) as tar:
+        for member in tar.getmembers():
+            path = member.name[2:] if member.name.startswith('./') else member.name
+            if member.isdir():
+                path += '/'
+            if any(path.startswith(d) for d in FORBIDDEN_DIRS) or path in FORBIDDEN_FILES:
+                problems.append('%s: %s is a lab, test or development path (galaxy.yml build_ignore)' % (tarball, path))
+                continue
+            if SIMULATOR_NAME.search(path.rstrip('/')):
+                problems.append('%s: %s is named like a lab simulator' % (tarball, path))
+                continue
+            if member.isfile() and member.size >= MIN_CONTENT_MATCH:
+                digest = hashlib.sha256(tar.extractfile(member).read()).hexdigest()
+                if digest in digests:
+                    problems.append('%s: %s is a copy of %s' % (tarball, path, digests[digest]))
+    return problems
+
+
+def cmd_tarball(tarball):
+    problems = tarball_problems(tarball)
+    for p in problems:
+        print('tarball check: %s' % p)
+    with tarfile.open(tarball) as tar:
+        count = len([m for m in tar.getmembers() if m.isfile()])
+    if problems:
+        print('tarball check: FAILED, %d file(s) that are not the collection' % len(problems))
+        return 1
+    print('tarball check: %s holds %d files, none of them lab, test, simulator or lab inventory' % (tarball, count))
+    return 0
+
+
+def cmd_syntax(tarball):
+    """Every playbook of the tarball, syntax-checked from an install of the tarball alone."""
+    work = tempfile.mkdtemp(prefix='aifabric-tarball-')
+    try:
+        collections = os.path.join(work, 'collections')
+        cfg = os.path.join(work, 'ansible.cfg')
+        with open(cfg, 'w') as f:
+            f.write('[defaults]\n')
+        # no checkout: an empty config, an empty roles path, run from the temporary directory;
+        # the dependencies come from the Python environment's ansible_collections (the
+        # PyPI ansible bundle), as for a user who installed it
+        env = dict(os.environ, ANSIBLE_CONFIG=cfg, ANSIBLE_COLLECTIONS_PATH=collections,
+                   ANSIBLE_ROLES_PATH=os.path.join(work, 'roles'), ANSIBLE_HOME=os.path.join(work, 'home'))
+        env.pop('ANSIBLE_INVENTORY', None)
+        subprocess.run(['ansible-galaxy', 'collection', 'install', '--offline', '--no-deps', '-p', collections,
+                        os.path.abspath(tarball)], check=True, cwd=work, env=env, stdout=subprocess.DEVNULL)
+        installed = os.path.join(collections, 'ansible_collections', 'aifabric', 'cluster')
+        names = sorted(os.path.splitext(os.path.basename(p))[0]
+                       for p in glob.glob(os.path.join(installed, 'playbooks', '*.yml')))
+        if not names:
+            print('syntax check: the tarball ships no playbook')
+            return 1
+        fqcns = ['aifabric.cluster.%s' % name for name in names]
+        # all at once (one ansible-playbook), and one by one only to name what failed
+        proc = subprocess.run(['ansible-playbook', '--syntax-check', '-i', 'localhost,'] + fqcns,
+                              cwd=work, env=env, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            for fqcn in fqcns:
+                proc = subprocess.run(['ansible-playbook', '--syntax-check', '-i', 'localhost,', fqcn],
+                                      cwd=work, env=env, capture_output=True, text=True, check=False)
+                if proc.returncode != 0:
+                    print('syntax check: %s FAILED from the installed tarball alone:\n%s%s'
+                          % (fqcn, proc.stdout[-2000:], proc.stderr[-2000:]))
+            return 1
+        print('syntax check: %d playbooks from the installed tarball alone: %s' % (len(names), ', '.join(names)))
+        return 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def lab_secrets(vault=LAB_VAULT):
+    """name -> value of every secret in the lab's (clear-text) vault file."""
+    import yaml  # pylint: disable=import-outside-toplevel  (the venv's; the other commands run before it exists)
+    with open(vault) as f:
+        data = yaml.safe_load(f) or {}
+    return {k: str(v) for k, v in data.items()
+            if isinstance(v, (str, int)) and len(str(v)) >= 6 and not NOT_SECRET.search(k)}
+
+
+def secret_hits(paths, secrets):
+    """(path, line number, secret name) for every line that holds a secret."""
+    hits = []
+    for path in paths:
+        with open(path, errors='replace') as f:
+            for number, line in enumerate(f, 1):
+                for name, value in secrets.items():
+                    if value in line:
+                        hits.append((path, number, name))
+    return hits
+
+
+def cmd_secrets(paths):
+    if not paths:
+        paths = sorted(p for p in glob.glob(os.path.join(LOGS, '**', '*'), recursive=True) if os.path.isfile(p))
+    secrets = lab_secrets()
+    hits = secret_hits(paths, secrets)
+    for path, number, name in hits:
+        print('secret search: %s line %d holds the value of %s' % (os.path.relpath(path, ROOT), number, name))
+    if hits:
+        print('secret search: FAILED, %d line(s) leak a secret of the lab vault' % len(hits))
+        return 1
+    print('secret search: %d logs, %d secrets of the lab vault (%s): none printed'
+          % (len(paths), len(secrets), ', '.join(sorted(secrets))))
+    return 0
+
+
+def main(argv):
+    if len(argv) >= 3 and argv[0] == 'run' and '--' in argv:
+        sep = argv.index('--')
+        return cmd_run(argv[1], argv[sep + 1:])
+    if len(argv) == 2 and argv[0] == 'molecule':
+        return cmd_molecule(argv[1])
+    if argv == ['table']:
+        return cmd_table()
+    if argv == ['reset']:
+        if os.path.exists(TABLE):
+            os.remove(TABLE)
+        return 0
+    if len(argv) == 2 and argv[0] == 'tarball':
+        return cmd_tarball(argv[1])
+    if len(argv) == 2 and argv[0] == 'syntax':
+        return cmd_syntax(argv[1])
+    if argv and argv[0] == 'secrets':
+        return cmd_secrets(argv[1:])
+    sys.stderr.write(__doc__)
+    return 2
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
