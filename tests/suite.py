@@ -155,13 +155,17 @@ def cmd_table():
             name, seconds, status = line.rstrip('\n').split('\t')
             rows.append((name, float(seconds), status))
     width = max(len(r[0]) for r in rows + [('stage', 0, '')])
+
+    def clock(seconds):
+        return '%d:%04.1f' % (int(seconds) // 60, seconds % 60)
+
     print('\n=== make test: wall time per stage')
-    print('%-*s  %9s  %s' % (width, 'stage', 'time', 'status'))
+    print('{0:<{w}}  {1:>8}  {2}'.format('stage', 'time', 'status', w=width))
     for name, seconds, status in rows:
-        print('%-*s  %3d:%02d.%01d  %s' % (width, name, int(seconds) // 60, int(seconds) % 60,
-                                          int(seconds * 10) % 10, status))
-    total = sum(s for n, s, _ in rows if not n.startswith(' '))
-    print('%-*s  %3d:%02d     (sum of the top-level stages)' % (width, 'total', int(total) // 60, int(total) % 60))
+        print('{0:<{w}}  {1:>8}  {2}'.format(name, clock(seconds), status, w=width))
+    total = sum(seconds for name, seconds, _status in rows if not name.startswith(' '))
+    print('{0:<{w}}  {1:>8}  (sum of the top-level stages; indented rows are parts of the one above)'.format(
+        'total', clock(total), w=width))
     return 0
 
 
@@ -263,7 +267,8 @@ def cmd_syntax(tarball):
 
 def lab_secrets(vault=LAB_VAULT):
     """name -> value of every secret in the lab's (clear-text) vault file."""
-    import yaml  # pylint: disable=import-outside-toplevel  (the venv's; the other commands run before it exists)
+    # the venv's yaml, imported here: the other commands also run before the venv exists
+    import yaml  # pylint: disable=import-outside-toplevel
     with open(vault) as f:
         data = yaml.safe_load(f) or {}
     return {k: str(v) for k, v in data.items()
