@@ -26,10 +26,10 @@ export AIFABRIC_LAB_NODES
 
 # Debian packages the lab and tests need (podman with runc, debootstrap, repo tools)
 APT_PACKAGES := podman runc netavark aardvark-dns iptables debootstrap dpkg-dev apt-utils \
-  gnupg openssh-client git make rsync python3-venv ca-certificates
+  gnupg openssh-client git make rsync python3-venv ca-certificates shellcheck
 
-.PHONY: help deps venv collection image lab-up lab-down demo test check test-stages lint \
-  sanity unit molecule build secrets bench clean
+.PHONY: help deps venv collection image lab-up lab-down demo test check test-stages check-stages \
+  static-stages lab-stages lint sanity unit molecule build secrets home-check bench clean
 
 help:
 	@echo "make demo   - create the lab, provision it with playbooks/site.yml, print a summary"
@@ -61,8 +61,7 @@ collection: venv
 	@ln -sfn ../../../.. $(CACHE)/collections/ansible_collections/aifabric/cluster
 
 image: deps
-	bash lab/image/build.sh
-	bash lab/repo/build-repo.sh
+	$(SUITE) run image -- bash -c 'bash lab/image/build.sh && bash lab/repo/build-repo.sh'
 
 lab-up: deps venv collection
 	python3 lab/lab.py up
@@ -110,13 +109,33 @@ build: venv
 secrets:
 	$(SUITE) run "secret search" -- python3 tests/suite.py secrets
 
-# the stages in order; `make test` and `make check` print the table even when one fails
-test-stages: deps venv collection lint sanity unit build molecule secrets
-check-stages: venv collection lint sanity unit build
+# nothing written to the user's home (Ansible, Molecule, pip, ssh, podman state)
+home-check:
+	$(SUITE) run "home check" -- python3 tests/suite.py home
+
+# The stages. The lab stages (image, build, every scenario) run one after the other: there
+# is one lab. lint, sanity and unit need no lab and run beside them (their output goes to
+# .cache/logs/<stage>.log; a failure prints its end). `make test` and `make check` print
+# the table even when a stage fails.
+static-stages: lint sanity unit
+lab-stages: image build molecule
+
+test-stages:
+	@AIFABRIC_SUITE_QUIET=1 $(MAKE) --no-print-directory static-stages & static=$$!; \
+	lab=0; $(MAKE) --no-print-directory lab-stages || lab=$$?; \
+	static_rc=0; wait $$static || static_rc=$$?; \
+	$(MAKE) --no-print-directory secrets home-check; \
+	if [ $$lab != 0 ] || [ $$static_rc != 0 ]; then echo "make test: FAILED (see the table)"; exit 1; fi
+
+check-stages:
+	@AIFABRIC_SUITE_QUIET=1 $(MAKE) --no-print-directory unit & unit=$$!; \
+	rc=0; $(MAKE) --no-print-directory lint sanity build || rc=$$?; \
+	unit_rc=0; wait $$unit || unit_rc=$$?; \
+	if [ $$rc != 0 ] || [ $$unit_rc != 0 ]; then echo "make check: FAILED (see the table)"; exit 1; fi
 
 test:
 	@mkdir -p $(CACHE)/logs; $(SUITE) reset; rm -f $(CACHE)/logs/*.log; trap '$(SUITE) table' EXIT; \
-	$(SUITE) run setup -- $(MAKE) --no-print-directory deps venv collection image; \
+	$(SUITE) run setup -- $(MAKE) --no-print-directory deps venv collection; \
 	$(MAKE) --no-print-directory test-stages
 	@echo "make test: all green"
 

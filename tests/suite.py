@@ -18,8 +18,16 @@
     suite.py secrets [LOG...]          fail if any log (default: every file under
                                        .cache/logs) holds a secret of the lab's vault;
                                        each hit names the log and the line
+    suite.py home                      fail if the run wrote where tools keep state in the
+                                       user's home (~/.ansible, ~/.cache/pip, ...) since
+                                       ``suite.py reset``
 
-The table is .cache/stages.tsv (name, seconds, status), emptied by ``suite.py reset``.
+With AIFABRIC_SUITE_QUIET=1, ``run`` writes a stage's output to its log only (stages that
+run beside others) and prints its last lines when it fails.
+
+The table is .cache/stages.tsv (name, seconds, status), emptied by ``suite.py reset``,
+which also marks the start of the run (.cache/stages.start) for the wall time and the
+home check.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -40,6 +48,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.path.join(ROOT, '.cache')
 LOGS = os.path.join(CACHE, 'logs')
 TABLE = os.path.join(CACHE, 'stages.tsv')
+START = os.path.join(CACHE, 'stages.start')
+# where the tools of the suite keep state in a home directory (ansible, molecule,
+# ansible-compat, pip, ssh, podman); `make test` points them all into .cache/
+HOME_STATE = ('.ansible', '.cache/pip', '.cache/ansible-compat', '.cache/molecule', '.cache/ansible-lint',
+              '.ssh/known_hosts', '.config/containers', '.local/share/containers', '.molecule')
 LAB_VAULT = os.path.join(ROOT, 'inventories', 'lab', 'group_vars', 'all', 'vault.yml')
 
 # what the tarball must never ship: the lab (harness, image, simulators, sim packages),
@@ -68,15 +81,20 @@ def record(name, seconds, status):
 
 
 def tee(cmd, log, on_line=None):
-    """Run cmd; every output line to stdout and to log (and to on_line); the exit status."""
+    """Run cmd; every output line to stdout and to log (and to on_line); the exit status.
+
+    With AIFABRIC_SUITE_QUIET=1 the lines go to the log only.
+    """
+    quiet = os.environ.get('AIFABRIC_SUITE_QUIET') == '1'
     os.makedirs(os.path.dirname(log), exist_ok=True)
     env = dict(os.environ, PYTHONUNBUFFERED='1')
     with open(log, 'w') as out:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
                                 text=True, errors='replace', bufsize=1)
         for line in proc.stdout:
-            sys.stdout.write(line)
-            sys.stdout.flush()
+            if not quiet:
+                sys.stdout.write(line)
+                sys.stdout.flush()
             out.write(line)
             if on_line:
                 on_line(line)
@@ -84,9 +102,18 @@ def tee(cmd, log, on_line=None):
 
 
 def cmd_run(name, cmd):
+    quiet = os.environ.get('AIFABRIC_SUITE_QUIET') == '1'
+    log = log_path(name)
+    if quiet:
+        print('=== %s: started beside the lab stages (output: %s)' % (name, os.path.relpath(log, ROOT)), flush=True)
     start = time.monotonic()
-    rc = tee(cmd, log_path(name))
+    rc = tee(cmd, log)
     record(name, time.monotonic() - start, 'ok' if rc == 0 else 'FAILED (%d)' % rc)
+    if quiet:
+        print('=== %s: %s' % (name, 'ok' if rc == 0 else 'FAILED (%d); its last lines:' % rc), flush=True)
+        if rc != 0:
+            with open(log, errors='replace') as f:
+                print(''.join(f.readlines()[-80:]), flush=True)
     return rc
 
 
@@ -164,8 +191,11 @@ def cmd_table():
     for name, seconds, status in rows:
         print('{0:<{w}}  {1:>8}  {2}'.format(name, clock(seconds), status, w=width))
     total = sum(seconds for name, seconds, _status in rows if not name.startswith(' '))
-    print('{0:<{w}}  {1:>8}  (sum of the top-level stages; indented rows are parts of the one above)'.format(
-        'total', clock(total), w=width))
+    print('{0:<{w}}  {1:>8}  (sum of the top-level stages; indented rows are parts of the one below)'.format(
+        'sum', clock(total), w=width))
+    if os.path.exists(START):
+        print('{0:<{w}}  {1:>8}  (lint, sanity and unit run beside the lab stages)'.format(
+            'wall', clock(time.time() - os.path.getmtime(START)), w=width))
     return 0
 
 
@@ -302,6 +332,38 @@ def cmd_secrets(paths):
     return 0
 
 
+def home_writes(home, since):
+    """The tool state paths under home created or changed since the epoch time since."""
+    found = []
+    for rel in HOME_STATE:
+        top = os.path.join(home, rel)
+        if not os.path.lexists(top):
+            continue
+        for dirpath, dirs, files in os.walk(top) if os.path.isdir(top) else [(os.path.dirname(top), [], [rel.split('/')[-1]])]:
+            for name in dirs + files:
+                path = os.path.join(dirpath, name)
+                if os.lstat(path).st_mtime >= since:
+                    found.append(path)
+        if os.lstat(top).st_mtime >= since:
+            found.append(top)
+    return sorted(set(found))
+
+
+def cmd_home():
+    home = os.path.expanduser('~')
+    if not os.path.exists(START):
+        print('home check: no start mark (.cache/stages.start); run through make test')
+        return 1
+    found = home_writes(home, os.path.getmtime(START))
+    for path in found[:20]:
+        print('home check: %s was written during the run; every tool state belongs under .cache/' % path)
+    if found:
+        print('home check: FAILED, %d path(s) in %s' % (len(found), home))
+        return 1
+    print('home check: nothing written to %s (%s)' % (home, ', '.join('~/' + p for p in HOME_STATE)))
+    return 0
+
+
 def main(argv):
     if len(argv) >= 3 and argv[0] == 'run' and '--' in argv:
         sep = argv.index('--')
@@ -313,7 +375,12 @@ def main(argv):
     if argv == ['reset']:
         if os.path.exists(TABLE):
             os.remove(TABLE)
+        os.makedirs(CACHE, exist_ok=True)
+        with open(START, 'w') as f:
+            f.write('%f\n' % time.time())
         return 0
+    if argv == ['home']:
+        return cmd_home()
     if len(argv) == 2 and argv[0] == 'tarball':
         return cmd_tarball(argv[1])
     if len(argv) == 2 and argv[0] == 'syntax':
