@@ -14,8 +14,8 @@ description:
   - Reads the variables of every host in the C(cluster) and C(switches) groups from O(_input)
     (normally C(hostvars)) and checks them against the inventory schema of the collection
     (networks, addresses, MACs, host names, OS, hardware profiles, NTP, BMC credentials,
-    APT repositories, the fabric intent C(cluster_fabric_qos) and the switch links
-    C(switch_fabric_interfaces)).
+    APT repositories, the fabric intent C(cluster_fabric_qos), the hardware profiles
+    C(cluster_hw_profiles) and the switch links C(switch_fabric_interfaces)).
   - "Returns one message per problem, C(<host>: <variable> '<value>' <problem>; <allowed>).
     Problems of group-level variables are reported once, for host C(all)."
   - Only the variables it checks are read; a variable that fails to template is reported

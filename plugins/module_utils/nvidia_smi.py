@@ -324,6 +324,22 @@ def _nvlinks_from_xml(gpu):
     return result
 
 
+def _mig_devices(gpu):
+    """Number of MIG devices (``mig_devices/mig_device``); None when the element is missing."""
+    elem = gpu.find('mig_devices')
+    if elem is None:
+        return None
+    return len(elem.findall('mig_device'))
+
+
+def _performance_state(gpu):
+    """'P0'..'P15' as reported, else None."""
+    state = _text(gpu, 'performance_state')
+    if state is None or not re.match(r'^P\d{1,2}$', state):
+        return None
+    return state
+
+
 def _gpu_record(index, gpu):
     pci = gpu.find('pci')
     link = _find(pci, 'pci_gpu_link_info')
@@ -341,6 +357,15 @@ def _gpu_record(index, gpu):
         'vbios_version': _text(gpu, 'vbios_version'),
         'persistence_mode': _bool(gpu, 'persistence_mode'),
         'mig_mode_current': _bool(gpu, 'mig_mode/current_mig'),
+        'mig_mode_pending': _bool(gpu, 'mig_mode/pending_mig'),
+        'mig_devices': _mig_devices(gpu),
+        'compute_mode': _text(gpu, 'compute_mode'),
+        'c2c_mode': _bool(gpu, 'c2c_mode'),
+        'performance_state': _performance_state(gpu),
+        'utilization': {
+            'gpu_pct': _int(gpu, 'utilization/gpu_util'),
+            'memory_pct': _int(gpu, 'utilization/memory_util'),
+        },
         'ecc_mode_current': _bool(gpu, 'ecc_mode/current_ecc'),
         'ecc_mode_pending': _bool(gpu, 'ecc_mode/pending_ecc'),
         'ecc_errors': {
@@ -379,6 +404,16 @@ def _gpu_record(index, gpu):
         'fabric': {
             'state': _text(gpu, 'fabric/state'),
             'status': _text(gpu, 'fabric/status'),
+            'clique_id': _text(gpu, 'fabric/cliqueId'),
+            'cluster_uuid': _text(gpu, 'fabric/clusterUuid'),
+            'health_summary': _text(gpu, 'fabric/health/summary'),
+            'health_bandwidth': _text(gpu, 'fabric/health/bandwidth'),
+        },
+        'platform': {
+            'chassis_serial_number': _text(gpu, 'platformInfo/chassis_serial_number'),
+            'slot_number': _text(gpu, 'platformInfo/slot_number'),
+            'tray_index': _text(gpu, 'platformInfo/tray_index'),
+            'module_id': _int(gpu, 'platformInfo/module_id', 'gpu_module_id'),
         },
         'nvlinks': _nvlinks_from_xml(gpu),
     }

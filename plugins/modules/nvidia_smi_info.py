@@ -140,6 +140,28 @@ gpus:
     mig_mode_current:
       description: Whether MIG mode is on; V(null) on GPUs without MIG.
       type: bool
+    mig_mode_pending:
+      description: MIG mode after the next GPU reset; V(null) on GPUs without MIG.
+      type: bool
+    mig_devices:
+      description: Number of MIG devices (C(mig_devices/mig_device)); V(0) without MIG devices.
+      type: int
+      sample: 0
+    compute_mode:
+      description: Compute mode, C(Default), C(Exclusive_Process) or C(Prohibited).
+      type: str
+      sample: Default
+    c2c_mode:
+      description: Whether the NVLink-C2C link to a Grace CPU is on (GB200, GB300, GH200); V(null) elsewhere.
+      type: bool
+    performance_state:
+      description: Performance state, C(P0) (highest) to C(P15).
+      type: str
+      sample: P0
+    utilization:
+      description: Utilization in percent, C(gpu_pct) and C(memory_pct); V(null) values where not reported (MIG on).
+      type: dict
+      sample: {gpu_pct: 0, memory_pct: 0}
     ecc_mode_current:
       description: Whether ECC is on.
       type: bool
@@ -218,9 +240,19 @@ gpus:
       description: Whether the driver recommends to drain and reset the GPU.
       type: bool
     fabric:
-      description: NVLink fabric (NVSwitch) registration, C(state) and C(status); V(null) values on GPUs without a fabric.
+      description:
+        - NVLink fabric (NVSwitch) registration, C(state) and C(status); on multi-node NVLink systems (GB200 NVL72)
+          also C(clique_id), C(cluster_uuid), C(health_summary) and C(health_bandwidth). V(null) values on GPUs
+          without a fabric, or where the driver does not report them.
       type: dict
-      sample: {state: Completed, status: Success}
+      sample: {state: Completed, status: Success, clique_id: '32766', cluster_uuid: 4f6c1f0e-95d2-4e3b-8a41-2d7e6b9c0a15,
+               health_summary: Healthy, health_bandwidth: Full}
+    platform:
+      description:
+        - Where the GPU sits (C(platformInfo), rack-scale systems such as GB200 NVL72), C(chassis_serial_number),
+          C(slot_number), C(tray_index) (str) and C(module_id) (int, also from C(gpu_module_id)).
+      type: dict
+      sample: {chassis_serial_number: '1821325190015', slot_number: '10', tray_index: '3', module_id: 1}
     nvlinks:
       description:
         - NVLinks of the GPU from C(nvidia-smi nvlink -s), each with C(link) (int), C(up) (bool),

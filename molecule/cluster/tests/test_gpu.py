@@ -108,6 +108,8 @@ def test_fault_pass_names_exactly_the_injected_faults():
             assert bad == sorted(int(i[0]) for i in faults[name]), (name, r["node_reasons"], [g["reasons"] for g in r["gpus"]])
         reasons_a = {g["index"]: " ".join(g["reasons"]).lower() for g in results[a]["gpus"]}
         assert "uncorrectable" in reasons_a[2] and "nvlink" in reasons_a[5] and "pcie" in reasons_a[7], reasons_a
+        # x8 is a fault because the lab's HGX profile expects x16 (gpu_pcie_width), and the reason says so
+        assert "hgx-h100-8gpu" in reasons_a[7] and "gpu_pcie_width" in reasons_a[7], reasons_a[7]
         reasons_b = {g["index"]: " ".join(g["reasons"]) for g in results[b]["gpus"]}
         assert "pending" in reasons_b[1].lower(), reasons_b[1]
         assert "79" in reasons_b[6] and "reboot" in reasons_b[6].lower(), reasons_b[6]

@@ -61,8 +61,14 @@ def test_v12_gpu_record(v12):
                            'replay_counter': 0}
     assert gpu['fb_memory_mib'] == {'total': 81559, 'used': 0, 'free': 81004, 'reserved': 554}
     assert gpu['reset_required'] is False
-    assert gpu['fabric'] == {'state': 'Completed', 'status': 'Success'}
+    assert gpu['fabric'] == {'state': 'Completed', 'status': 'Success', 'clique_id': None, 'cluster_uuid': None,
+                             'health_summary': None, 'health_bandwidth': None}
     assert gpu['nvlinks'] is None
+    assert gpu['performance_state'] == 'P0'
+    assert gpu['compute_mode'] == 'Default'
+    assert gpu['mig_mode_pending'] is False
+    assert gpu['mig_devices'] == 0
+    assert gpu['utilization'] == {'gpu_pct': None, 'memory_pct': None}  # not in this capture
 
 
 def test_v11_power_throttle_and_single_bit_ecc():
@@ -84,7 +90,7 @@ def test_v11_power_throttle_and_single_bit_ecc():
     assert gpu['remapped_rows'] is None
     assert gpu['retired_pages'] == {'sbe': 0, 'dbe': 1, 'pending': False}
     assert gpu['pcie']['gen_max'] == 3
-    assert gpu['fabric'] == {'state': None, 'status': None}
+    assert gpu['fabric'] == {'state': None, 'status': None, 'clique_id': None, 'cluster_uuid': None, 'health_summary': None, 'health_bandwidth': None}
 
 
 def test_v13_renamed_elements():
@@ -251,3 +257,58 @@ def test_merge_nvlinks_by_uuid(v12):
     del info['gpus'][2]
     ns.merge_nvlinks(info, fixture('nvlink-h100x8-link-down.txt'))
     assert [link['up'] for link in info['gpus'][3]['nvlinks']].count(False) == 2
+
+
+# ---------------------------------------------------------------------------
+# real captures of GPUs in normal service (see fixtures/nvidia_smi/README.md)
+
+def test_t4_wired_x8_at_p0():
+    gpu = ns.parse_nvidia_smi_xml(fixture('v11-t4-x8-p0.xml'))['gpus'][0]
+    assert gpu['product_name'] == 'Tesla T4'
+    assert gpu['pcie'] == {'gen_current': 3, 'gen_max': 3, 'width_current': 8, 'width_max': 16, 'replay_counter': 0}
+    assert gpu['performance_state'] == 'P0'
+    assert gpu['utilization'] == {'gpu_pct': 0, 'memory_pct': 0}
+    assert gpu['persistence_mode'] is False and gpu['ecc_mode_current'] is True
+
+
+def test_a100_with_mig_enabled():
+    info = ns.parse_nvidia_smi_xml(fixture('v12-a100-mig.xml'))
+    gpu = info['gpus'][0]
+    assert gpu['mig_mode_current'] is True and gpu['mig_mode_pending'] is True
+    assert gpu['mig_devices'] == 4
+    assert gpu['remapped_rows'] is None  # N/A while MIG is on
+    assert gpu['utilization'] == {'gpu_pct': None, 'memory_pct': None}  # N/A while MIG is on
+
+
+@pytest.mark.parametrize('name, ecc', [('v12-rtx3090-no-ecc.xml', None), ('v13-rtx4000ada-ecc-off.xml', False)])
+def test_workstation_and_consumer_ecc(name, ecc):
+    gpu = ns.parse_nvidia_smi_xml(fixture(name))['gpus'][0]
+    assert gpu['ecc_mode_current'] is ecc
+    assert gpu['ecc_errors']['volatile']['dram_uncorrectable'] is None
+    assert gpu['performance_state'] == 'P8' and gpu['pcie']['gen_current'] == 1
+
+
+def test_busy_gpu():
+    gpu = ns.parse_nvidia_smi_xml(fixture('v13-rtx3080-busy.xml'))['gpus'][0]
+    assert gpu['performance_state'] == 'P2'
+    assert gpu['utilization'] == {'gpu_pct': 65, 'memory_pct': 9}
+    assert gpu['c2c_mode'] is None
+    assert gpu['fabric'] == {'state': None, 'status': None, 'clique_id': None, 'cluster_uuid': None, 'health_summary': None, 'health_bandwidth': None}
+
+
+@pytest.mark.parametrize('name, product', [('v13-gb200x4-nvl72.xml', 'NVIDIA GB200'),
+                                           ('v13-gb300x4-nvl72.xml', 'NVIDIA GB300')])
+def test_grace_blackwell_fabric_fields(name, product):
+    info = ns.parse_nvidia_smi_xml(fixture(name))
+    assert info['schema'] == 'v13' and info['attached_gpus'] == 4
+    assert [gpu['pci_bus_id'] for gpu in info['gpus']] == [
+        '00000008:01:00.0', '00000009:01:00.0', '00000018:01:00.0', '00000019:01:00.0']
+    gpu = info['gpus'][2]
+    assert gpu['product_name'] == product and gpu['product_architecture'] == 'Blackwell'
+    assert gpu['c2c_mode'] is True
+    assert gpu['fabric']['state'] == 'Completed' and gpu['fabric']['status'] == 'Success'
+    assert gpu['fabric']['clique_id'] == '32766'
+    assert gpu['fabric']['health_summary'] == 'Healthy' and gpu['fabric']['health_bandwidth'] == 'Full'
+    assert gpu['platform'] == {'chassis_serial_number': '1821325190015', 'slot_number': '10', 'tray_index': '3',
+                               'module_id': 3}
+    assert gpu['ecc_errors']['volatile']['sram_uncorrectable'] == 0  # parity + secded

@@ -260,3 +260,94 @@ def test_health_no_log_tools(monkeypatch, capsys):
 def test_health_negative_nvlinks(monkeypatch, capsys):
     result = run(monkeypatch, capsys, nvidia_gpu_health, {'expected_nvlinks': -1}, {})
     assert result['failed'] is True and 'expected_nvlinks' in result['msg']
+
+
+# ---------------------------------------------------------------------------
+# nvidia_gpu_health: faults, findings and the hardware profile
+
+HGX_H100 = {'gpu_count': 8, 'gpu_product': 'H100 80GB HBM3', 'nvlinks_per_gpu': 18, 'gpu_pcie_gen': 5,
+            'gpu_pcie_width': 16, 'gpu_ecc_mode': True, 'gpu_persistence_mode': True, 'gpu_mig_mode': False}
+
+
+def test_health_t4_in_service_is_healthy_with_findings(monkeypatch, capsys):
+    result = run(monkeypatch, capsys, nvidia_gpu_health, {}, {
+        '-q -x': (0, fixture('v11-t4-x8-p0.xml'), ''),
+        '-t kernel': (0, '', ''),
+    })
+    assert result['_rc'] == 0
+    assert result['healthy'] is True
+    assert result['node_reasons'] == [] and result['gpus'][0]['reasons'] == []
+    assert [(f['check'], f['severity'], f['promoted']) for f in result['findings']] == [
+        ('persistence_mode', 'info', False), ('pcie_width', 'warning', False)]
+    assert result['gpus'][0]['findings'] == result['findings']
+    assert result['findings'][1]['value'] == 8 and result['findings'][1]['expected'] == 16
+
+
+def test_health_t4_with_a_profile_expecting_x16(monkeypatch, capsys):
+    result = run(monkeypatch, capsys, nvidia_gpu_health,
+                 {'hw_profile': {'gpu_count': 1, 'gpu_pcie_width': 16}, 'hw_profile_name': 'pcie-t4'}, {
+                     '-q -x': (0, fixture('v11-t4-x8-p0.xml'), ''),
+                     '-t kernel': (0, '', ''),
+                 })
+    assert result['healthy'] is False
+    assert result['gpus'][0]['reasons'] == [
+        "GPU 0 (00000000:00:1E.0): PCIe link trained narrower than expected [pci/pci_gpu_link_info/link_widths/"
+        "current_link_width = x8; expected x16 (hardware profile 'pcie-t4', gpu_pcie_width)]: reseat the GPU or riser, "
+        "check the slot and cable, and reboot to retrain the link"]
+    assert result['gpus'][0]['faults'][0]['source'] == "hardware profile 'pcie-t4', gpu_pcie_width"
+
+
+def test_health_profile_drives_nvlink_and_options_override_it(monkeypatch, capsys):
+    table = {'-q -x': (0, fixture('v12-h100x8-healthy.xml'), ''),
+             'nvlink -s': (0, fixture('nvlink-h100x8-link-down.txt'), ''),
+             '-t kernel': (0, '', '')}
+    result = run(monkeypatch, capsys, nvidia_gpu_health,
+                 {'hw_profile': dict(HGX_H100, gpu_pcie_gen=5), 'hw_profile_name': 'hgx-h100-8gpu'}, table)
+    assert [SMI, 'nvlink', '-s'] in result['_calls']
+    assert [gpu['index'] for gpu in result['gpus'] if not gpu['healthy']] == [4]
+    assert "(hardware profile 'hgx-h100-8gpu', nvlinks_per_gpu)" in result['gpus'][4]['reasons'][0]
+    assert result['findings'] == []
+    result = run(monkeypatch, capsys, nvidia_gpu_health,
+                 {'hw_profile': HGX_H100, 'hw_profile_name': 'hgx-h100-8gpu', 'expected_nvlinks': 0}, table)
+    assert [SMI, 'nvlink', '-s'] not in result['_calls']
+    assert result['healthy'] is True
+
+
+def test_health_findings_promoted_by_fail_on(monkeypatch, capsys):
+    table = {'-q -x': (0, fixture('v12-h100x2-persistence-off.xml'), ''), '-t kernel': (0, '', '')}
+    args = {'hw_profile': {'gpu_persistence_mode': True}, 'hw_profile_name': 'hgx-h100-8gpu'}
+    result = run(monkeypatch, capsys, nvidia_gpu_health, args, table)
+    assert result['healthy'] is True
+    assert [(f['gpu'], f['check'], f['severity']) for f in result['findings']] == [(1, 'persistence_mode', 'warning')]
+    result = run(monkeypatch, capsys, nvidia_gpu_health, dict(args, fail_on='warning', fail_on_unhealthy=True), table)
+    assert result['_rc'] == 1 and result['healthy'] is False
+    assert result['findings'][0]['promoted'] is True
+    assert result['msg'].startswith('GPUs unhealthy: GPU 1 (00000000:9B:00.0): persistence mode is off, expected on')
+
+
+def test_health_driver_version_is_a_finding(monkeypatch, capsys):
+    result = run(monkeypatch, capsys, nvidia_gpu_health, {'expected_driver_version': '580.95.05'}, {
+        '-q -x': (0, fixture('v12-h100x8-healthy.xml'), ''), '-t kernel': (0, '', '')})
+    assert result['healthy'] is True
+    assert result['node_findings'][0]['source'] == 'option expected_driver_version'
+    assert result['findings'] == result['node_findings']
+
+
+def test_health_nvml_mismatch_names_its_evidence(monkeypatch, capsys):
+    result = run(monkeypatch, capsys, nvidia_gpu_health, {}, {
+        '-q -x': (18, fixture('nvml-mismatch.txt'), ''), '-t kernel': (0, '', '')})
+    assert result['node_faults'][0]['check'] == 'nvml_mismatch'
+    assert '[nvidia-smi -q -x = rc 18; expected NVML answering (default)]' in result['node_reasons'][0]
+
+
+@pytest.mark.parametrize('profile, words', [
+    ({'gpu_pcie_width': 12}, 'gpu_pcie_width'),
+    ({'gpu_pcie_gen': 7}, 'gpu_pcie_gen'),
+    ({'gpu_compute_mode': 'Exclusive_Thread'}, 'gpu_compute_mode'),
+    ({'gpu_pcie_widht': 16}, 'gpu_pcie_widht'),
+    ({'nvlinks_per_gpu': -1}, "hw_profile.nvlinks_per_gpu '-1' is negative"),
+])
+def test_health_bad_profile(monkeypatch, capsys, profile, words):
+    result = run(monkeypatch, capsys, nvidia_gpu_health, {'hw_profile': profile}, {})
+    assert result['failed'] is True and words in result['msg'], result['msg']
+    assert result['_calls'] == []
