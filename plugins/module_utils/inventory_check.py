@@ -20,6 +20,8 @@ import difflib
 import json
 import re
 
+from ansible_collections.aifabric.cluster.plugins.module_utils.storage_intent import check_storage
+
 try:
     import netaddr
     HAS_NETADDR = True
@@ -52,7 +54,7 @@ DEFAULT_RULES = {
 GROUP_VARS = [
     'cluster_name', 'cluster_domain', 'cluster_os', 'cluster_networks',
     'cluster_ntp_servers', 'cluster_bmc_username', 'cluster_bmc_password',
-    'cluster_apt_repositories', 'cluster_fabric_qos',
+    'cluster_apt_repositories', 'cluster_fabric_qos', 'cluster_hw_profiles',
 ]
 
 # host address variables: (variable, network key)
@@ -68,8 +70,11 @@ HOST_VARS = ['node_mgmt_ip', 'node_mgmt_mac', 'node_fabric_ip', 'node_fabric_mac
 # variables read on switches only
 SWITCH_VARS = ['switch_fabric_interfaces']
 
+# the storage intent (module_utils/storage_intent.py checks it)
+STORAGE_VARS = ['cluster_filesystems', 'cluster_lnet_networks']
+
 # every variable the validator reads; the filter extracts only these
-CHECKED_VARS = GROUP_VARS + HOST_VARS + SWITCH_VARS
+CHECKED_VARS = GROUP_VARS + HOST_VARS + SWITCH_VARS + STORAGE_VARS
 
 SECRET_VARS = frozenset(['cluster_bmc_password'])
 
@@ -98,6 +103,24 @@ QOS_FIELDS = [
 ]
 # host MTU + this many bytes must fit in the switch MTU: 14 Ethernet header, 4 802.1Q tag, 4 FCS
 FABRIC_L2_OVERHEAD = 22
+
+# the hardware profiles (cluster_hw_profiles): every key optional; the expectations of
+# the GPU health checks (docs/gpu-health.md). key -> kind: (first, last) of an integer,
+# 'bool', 'str', or a tuple of allowed values under 'one of'.
+HW_PROFILE_FIELDS = [
+    ('gpu_count', (0, None)),
+    ('gpu_product', 'str'),
+    ('nvlinks_per_gpu', (0, None)),
+    ('gpu_pcie_gen', (1, 6)),
+    ('gpu_pcie_width', ('one of', (1, 2, 4, 8, 16))),
+    ('gpu_ecc_mode', 'bool'),
+    ('gpu_persistence_mode', 'bool'),
+    ('gpu_mig_mode', 'bool'),
+    ('gpu_mig_devices', (1, 7)),
+    ('gpu_compute_mode', ('one of', ('Default', 'Exclusive_Process', 'Prohibited'))),
+]
+HW_PROFILE_SHAPE = 'a mapping of profile name to a mapping with optional keys %s' % ', '.join(
+    name for name, _kind in HW_PROFILE_FIELDS)
 
 SWITCH_LINK_FIELDS = ['name', 'peer', 'address', 'peer_address']
 SWITCH_LINK_SHAPE = '{name, peer, optional address (x.x.x.x/31) and peer_address}'
@@ -329,7 +352,51 @@ def check_group_vars(values, errors, rules, report, who=ALL):
         _check_fabric_qos(values.get('cluster_fabric_qos'), 'cluster_fabric_qos' in values, host_mtu,
                           rules, report, who)
 
+    if 'cluster_hw_profiles' not in errors:
+        _check_hw_profiles(values.get('cluster_hw_profiles'), report, who)
+
     return networks
+
+
+def _check_hw_profiles(value, report, who):
+    """cluster_hw_profiles (optional): what each node_hw_profile is, the GPU health expectations."""
+    var = 'cluster_hw_profiles'
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        report.add(who, "%s '%s' is not a mapping; allowed: %s" % (var, show(value), HW_PROFILE_SHAPE))
+        return
+    keys = ', '.join(name for name, _kind in HW_PROFILE_FIELDS)
+    for name in sorted(value, key=natural_key):
+        profile = value[name]
+        path = '%s.%s' % (var, show(name))
+        if not isinstance(profile, dict):
+            report.add(who, "%s '%s' is not a mapping; allowed: a mapping with optional keys %s ({} for a profile "
+                       "without expectations)" % (path, show(profile), keys))
+            continue
+        claimed = _unknown_keys(profile, HW_PROFILE_FIELDS, path, report, who)
+        for key, kind in HW_PROFILE_FIELDS:
+            item = profile.get(key)
+            if key in claimed or item is None:
+                continue  # null: not an expectation
+            key_path = '%s.%s' % (path, key)
+            if kind == 'bool':
+                if not isinstance(item, bool):
+                    report.add(who, "%s '%s' is not a boolean; allowed: true or false" % (key_path, show(item)))
+            elif kind == 'str':
+                if not isinstance(item, str) or not item.strip():
+                    report.add(who, "%s '%s' is not a non-empty string; allowed: text the nvidia-smi product name "
+                               "contains, such as H100 80GB HBM3" % (key_path, show(item)))
+            elif kind[0] == 'one of':
+                allowed = ', '.join(str(choice) for choice in kind[1])
+                if isinstance(item, bool) or item not in kind[1]:
+                    report.add(who, "%s '%s' is not one of the allowed values; allowed: %s"
+                               % (key_path, show(item), allowed))
+            else:
+                _strict_int(item, key_path, kind, report, who)
+        if profile.get('gpu_mig_devices') is not None and profile.get('gpu_mig_mode') is False:
+            report.add(who, "%s.gpu_mig_devices '%s' is set while %s.gpu_mig_mode is false; allowed: unset, or "
+                       "gpu_mig_mode: true" % (path, show(profile['gpu_mig_devices']), path))
 
 
 def _fabric_mtu(value, rules):
@@ -680,6 +747,7 @@ def check_inventory(hosts, groups, rules=None, errors=None):
             reference = host
             break
     nets_by_host = {}
+    base_networks = _Networks()
     if checked:
         if reference is None:
             reference = checked[0]
@@ -826,6 +894,14 @@ def check_inventory(hosts, groups, rules=None, errors=None):
                 and host_vars['node_os'] is not None:
             report.add(host, "node_os is empty; allowed: unset (cluster_os applies) or one of %s" % os_allowed)
 
+    # the storage intent: once for the intent, per host where it depends on the host
+    storage_errors = [(host, var) for host in sorted(cluster, key=natural_key) for var in STORAGE_VARS
+                      if var in (errors.get(host) or {})]
+    for host, var in storage_errors[:1]:
+        report.add(ALL, _template_problem(var, errors[host][var]))
+    if not storage_errors:
+        known = sorted(base_networks.nets) if base_networks.nets else None
+        check_storage(hosts, groups, report, cluster, networks=known)
     return report.messages
 
 

@@ -992,3 +992,127 @@ def test_switch_links_on_a_node_are_ignored():
 def test_checked_vars_include_the_fabric_intent():
     assert 'cluster_fabric_qos' in ic.CHECKED_VARS
     assert 'switch_fabric_interfaces' in ic.CHECKED_VARS
+
+
+# --- the hardware profiles: cluster_hw_profiles ---------------------------------------
+
+HW_KEYS = ('gpu_count, gpu_product, nvlinks_per_gpu, gpu_pcie_gen, gpu_pcie_width, gpu_ecc_mode, '
+           'gpu_persistence_mode, gpu_mig_mode, gpu_mig_devices, gpu_compute_mode')
+HW_PROFILES = {
+    'hgx-h100-8gpu': {'gpu_count': 8, 'gpu_product': 'H100 80GB HBM3', 'nvlinks_per_gpu': 18, 'gpu_pcie_gen': 5,
+                      'gpu_pcie_width': 16, 'gpu_ecc_mode': True, 'gpu_persistence_mode': True,
+                      'gpu_mig_mode': False},
+    'pcie-l40s-4gpu': {'gpu_count': 4, 'gpu_pcie_width': 8, 'gpu_compute_mode': 'Default', 'gpu_pcie_gen': None},
+    'a100-mig': {'gpu_mig_mode': True, 'gpu_mig_devices': 7},
+    'mgmt-generic': {'gpu_count': 0},
+    'storage-generic': {},
+}
+
+
+def with_profiles(value=None):
+    hosts, groups = lab()
+    set_group(hosts, 'cluster_hw_profiles', HW_PROFILES if value is None else value)
+    return hosts, groups
+
+
+def test_hw_profiles_valid_or_absent():
+    assert problems(*with_profiles()) == []
+    hosts, groups = lab()
+    assert 'cluster_hw_profiles' not in hosts['gpu-01']
+    assert problems(hosts, groups) == []
+
+
+def test_lab_and_example_profiles_are_valid():
+    import os
+    import yaml
+    root = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'inventories')
+    for inventory in ('lab', 'example'):
+        with open(os.path.join(root, inventory, 'group_vars', 'all', 'hardware.yml')) as fh:
+            profiles = yaml.safe_load(fh)['cluster_hw_profiles']
+        assert problems(*with_profiles(profiles)) == [], inventory
+        assert profiles['hgx-h100-8gpu']['gpu_pcie_width'] == 16  # HGX wires x16: x8 is a fault
+
+
+@pytest.mark.parametrize('key, value, message', [
+    ('gpu_pcie_width', 12, "all: cluster_hw_profiles.hgx-h100-8gpu.gpu_pcie_width '12' is not one of the allowed "
+                           "values; allowed: 1, 2, 4, 8, 16"),
+    ('gpu_pcie_width', 'x16', "all: cluster_hw_profiles.hgx-h100-8gpu.gpu_pcie_width 'x16' is not one of the allowed "
+                              "values; allowed: 1, 2, 4, 8, 16"),
+    ('gpu_pcie_width', True, "all: cluster_hw_profiles.hgx-h100-8gpu.gpu_pcie_width 'true' is not one of the allowed "
+                             "values; allowed: 1, 2, 4, 8, 16"),
+    ('gpu_pcie_gen', 7, "all: cluster_hw_profiles.hgx-h100-8gpu.gpu_pcie_gen '7' is out of range; allowed 1-6"),
+    ('gpu_pcie_gen', '5', "all: cluster_hw_profiles.hgx-h100-8gpu.gpu_pcie_gen '5' is a string, not an integer; "
+                          "allowed: an integer 1-6, unquoted"),
+    ('gpu_count', -1, "all: cluster_hw_profiles.hgx-h100-8gpu.gpu_count '-1' is out of range; allowed: an integer of "
+                      "at least 0"),
+    ('nvlinks_per_gpu', 1.5, "all: cluster_hw_profiles.hgx-h100-8gpu.nvlinks_per_gpu '1.5' is not an integer; "
+                             "allowed: an integer of at least 0"),
+    ('gpu_ecc_mode', 'yes', "all: cluster_hw_profiles.hgx-h100-8gpu.gpu_ecc_mode 'yes' is not a boolean; allowed: "
+                            "true or false"),
+    ('gpu_persistence_mode', 1, "all: cluster_hw_profiles.hgx-h100-8gpu.gpu_persistence_mode '1' is not a boolean; "
+                                "allowed: true or false"),
+    ('gpu_product', '', "all: cluster_hw_profiles.hgx-h100-8gpu.gpu_product '' is not a non-empty string; allowed: "
+                        "text the nvidia-smi product name contains, such as H100 80GB HBM3"),
+    ('gpu_compute_mode', 'Exclusive_Thread', "all: cluster_hw_profiles.hgx-h100-8gpu.gpu_compute_mode "
+                                             "'Exclusive_Thread' is not one of the allowed values; allowed: Default, "
+                                             "Exclusive_Process, Prohibited"),
+    ('gpu_mig_devices', 8, "all: cluster_hw_profiles.hgx-h100-8gpu.gpu_mig_devices '8' is out of range; allowed 1-7"),
+])
+def test_hw_profile_values(key, value, message):
+    hosts, groups = with_profiles()
+    set_group(hosts, 'cluster_hw_profiles.hgx-h100-8gpu.' + key, value)
+    result = problems(hosts, groups)
+    if key == 'gpu_mig_devices':  # also set while gpu_mig_mode is false
+        assert result[0] == message and 'is set while' in result[1] and len(result) == 2, result
+    else:
+        assert result == [message]
+
+
+def test_hw_profile_unknown_key_and_near_miss():
+    hosts, groups = with_profiles()
+    set_group(hosts, 'cluster_hw_profiles.a100-mig.gpu_pcie_widht', 16)
+    set_group(hosts, 'cluster_hw_profiles.a100-mig.rack', 'r12')
+    assert problems(hosts, groups) == [
+        'all: cluster_hw_profiles.a100-mig.gpu_pcie_widht is not a known key (did you mean gpu_pcie_width?); '
+        'allowed: ' + HW_KEYS,
+        'all: cluster_hw_profiles.a100-mig.rack is not a known key; allowed: ' + HW_KEYS]
+
+
+def test_hw_profile_shapes():
+    result = problems(*with_profiles({'hgx-h100-8gpu': [8, 'H100'], 'mgmt-generic': None}))
+    assert result == [
+        "all: cluster_hw_profiles.hgx-h100-8gpu '[8, H100]' is not a mapping; allowed: a mapping with optional keys "
+        + HW_KEYS + " ({} for a profile without expectations)",
+        "all: cluster_hw_profiles.mgmt-generic 'null' is not a mapping; allowed: a mapping with optional keys "
+        + HW_KEYS + " ({} for a profile without expectations)"]
+    only(problems(*with_profiles(['hgx-h100-8gpu'])),
+         r"^all: cluster_hw_profiles '\[hgx-h100-8gpu\]' is not a mapping; allowed: a mapping of profile name to a "
+         r"mapping with optional keys gpu_count, ")
+
+
+def test_hw_profile_mig_devices_need_mig_mode():
+    hosts, groups = with_profiles()
+    set_group(hosts, 'cluster_hw_profiles.a100-mig.gpu_mig_mode', False)
+    assert problems(hosts, groups) == [
+        "all: cluster_hw_profiles.a100-mig.gpu_mig_devices '7' is set while cluster_hw_profiles.a100-mig.gpu_mig_mode "
+        "is false; allowed: unset, or gpu_mig_mode: true"]
+
+
+def test_hw_profiles_overridden_on_one_host():
+    hosts, groups = with_profiles()
+    hosts['gpu-02']['cluster_hw_profiles'] = {'hgx-h100-8gpu': {'gpu_pcie_width': 32}}
+    assert problems(hosts, groups) == [
+        "gpu-02: cluster_hw_profiles.hgx-h100-8gpu.gpu_pcie_width '32' is not one of the allowed values; allowed: "
+        "1, 2, 4, 8, 16"]
+
+
+def test_hw_profiles_template_error():
+    hosts, groups = with_profiles()
+    errors = dict((host, {'cluster_hw_profiles': "'hgx_width' is undefined"}) for host in hosts)
+    assert problems(hosts, groups, errors=errors) == [
+        "all: cluster_hw_profiles cannot be templated: 'hgx_width' is undefined; allowed: a value whose variables "
+        "are all defined"]
+
+
+def test_checked_vars_include_the_hw_profiles():
+    assert 'cluster_hw_profiles' in ic.CHECKED_VARS
