@@ -30,13 +30,8 @@ options:
       - Directory of firmware images to compare the adapters with (C(mlxfwmanager --query -D <image_dir>)).
       - When not set, mlxfwmanager compares with the images it is bundled with, if any.
     type: path
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
+extends_documentation_fragment:
+  - aifabric.cluster.attributes.info
 notes:
   - Needs root (mlxfwmanager reads the adapters through the MST or PCI configuration devices).
   - Values that mlxfwmanager prints as C(N/A) are returned as V(null).

@@ -68,13 +68,8 @@ options:
         The module fails when it is not found.
     type: str
     default: lfs
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
+extends_documentation_fragment:
+  - aifabric.cluster.attributes.info
 notes:
   - "C(lnetctl net show) prints the C(health stats) of an NI only from verbosity 2, so the module runs
     C(lnetctl net show -v 3); without them (older tools) the health value is not checked."

@@ -93,13 +93,8 @@ options:
     description: Seconds the probes may take together before the mount points still waiting count as hung.
     type: int
     default: 10
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
+extends_documentation_fragment:
+  - aifabric.cluster.attributes.info
 notes:
   - Reads the mountstats of the mount namespace the module runs in; in a container that is the container's mounts.
   - The statistics count since the mount was made; compare two runs to see a rate.

@@ -128,13 +128,8 @@ options:
       - Path of the C(nvidia-smi) binary.
       - By default C(nvidia-smi) is looked up in E(PATH) and the usual system directories; the module fails when it is not found.
     type: path
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
+extends_documentation_fragment:
+  - aifabric.cluster.attributes.info
 notes:
   - A driver/library version mismatch (C(Failed to initialize NVML)) makes the node unhealthy with RV(nvml_mismatch=true)
     rather than failing the task, unless O(fail_on_unhealthy=true).

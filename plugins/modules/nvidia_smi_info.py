@@ -33,13 +33,8 @@ options:
       - When V(false), RV(gpus[].nvlinks) is V(null) (C(nvidia-smi -q -x) does not report NVLink states).
     type: bool
     default: false
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
+extends_documentation_fragment:
+  - aifabric.cluster.attributes.info
 notes:
   - "When nvidia-smi fails with C(Failed to initialize NVML: Driver/library version mismatch) (the loaded
     kernel module and the installed user-space driver differ), the module fails with that message and

@@ -101,13 +101,8 @@ options:
   ibv_devinfo_path:
     description: Path of C(ibv_devinfo) (rdma-core); by default looked up in E(PATH) and the usual system directories.
     type: path
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: none
+extends_documentation_fragment:
+  - aifabric.cluster.attributes.info
 notes:
   - Reads sysfs and runs read-only commands only; it needs no root privileges on the usual sysfs permissions.
   - Error counters are cumulative since the driver loaded; compare two runs, or reset them, to see a rate.

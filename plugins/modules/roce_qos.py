@@ -91,13 +91,8 @@ options:
     description: Where configfs is mounted.
     type: path
     default: /sys/kernel/config
-attributes:
-  check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
-    support: full
-  diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
-    support: full
+extends_documentation_fragment:
+  - aifabric.cluster.attributes.change
 notes:
   - Needs C(mlnx_qos) (DOCA-OFED or MLNX_OFED C(mlnx-tools)) and C(ethtool) in E(PATH), and root.
   - In check mode a missing rdma_cm configfs group is not created, so its values are reported as unknown (V(null))
