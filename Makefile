@@ -121,7 +121,7 @@ static-stages: lint sanity unit
 lab-stages: image build molecule
 
 test-stages:
-	@AIFABRIC_SUITE_QUIET=1 $(MAKE) --no-print-directory static-stages & static=$$!; \
+	@AIFABRIC_SUITE_QUIET=1 $(MAKE) -k --no-print-directory static-stages & static=$$!; \
 	lab=0; $(MAKE) --no-print-directory lab-stages || lab=$$?; \
 	static_rc=0; wait $$static || static_rc=$$?; \
 	$(MAKE) --no-print-directory secrets home-check; \
