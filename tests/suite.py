@@ -186,10 +186,24 @@ def cmd_table():
     def clock(seconds):
         return '%d:%04.1f' % (int(seconds) // 60, seconds % 60)
 
+    # a scenario's action rows ("  cluster converge") go just above its own row ("molecule
+    # cluster (all)"), whatever ran beside them in between
+    actions = {}
+    for row in rows:
+        if row[0].startswith('  '):
+            actions.setdefault(row[0].split()[0], []).append(row)
     print('\n=== make test: wall time per stage')
     print('{0:<{w}}  {1:>8}  {2}'.format('stage', 'time', 'status', w=width))
     for name, seconds, status in rows:
+        if name.startswith('  '):
+            continue
+        if name.startswith('molecule '):
+            for action in actions.pop(name.split()[1], []):
+                print('{0:<{w}}  {1:>8}  {2}'.format(action[0], clock(action[1]), action[2], w=width))
         print('{0:<{w}}  {1:>8}  {2}'.format(name, clock(seconds), status, w=width))
+    for leftover in actions.values():  # a scenario cut short before its own row
+        for action in leftover:
+            print('{0:<{w}}  {1:>8}  {2}'.format(action[0], clock(action[1]), action[2], w=width))
     total = sum(seconds for name, seconds, _status in rows if not name.startswith(' '))
     print('{0:<{w}}  {1:>8}  (sum of the top-level stages; indented rows are parts of the one below)'.format(
         'sum', clock(total), w=width))
@@ -339,13 +353,11 @@ def home_writes(home, since):
         top = os.path.join(home, rel)
         if not os.path.lexists(top):
             continue
-        for dirpath, dirs, files in os.walk(top) if os.path.isdir(top) else [(os.path.dirname(top), [], [rel.split('/')[-1]])]:
-            for name in dirs + files:
-                path = os.path.join(dirpath, name)
-                if os.lstat(path).st_mtime >= since:
-                    found.append(path)
-        if os.lstat(top).st_mtime >= since:
-            found.append(top)
+        paths = [top]
+        if os.path.isdir(top) and not os.path.islink(top):
+            for dirpath, dirs, files in os.walk(top):
+                paths.extend(os.path.join(dirpath, name) for name in dirs + files)
+        found.extend(path for path in paths if os.lstat(path).st_mtime >= since)
     return sorted(set(found))
 
 

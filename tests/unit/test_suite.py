@@ -94,3 +94,14 @@ def test_molecule_actions_become_rows_in_both_log_formats(tmp_path, monkeypatch)
     rows = [r.split('\t') for r in (tmp_path / 'stages.tsv').read_text().splitlines()]
     assert [(r[0], r[2]) for r in rows] == [('  cluster check', 'ok'), ('  cluster check 2', 'ok'),
                                             ('  cluster verify', 'failed')]
+
+
+def test_the_home_check_names_what_a_run_wrote(tmp_path):
+    (tmp_path / '.ansible' / 'tmp').mkdir(parents=True)
+    (tmp_path / '.bashrc').write_text('not a tool state\n')
+    (tmp_path / '.ssh').mkdir()
+    (tmp_path / '.ssh' / 'known_hosts').write_text('old\n')
+    assert suite.home_writes(str(tmp_path), since=0) == [
+        str(tmp_path / '.ansible'), str(tmp_path / '.ansible' / 'tmp'), str(tmp_path / '.ssh' / 'known_hosts')]
+    later = os.path.getmtime(str(tmp_path / '.ssh' / 'known_hosts')) + 10
+    assert suite.home_writes(str(tmp_path), since=later) == []
