@@ -86,10 +86,11 @@ sanity: venv
 unit: venv collection
 	$(SUITE) run unit -- pytest -q -n 2 --dist loadfile tests/unit tests/lab
 
-# every scenario (molecule/*/molecule.yml) in turn, one row per Molecule action in the table
+# every scenario (molecule/*/molecule.yml) in turn, one row per Molecule action in the table;
+# cluster, the longest, last: the stages that run beside the lab ones overlap the short ones
 molecule: deps venv collection image build
 	@trap 'python3 lab/lab.py down' EXIT; \
-	for s in $$(ls molecule/*/molecule.yml | xargs -n1 dirname | xargs -n1 basename | sort); do \
+	for s in $$(ls molecule/*/molecule.yml | xargs -n1 dirname | xargs -n1 basename | sort | grep -vx cluster) cluster; do \
 	  echo "=== molecule scenario $$s"; \
 	  $(SUITE) molecule $$s; \
 	done
@@ -113,12 +114,12 @@ secrets:
 home-check:
 	$(SUITE) run "home check" -- python3 tests/suite.py home
 
-# The stages. The lab stages (image, build, every scenario) run one after the other: there
+# The stages. The lab stages (build, every scenario) run one after the other: there
 # is one lab. lint, sanity and unit need no lab and run beside them (their output goes to
 # .cache/logs/<stage>.log; a failure prints its end). `make test` and `make check` print
 # the table even when a stage fails.
 static-stages: lint sanity unit
-lab-stages: image build molecule
+lab-stages: build molecule
 
 test-stages:
 	@AIFABRIC_SUITE_QUIET=1 $(MAKE) -k --no-print-directory static-stages & static=$$!; \
@@ -133,9 +134,13 @@ check-stages:
 	unit_rc=0; wait $$unit || unit_rc=$$?; \
 	if [ $$rc != 0 ] || [ $$unit_rc != 0 ]; then echo "make check: FAILED (see the table)"; exit 1; fi
 
+# setup: the Debian packages, then the venv and the lab image side by side
 test:
 	@mkdir -p $(CACHE)/logs; $(SUITE) reset; rm -f $(CACHE)/logs/*.log; trap '$(SUITE) table' EXIT; \
-	$(SUITE) run setup -- $(MAKE) --no-print-directory deps venv collection; \
+	$(SUITE) run deps -- $(MAKE) --no-print-directory deps; \
+	AIFABRIC_SUITE_QUIET=1 $(MAKE) --no-print-directory image & image=$$!; \
+	$(SUITE) run venv -- $(MAKE) --no-print-directory venv collection; \
+	wait $$image; \
 	$(MAKE) --no-print-directory test-stages
 	@echo "make test: all green"
 

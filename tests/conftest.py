@@ -16,6 +16,12 @@ import shutil
 import sys
 import tempfile
 
+# The playbooks these tests run talk to simulators through localhost (network_cli,
+# httpapi, delegated Redfish calls), whose "remote" temporary directory defaults to
+# ~/.ansible/tmp: under `make test` (ANSIBLE_HOME in .cache/) keep it there too.
+if os.environ.get('ANSIBLE_HOME'):
+    os.environ.setdefault('ANSIBLE_REMOTE_TMP', os.path.join(os.environ['ANSIBLE_HOME'], 'tmp'))
+
 try:
     import ansible_collections.aifabric.cluster.plugins  # noqa: F401 pylint: disable=unused-import
 except ImportError:
