@@ -54,6 +54,16 @@ def host(name):
     return _HOSTS[name]
 
 
+def fabric_netdev(name):
+    """The netdev of a GPU node's fabric port, found by node_fabric_mac (as roce_host finds it)."""
+    mac = hostvars(name)["node_fabric_mac"].lower()
+    h = host(name)
+    for dev in h.check_output("ls /sys/class/net").split():
+        if h.file("/sys/class/net/%s/address" % dev).content_string.strip() == mac:
+            return dev
+    raise AssertionError("%s: no netdev with %s" % (name, mac))
+
+
 def wait_for(predicate, timeout=60, interval=1.0):
     """Poll predicate() until it returns a truthy value or timeout; return the last value."""
     deadline = time.time() + timeout

@@ -35,13 +35,7 @@ def validate(tmp_path):
     return [(v["rule"], v.get("host", v.get("switch")), v.get("port")) for v in report["violations"]], report
 
 
-def netdev(name):
-    mac = labhosts.hostvars(name)["node_fabric_mac"].lower()
-    h = labhosts.host(name)
-    for dev in h.check_output("ls /sys/class/net").split():
-        if h.file("/sys/class/net/%s/address" % dev).content_string.strip() == mac:
-            return dev
-    raise AssertionError("%s: no netdev with %s" % (name, mac))
+netdev = labhosts.fabric_netdev
 
 
 def leaf_config(*lines):

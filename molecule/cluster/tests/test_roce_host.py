@@ -15,13 +15,7 @@ SYS = "/var/lib/aifabric-sim/sys"
 CFS = "/var/lib/aifabric-sim/configfs"
 
 
-def netdev(name):
-    mac = labhosts.hostvars(name)["node_fabric_mac"].lower()
-    h = labhosts.host(name)
-    for dev in h.check_output("ls /sys/class/net").split():
-        if h.file("/sys/class/net/%s/address" % dev).content_string.strip() == mac:
-            return dev
-    raise AssertionError("%s: no netdev with %s" % (name, mac))
+netdev = labhosts.fabric_netdev
 
 
 def pfc_row(report):
