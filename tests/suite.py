@@ -105,7 +105,7 @@ def cmd_run(name, cmd):
     quiet = os.environ.get('AIFABRIC_SUITE_QUIET') == '1'
     log = log_path(name)
     if quiet:
-        print('=== %s: started beside the lab stages (output: %s)' % (name, os.path.relpath(log, ROOT)), flush=True)
+        print('=== %s: started in the background (output: %s)' % (name, os.path.relpath(log, ROOT)), flush=True)
     start = time.monotonic()
     rc = tee(cmd, log)
     record(name, time.monotonic() - start, 'ok' if rc == 0 else 'FAILED (%d)' % rc)
