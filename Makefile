@@ -116,13 +116,14 @@ home-check:
 
 # The stages. The lab stages (build, every scenario) run one after the other: there
 # is one lab. lint, sanity and unit need no lab and run beside them (their output goes to
-# .cache/logs/<stage>.log; a failure prints its end). `make test` and `make check` print
-# the table even when a stage fails.
+# .cache/logs/<stage>.log; a failure prints its end), at a lower CPU priority (nice 10):
+# the lab stages are the critical path, the others have time to spare. `make test` and
+# `make check` print the table even when a stage fails.
 static-stages: lint sanity unit
 lab-stages: build molecule
 
 test-stages:
-	@AIFABRIC_SUITE_QUIET=1 $(MAKE) -k --no-print-directory static-stages & static=$$!; \
+	@AIFABRIC_SUITE_QUIET=1 nice -n 10 $(MAKE) -k --no-print-directory static-stages & static=$$!; \
 	lab=0; $(MAKE) --no-print-directory lab-stages || lab=$$?; \
 	static_rc=0; wait $$static || static_rc=$$?; \
 	$(MAKE) --no-print-directory secrets home-check; \

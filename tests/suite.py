@@ -174,7 +174,7 @@ def cmd_molecule(scenario):
 
 def cmd_table():
     if not os.path.exists(TABLE):
-        print('make test: no stage recorded')
+        print('no stage recorded')
         return 0
     rows = []
     with open(TABLE) as f:
@@ -192,7 +192,7 @@ def cmd_table():
     for row in rows:
         if row[0].startswith('  '):
             actions.setdefault(row[0].split()[0], []).append(row)
-    print('\n=== make test: wall time per stage')
+    print('\n=== wall time per stage')
     print('{0:<{w}}  {1:>8}  {2}'.format('stage', 'time', 'status', w=width))
     for name, seconds, status in rows:
         if name.startswith('  '):
@@ -208,7 +208,7 @@ def cmd_table():
     print('{0:<{w}}  {1:>8}  (sum of the top-level stages; indented rows are parts of the one below)'.format(
         'sum', clock(total), w=width))
     if os.path.exists(START):
-        print('{0:<{w}}  {1:>8}  (lint, sanity and unit run beside the lab stages)'.format(
+        print('{0:<{w}}  {1:>8}  (the whole run: stages in the background overlap the others)'.format(
             'wall', clock(time.time() - os.path.getmtime(START)), w=width))
     return 0
 
