@@ -88,23 +88,7 @@ from ansible_collections.aifabric.cluster.plugins.module_utils.fabric_consistenc
     IntentError,
     fabric_violations as _fabric_violations,
 )
-
-
-def _plain(value, depth=0):
-    """Deep copy to plain Python data; resolves every lazy template on the way."""
-    if depth > 30:
-        raise ValueError('nested too deeply')
-    if isinstance(value, Mapping):
-        return dict((_plain(key, depth + 1), _plain(item, depth + 1)) for key, item in value.items())
-    if isinstance(value, (list, tuple)):
-        return [_plain(item, depth + 1) for item in value]
-    if isinstance(value, (bool, int, float)) or value is None:
-        return value
-    if isinstance(value, bytes):
-        return to_native(value, errors='surrogate_or_strict')
-    if isinstance(value, str):
-        return str(value)
-    return to_native(value)
+from ansible_collections.aifabric.cluster.plugins.module_utils.to_plain import to_plain
 
 
 def fabric_violations(intent, hosts=None, switches=None):
@@ -114,7 +98,7 @@ def fabric_violations(intent, hosts=None, switches=None):
             raise AnsibleFilterError('fabric_violations: %s must be a dict' % what)
     problem = None
     try:
-        return _fabric_violations(_plain(intent), _plain(hosts or {}), _plain(switches or {}))
+        return _fabric_violations(to_plain(intent), to_plain(hosts or {}), to_plain(switches or {}))
     except IntentError as exc:
         problem = to_native(exc)
     raise AnsibleFilterError('fabric_violations: %s' % problem)

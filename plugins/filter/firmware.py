@@ -6,8 +6,6 @@
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-from collections.abc import Mapping
-
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_native
 
@@ -16,25 +14,16 @@ from ansible_collections.aifabric.cluster.plugins.module_utils.firmware import (
     cluster_report, collect_mlxfwmanager, collect_nvidia_smi, collect_redfish, compare_node, compare_versions,
     render_markdown,
 )
+from ansible_collections.aifabric.cluster.plugins.module_utils.to_plain import to_plain
 
 _ERRORS = (FirmwareInputError, FirmwareParseError, FirmwareVersionError)
 
 
-def _plain(value, depth=0):
-    """Deep copy to plain Python data; resolves every lazy template on the way."""
-    if depth > 30:
-        raise FirmwareInputError('nested too deeply')
-    if isinstance(value, Mapping):
-        return dict((_plain(key, depth + 1), _plain(item, depth + 1)) for key, item in value.items())
-    if isinstance(value, (list, tuple)):
-        return [_plain(item, depth + 1) for item in value]
-    if isinstance(value, (bool, int, float)) or value is None:
-        return value
-    if isinstance(value, bytes):
-        return to_native(value, errors='surrogate_or_strict')
-    if isinstance(value, str):
-        return str(value)
-    return to_native(value)
+def _plain(value):
+    try:
+        return to_plain(value)
+    except ValueError as exc:
+        raise FirmwareInputError(str(exc))
 
 
 def _call(name, function, *args):

@@ -73,27 +73,9 @@ from ansible_collections.aifabric.cluster.plugins.module_utils.inventory_check i
     SECRET_VARS,
     check_inventory,
 )
+from ansible_collections.aifabric.cluster.plugins.module_utils.to_plain import to_plain
 
 _HIDDEN = '********'
-
-
-def _plain(value, depth=0):
-    """Deep copy to plain Python data; resolves every lazy template on the way."""
-    if depth > 20:
-        raise ValueError('nested too deeply')
-    if isinstance(value, Mapping):
-        return dict((_plain(key, depth + 1), _plain(item, depth + 1)) for key, item in value.items())
-    if isinstance(value, (list, tuple)):
-        return [_plain(item, depth + 1) for item in value]
-    if isinstance(value, (bool, int, float)) or value is None:
-        return value
-    if isinstance(value, bytes):
-        return to_native(value, errors='surrogate_or_strict')
-    if isinstance(value, str):
-        return str(value)  # drops AnsibleUnsafeText and similar wrappers
-    # anything else (undefined markers and the like) has to be turned into text now,
-    # which raises for an undefined value
-    return to_native(value)
 
 
 def _redact(value):
@@ -124,7 +106,7 @@ def inventory_problems(hostvars, groups, rules=None):
         raise AnsibleFilterError('inventory_problems: the input must be hostvars or a dict of host variables')
     if not isinstance(groups, Mapping):
         raise AnsibleFilterError('inventory_problems: groups must be a dict of group name to host names')
-    rules = _plain(rules) if rules else {}
+    rules = to_plain(rules) if rules else {}
     if not isinstance(rules, dict):
         raise AnsibleFilterError('inventory_problems: rules must be a dict')
     plain_groups = {}
@@ -146,7 +128,7 @@ def inventory_problems(hostvars, groups, rules=None):
             try:
                 if var not in source:
                     continue
-                value = _plain(source[var])
+                value = to_plain(source[var])
             except Exception as exc:  # pylint: disable=broad-except
                 # reported as a problem of this variable; for a secret only the name
                 # of an undefined variable is ever shown (see inventory_check)

@@ -314,3 +314,127 @@ def check_storage(hosts, groups, report, cluster, networks=None):
                                "a cluster_lnet_networks entry for the host with one of the MGS NIDs' nets"
                                % (path, show(fs['source']), fs['name'], ', '.join(sorted(mgs_nets)),
                                   ', '.join(sorted(host_nets)) or 'none'))
+
+
+# ---------------------------------------------------------------------------------------
+# From the intent to what a client mounts (the lustre_client and nfs_client roles, through
+# the aifabric.cluster.storage_mounts filter)
+
+NFS_DEFAULTS = {'vers': '4.2', 'proto': 'tcp', 'rsize': NFS_MAX_IO, 'wsize': NFS_MAX_IO, 'hard': True}
+NFS_RDMA_PORT = 20049
+LUSTRE_DEFAULTS = {'flock': 'flock', 'noatime': True}
+# systemd: mount on first access (a server that is down does not hold the boot), after the
+# network; the automount unit gives up after mount_timeout seconds
+SYSTEMD_OPTIONS = ('_netdev', 'x-systemd.automount')
+
+
+def _targets(fs, host, host_groups):
+    hosts = fs.get('hosts') or []
+    hosts = [hosts] if isinstance(hosts, str) else hosts
+    return host in hosts or bool(set(hosts) & set(host_groups))
+
+
+def nfs_options(opts):
+    """The NFS options of the intent with the defaults, as the ordered mount option list."""
+    merged = dict(NFS_DEFAULTS)
+    merged.update(opts or {})
+    if merged.get('soft') is True or merged.get('hard') is False:
+        merged['hard'] = False
+    if merged.get('proto') == 'rdma' and 'port' not in (opts or {}):
+        merged['port'] = NFS_RDMA_PORT
+    out = ['vers=%s' % merged['vers'], 'proto=%s' % merged['proto']]
+    for key in ('port', 'nconnect', 'rsize', 'wsize', 'timeo', 'retrans'):
+        if merged.get(key) is not None:
+            out.append('%s=%s' % (key, merged[key]))
+    out.append('hard' if merged['hard'] else 'soft')
+    return out + list(merged.get('extra') or []), merged
+
+
+def lustre_options(opts, lnet_unit):
+    merged = dict(LUSTRE_DEFAULTS)
+    merged.update(opts or {})
+    out = [] if merged['flock'] == 'noflock' else [merged['flock']]
+    if merged.get('noatime'):
+        out.append('noatime')
+    if lnet_unit:
+        out.append('x-systemd.requires=%s' % lnet_unit)
+    return out + list(merged.get('extra') or []), merged
+
+
+def storage_mounts(filesystems, fstype, host, host_groups, mount_timeout=60, lnet_unit='lnet.service'):
+    """The filesystems of one type that the host mounts, each with what the roles need:
+    name, mount_point, source, fstype (fstab), opts (the fstab option string), and
+    ``expected`` (for nfs_mount_info: the negotiated options to check) or ``mgs_nids``
+    (for lustre_client_info: one NID per MGS to ping)."""
+    out = []
+    for fs in filesystems or []:
+        if not isinstance(fs, dict) or fs.get('type') != fstype or not _targets(fs, host, host_groups):
+            continue
+        extra = list(SYSTEMD_OPTIONS) + ['x-systemd.mount-timeout=%d' % mount_timeout]
+        item = {'name': fs['name'], 'mount_point': fs['mount_point'], 'source': fs['source']}
+        if fstype == 'nfs':
+            opts, merged = nfs_options(fs.get('options'))
+            item['fstype'] = 'nfs'
+            item['expected'] = {
+                'mount_point': fs['mount_point'], 'source': fs['source'], 'vers': str(merged['vers']),
+                'proto': merged['proto'], 'nconnect': merged.get('nconnect') or 1, 'hard': merged['hard'],
+                'rsize_max': merged['rsize'], 'wsize_max': merged['wsize']}
+            if merged.get('port') is not None:
+                item['expected']['port'] = merged['port']
+            item['rdma'] = merged['proto'] == 'rdma'
+        else:
+            opts, merged = lustre_options(fs.get('options'), lnet_unit)
+            item['fstype'] = 'lustre'
+            parsed, dummy = parse_lustre_source(fs['source'])
+            item['mgs_nids'] = ['%s@%s' % group[0] for group in parsed[0]] if parsed else []
+            item['fsname'] = parsed[1] if parsed else None
+        item['opts'] = ','.join(opts + extra)
+        out.append(item)
+    return out
+
+
+def _norm_source(source):
+    return source.rstrip('/') if isinstance(source, str) and source.rstrip('/') else source
+
+
+def mount_conflicts(mounts, findmnt):
+    """The mounts whose mount point holds a filesystem from another source, from
+    ``findmnt --list --json --output TARGET,SOURCE,FSTYPE`` (parsed). The last row of a
+    target is the mount in use. Each: the mount, plus ``found_source`` and ``found_fstype``."""
+    live = {}
+    for row in (findmnt or {}).get('filesystems', []):
+        live[row.get('target')] = row
+    out = []
+    for mount in mounts or []:
+        row = live.get(mount['mount_point'])
+        if row is not None and _norm_source(row.get('source')) != _norm_source(mount['source']):
+            out.append(dict(mount, found_source=row.get('source'), found_fstype=row.get('fstype')))
+    return out
+
+
+def lnet_nets(lnet, host, host_groups, host_macs, mac_netdev):
+    """The host's LNet nets from cluster_lnet_networks, their interfaces resolved to netdevs
+    by MAC (node_<interface>_mac, as roce_host finds the fabric port).
+
+    :arg host_macs: {interface name: its node_<interface>_mac or None}
+    :arg mac_netdev: {MAC: netdev} of the host
+    Each: {net, interfaces, netdevs, missing: [problem, ...]}; several netdevs are multi-rail."""
+    out = []
+    names = set(host_groups) | set([host])
+    macs = dict((str(mac).lower(), dev) for mac, dev in (mac_netdev or {}).items())
+    for key in sorted(lnet or {}):
+        if key not in names:
+            continue
+        for item in lnet[key] or []:
+            net = {'net': item['net'], 'interfaces': list(item['interfaces']), 'netdevs': [], 'missing': []}
+            for iface in item['interfaces']:
+                mac = (host_macs or {}).get(iface)
+                dev = macs.get(str(mac).lower()) if mac else None
+                if dev:
+                    net['netdevs'].append(dev)
+                elif not mac:
+                    net['missing'].append("%s: node_%s_mac is not set" % (iface, iface))
+                else:
+                    net['missing'].append("%s: no netdev has node_%s_mac '%s'" % (iface, iface, mac))
+            out.append(net)
+    return out

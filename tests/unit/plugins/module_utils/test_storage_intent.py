@@ -158,3 +158,78 @@ def test_structure_problems_each_have_their_own_message():
         "all: cluster_filesystems[5] is missing type, mount_point, source, hosts; allowed: {name, type: lustre|nfs, mount_point, "
         "source, options, hosts}",
     ]
+
+
+# --- from the intent to the client's mounts -----------------------------------------------
+
+MOUNTS_INTENT = [
+    {'name': 'datasets', 'type': 'nfs', 'mount_point': '/mnt/datasets', 'source': '10.0.3.200:/datasets',
+     'options': {'vers': '4.2', 'proto': 'rdma', 'nconnect': 8}, 'hosts': ['gpu_nodes']},
+    {'name': 'home', 'type': 'nfs', 'mount_point': '/home/shared', 'source': 'filer:/home',
+     'options': {'vers': '4.1', 'proto': 'tcp', 'soft': True, 'timeo': 100, 'extra': ['nosuid']},
+     'allow_soft': True, 'hosts': ['mgmt-01']},
+    {'name': 'scratch', 'type': 'lustre', 'mount_point': '/lustre/scratch',
+     'source': '10.0.3.10@o2ib,10.0.4.10@o2ib1:10.0.3.11@o2ib:/scratch', 'options': {'flock': 'localflock'},
+     'hosts': ['gpu_nodes']},
+]
+
+
+def test_storage_mounts_nfs_defaults_and_expectations():
+    mounts = storage_intent.storage_mounts(MOUNTS_INTENT, 'nfs', 'gpu-01', ['cluster', 'gpu_nodes'], mount_timeout=30)
+    assert [m['name'] for m in mounts] == ['datasets']
+    m = mounts[0]
+    assert m['fstype'] == 'nfs' and m['rdma'] is True
+    assert m['opts'] == ('vers=4.2,proto=rdma,port=20049,nconnect=8,rsize=1048576,wsize=1048576,hard,'
+                         '_netdev,x-systemd.automount,x-systemd.mount-timeout=30')
+    assert m['expected'] == {'mount_point': '/mnt/datasets', 'source': '10.0.3.200:/datasets', 'vers': '4.2',
+                             'proto': 'rdma', 'nconnect': 8, 'hard': True, 'rsize_max': 1048576,
+                             'wsize_max': 1048576, 'port': 20049}
+
+
+def test_storage_mounts_by_host_name_soft_and_extra():
+    mounts = storage_intent.storage_mounts(MOUNTS_INTENT, 'nfs', 'mgmt-01', ['cluster', 'mgmt_nodes'])
+    assert [m['name'] for m in mounts] == ['home']
+    assert mounts[0]['opts'].startswith('vers=4.1,proto=tcp,rsize=1048576,wsize=1048576,timeo=100,soft,nosuid,_netdev')
+    assert mounts[0]['expected']['hard'] is False and mounts[0]['expected']['nconnect'] == 1
+    assert 'port' not in mounts[0]['expected']
+
+
+def test_storage_mounts_lustre():
+    mounts = storage_intent.storage_mounts(MOUNTS_INTENT, 'lustre', 'gpu-01', ['gpu_nodes'])
+    assert len(mounts) == 1
+    m = mounts[0]
+    assert m['fsname'] == 'scratch'
+    assert m['mgs_nids'] == ['10.0.3.10@o2ib0', '10.0.3.11@o2ib0']
+    assert m['opts'] == ('localflock,noatime,x-systemd.requires=lnet.service,_netdev,x-systemd.automount,'
+                         'x-systemd.mount-timeout=60')
+    assert storage_intent.storage_mounts(MOUNTS_INTENT, 'lustre', 'mgmt-01', ['mgmt_nodes']) == []
+
+
+def test_mount_conflicts_last_mount_wins_and_trailing_slash():
+    mounts = storage_intent.storage_mounts(MOUNTS_INTENT, 'nfs', 'gpu-01', ['gpu_nodes'])
+    rows = {'filesystems': [
+        {'target': '/', 'source': 'overlay', 'fstype': 'overlay'},
+        {'target': '/mnt/datasets', 'source': 'other:/x', 'fstype': 'nfs4'},
+        {'target': '/mnt/datasets', 'source': '10.0.3.200:/datasets/', 'fstype': 'nfs4'},
+    ]}
+    assert storage_intent.mount_conflicts(mounts, rows) == []
+    rows['filesystems'].append({'target': '/mnt/datasets', 'source': '/dev/sdb1', 'fstype': 'ext4'})
+    found = storage_intent.mount_conflicts(mounts, rows)
+    assert [(c['mount_point'], c['found_source'], c['found_fstype']) for c in found] == [
+        ('/mnt/datasets', '/dev/sdb1', 'ext4')]
+    assert storage_intent.mount_conflicts(mounts, {'filesystems': []}) == []
+
+
+def test_lnet_nets_resolves_by_mac_and_names_what_is_missing():
+    lnet = {'gpu_nodes': [{'net': 'o2ib0', 'interfaces': ['fabric', 'fabric2']}],
+            'mgmt_nodes': [{'net': 'tcp0', 'interfaces': ['mgmt']}]}
+    nets = storage_intent.lnet_nets(lnet, 'gpu-01', ['gpu_nodes'], {'fabric': '0A:AF:02:00:00:65', 'fabric2': None},
+                                    {'0a:af:02:00:00:65': 'ens1f0np0'})
+    assert nets == [{'net': 'o2ib0', 'interfaces': ['fabric', 'fabric2'], 'netdevs': ['ens1f0np0'],
+                     'missing': ['fabric2: node_fabric2_mac is not set']}]
+    nets = storage_intent.lnet_nets(lnet, 'gpu-01', ['gpu_nodes'], {'fabric': '0a:af:02:00:00:99', 'fabric2': '0a:af:02:00:01:99'},
+                                    {'0a:af:02:00:00:99': 'eth1', '0a:af:02:00:01:99': 'eth2'})
+    assert nets[0]['netdevs'] == ['eth1', 'eth2'] and nets[0]['missing'] == []
+    missing = storage_intent.lnet_nets(lnet, 'gpu-01', ['gpu_nodes'], {'fabric': '0a:af:02:00:00:99'}, {})
+    assert missing[0]['missing'][0] == "fabric: no netdev has node_fabric_mac '0a:af:02:00:00:99'"
+    assert storage_intent.lnet_nets(lnet, 'stor-01', ['storage_nodes'], {}, {}) == []
