@@ -39,6 +39,14 @@ NETWORKS = {
     "fabric": ("10.232.0.0/24", "10.232.0.1", 9000),
 }
 REPO_IP = "10.231.0.3"
+# the lab's storage appliances, not managed by the collection (as a site's NFS filer or
+# Lustre servers are not): a container each on the fabric network, running
+# lab/simulators/<name>/serve. nfs: a real NFS-Ganesha server (NFSv4, FSAL_MEM) exporting
+# /datasets; lustre: the MGS/MDS/OSS double (TCP 988) of file system "scratch".
+APPLIANCES = {
+    "nfs": "10.232.0.200",
+    "lustre": "10.232.0.10",
+}
 
 os.environ.setdefault("CONTAINERS_CONF", os.path.join(LAB, "containers.conf"))
 
@@ -177,6 +185,10 @@ def host_run_args(image, host):
                        image]
     # a reboot inside the sim host (systemd) ends the container; podman boots it again
     args.append("--restart=always")
+    # the storage clients' mount helpers (mount.nfs, mount.lustre: test doubles, the kernel
+    # has neither) mount for real, a tmpfs named after the source: mount(2) needs SYS_ADMIN;
+    # /dev/fuse for the NFS double's hung-mount fault (a FUSE mount that never answers)
+    args += ["--cap-add", "SYS_ADMIN", "--device", "/dev/fuse"]
     if host.get("node_fabric_ip"):
         args += ["--network", "%s-fabric:ip=%s,mac=%s" % (
             PREFIX, host["node_fabric_ip"], host["node_fabric_mac"])]
@@ -200,6 +212,23 @@ def start_repo(image):
            "--network", "%s-mgmt:ip=%s" % (PREFIX, REPO_IP),
            "-v", "%s:/srv/repo:ro" % os.path.join(CACHE, "repo"),
            image, "python3", "-m", "http.server", "80", "--directory", "/srv/repo")
+
+
+def appliance_image():
+    with open(os.path.join(CACHE, "appliance-image")) as f:
+        return f.read().strip()
+
+
+def start_appliances():
+    for name, ip in APPLIANCES.items():
+        cname = "%s-%s" % (PREFIX, name)
+        if podman("container", "exists", cname, check=False).returncode == 0:
+            continue
+        podman("run", "-d", "--name", cname, "--hostname", name, "--label", LABEL,
+               "--systemd=false", "--no-hosts", "--restart=always",
+               "--network", "%s-fabric:ip=%s" % (PREFIX, ip),
+               "-v", "%s:/usr/lib/aifabric-sim/%s:ro" % (os.path.join(LAB, "simulators", name), name),
+               appliance_image(), "sh", "/usr/lib/aifabric-sim/%s/serve" % name)
 
 
 def netboot_cmd(host, *args):
@@ -277,6 +306,7 @@ def up(nodes):
     ensure_networks()
     ensure_tls(hosts)
     start_repo(image)
+    start_appliances()
     existing = set(podman("ps", "-a", "--filter", "label=" + LABEL,
                           "--format", "{{.Names}}").stdout.split())
     todo = [h for h in hosts if "%s-%s" % (PREFIX, h["name"]) not in existing]
@@ -284,6 +314,7 @@ def up(nodes):
         list(pool.map(lambda h: podman(*host_run_args(image, h)), todo))
     wait_ready([(h["node_mgmt_ip"], SWITCH_SIMS[h["switch_platform"]][0] if h.get("switch_platform") else 22)
                 for h in hosts])
+    wait_appliances()
     bare = [h for h in hosts if h.get("lab_bare_node")]
     for host in bare:
         if "%s-%s" % (PREFIX, host["name"]) in existing:
@@ -301,6 +332,20 @@ def up(nodes):
     log("up: %d hosts (+ repo) in %.1f s (image/repo step %.1f s)" % (
         len(hosts), state["create_seconds"], state["image_seconds"]))
     return state
+
+
+def wait_appliances(timeout=90):
+    """The appliances are on the fabric network only (internal, not routed to the
+    controller): ask from inside their containers until NFS (2049) and Lustre (988) listen."""
+    ports = {"nfs": 2049, "lustre": 988}
+    deadline = time.time() + timeout
+    for name in APPLIANCES:
+        probe = ("import socket; socket.create_connection(('127.0.0.1', %d), 1)" % ports[name])
+        while podman("exec", "%s-%s" % (PREFIX, name), "python3", "-c", probe, check=False).returncode != 0:
+            if time.time() > deadline:
+                raise SystemExit("lab appliance %s: nothing listens on %d (podman logs %s-%s)" % (
+                    name, ports[name], PREFIX, name))
+            time.sleep(0.5)
 
 
 def down():

@@ -125,3 +125,28 @@ def switch_rest(name, method, path, body=None, timeout=30):
         return resp.status, (json.loads(data) if data else None)
     finally:
         conn.close()
+
+
+def module(hosts, name, args=""):
+    """Run one module ad hoc (ansible -o) on hosts of inventories/lab as the roles' tasks do
+    (become); {host: result} whether it succeeded or failed."""
+    proc = subprocess.run(
+        ["ansible", "all", "-i", os.path.join(ROOT, "inventories", "lab"), "-o", "--become",
+         "--limit", ",".join(hosts), "-m", name, "-a", args],
+        capture_output=True, text=True, cwd=ROOT, check=False)
+    results = {}
+    for line in proc.stdout.splitlines():
+        if " | " in line and " => " in line:
+            host, rest = line.split(" | ", 1)
+            results[host] = json.loads(rest.split(" => ", 1)[1])
+    missing = set(hosts) - set(results)
+    assert not missing, "no result from %s: %s%s" % (sorted(missing), proc.stdout[-2000:], proc.stderr[-2000:])
+    return results
+
+
+def playbook(name, *args):
+    """ansible-playbook playbooks/<name> against inventories/lab, as an operator runs it."""
+    return subprocess.run(
+        ["ansible-playbook", "-i", os.path.join(ROOT, "inventories", "lab"),
+         os.path.join(ROOT, "playbooks", name)] + list(args),
+        capture_output=True, text=True, cwd=ROOT, check=False)

@@ -16,7 +16,13 @@ IMAGE_PACKAGES="systemd,systemd-sysv,dbus,openssh-server,python3,python3-apt,sud
 # python3-paramiko, for the lab switches that run the NX-OS simulator (simulators/nxos);
 # busybox (its udhcpc) and python3-yaml, for the bare nodes' network-boot simulator
 # (simulators/netboot)
-IMAGE_EXTRA_PACKAGES="python3-paramiko busybox python3-yaml"
+# libnfs-utils (nfs-cp, nfs-ls), the user-space NFS client the storage verify makes its
+# real round trip with; kmod (modinfo, depmod), which the Lustre client module test double
+# registers with
+IMAGE_EXTRA_PACKAGES="python3-paramiko busybox python3-yaml libnfs-utils kmod"
+# the storage appliance image adds NFS-Ganesha (simulators/nfs); not in the sim host image,
+# whose nfs-common is the one the nfs_client role installs (ganesha depends on nfs-common)
+APPLIANCE_PACKAGES="nfs-ganesha nfs-ganesha-mem"
 # packages the roles install from the site mirror (the lab repo serves their closure)
 MIRROR_PACKAGES="$(tr '\n' ' ' < "$here/mirror-packages.txt")"
 mkdir -p "$cache"
@@ -30,10 +36,12 @@ fi
 # every checkout on the machine, each with its own key
 recipe_hash="$( (cat "$0" "$here/mirror-packages.txt" "$here"/rootfs.sh "$cache/ssh/id_ed25519.pub") | sha256sum | cut -c1-12)"
 tag="localhost/aifabric-sim:${recipe_hash}"
+appliance_tag="localhost/aifabric-sim-appliance:${recipe_hash}"
 
-if podman image exists "$tag" && [ -s "$cache/mirror/.complete-$recipe_hash" ]; then
+if podman image exists "$tag" && podman image exists "$appliance_tag" && [ -s "$cache/mirror/.complete-$recipe_hash" ]; then
   echo "image $tag cached"
   echo "$tag" > "$cache/image"
+  echo "$appliance_tag" > "$cache/appliance-image"
   exit 0
 fi
 
@@ -68,6 +76,20 @@ PUBKEY="$(cat "$cache/ssh/id_ed25519.pub")" bash "$here/rootfs.sh" "$work/rootfs
 tar -C "$work/rootfs" -c . | podman import \
   --change 'CMD ["/sbin/init"]' --change 'STOPSIGNAL SIGRTMIN+3' \
   --change 'ENV container=podman' - "$tag" >/dev/null
+# the storage appliances: the same tree plus NFS-Ganesha (Debian's sources only while
+# installing it)
+mount --bind /proc "$work/rootfs/proc"
+cp /etc/resolv.conf "$work/rootfs/etc/resolv.conf"
+echo 'deb http://deb.debian.org/debian bookworm main' > "$work/rootfs/etc/apt/sources.list.d/build.list"
+if ! chroot "$work/rootfs" /bin/sh -c "apt-get -qq update && DEBIAN_FRONTEND=noninteractive apt-get -qq install -y --no-install-recommends $APPLIANCE_PACKAGES && apt-get clean" \
+   > "$cache/appliance.log" 2>&1; then
+  umount "$work/rootfs/proc"; tail -20 "$cache/appliance.log"; exit 1
+fi
+umount "$work/rootfs/proc"
+rm -rf "$work/rootfs/etc/apt/sources.list.d/build.list" "$work"/rootfs/var/lib/apt/lists/*
+echo "# lab: no DNS" > "$work/rootfs/etc/resolv.conf"
+tar -C "$work/rootfs" -c . | podman import --change 'CMD ["/bin/sh"]' - "$appliance_tag" >/dev/null
 date +%s > "$cache/mirror/.complete-$recipe_hash"
 echo "$tag" > "$cache/image"
-echo "built $tag"
+echo "$appliance_tag" > "$cache/appliance-image"
+echo "built $tag and $appliance_tag"

@@ -418,7 +418,7 @@ def lnet_nets(lnet, host, host_groups, host_macs, mac_netdev):
 
     :arg host_macs: {interface name: its node_<interface>_mac or None}
     :arg mac_netdev: {MAC: netdev} of the host
-    Each: {net, interfaces, netdevs, missing: [problem, ...]}; several netdevs are multi-rail."""
+    Each: {net, interfaces, netdevs, missing: [problem, ...], multi_rail: several netdevs}."""
     out = []
     names = set(host_groups) | set([host])
     macs = dict((str(mac).lower(), dev) for mac, dev in (mac_netdev or {}).items())
@@ -436,5 +436,6 @@ def lnet_nets(lnet, host, host_groups, host_macs, mac_netdev):
                     net['missing'].append("%s: node_%s_mac is not set" % (iface, iface))
                 else:
                     net['missing'].append("%s: no netdev has node_%s_mac '%s'" % (iface, iface, mac))
+            net['multi_rail'] = len(net['netdevs']) > 1
             out.append(net)
     return out

@@ -19,7 +19,7 @@ def test_control(pkg):
     assert fields["Package"] == pkg, "the directory name is the package name"
     assert fields["Architecture"] == "all"
     assert fields["Maintainer"] == MAINTAINER
-    assert re.match(r"^\d[\w.+~-]*$", fields["Version"])
+    assert re.match(r"^(\d+:)?\d[\w.+~-]*$", fields["Version"])
     assert pkg == "aifabric-sim-common" or re.search(r"-\d*aifabric\d+$", fields["Version"]), \
         "a double of a real package carries the real version plus an -0aifabricN revision"
     assert "Test-side" in text or "test double" in text

@@ -226,10 +226,10 @@ def test_lnet_nets_resolves_by_mac_and_names_what_is_missing():
     nets = storage_intent.lnet_nets(lnet, 'gpu-01', ['gpu_nodes'], {'fabric': '0A:AF:02:00:00:65', 'fabric2': None},
                                     {'0a:af:02:00:00:65': 'ens1f0np0'})
     assert nets == [{'net': 'o2ib0', 'interfaces': ['fabric', 'fabric2'], 'netdevs': ['ens1f0np0'],
-                     'missing': ['fabric2: node_fabric2_mac is not set']}]
+                     'missing': ['fabric2: node_fabric2_mac is not set'], 'multi_rail': False}]
     nets = storage_intent.lnet_nets(lnet, 'gpu-01', ['gpu_nodes'], {'fabric': '0a:af:02:00:00:99', 'fabric2': '0a:af:02:00:01:99'},
                                     {'0a:af:02:00:00:99': 'eth1', '0a:af:02:00:01:99': 'eth2'})
-    assert nets[0]['netdevs'] == ['eth1', 'eth2'] and nets[0]['missing'] == []
+    assert nets[0]['netdevs'] == ['eth1', 'eth2'] and nets[0]['missing'] == [] and nets[0]['multi_rail'] is True
     missing = storage_intent.lnet_nets(lnet, 'gpu-01', ['gpu_nodes'], {'fabric': '0a:af:02:00:00:99'}, {})
     assert missing[0]['missing'][0] == "fabric: no netdev has node_fabric_mac '0a:af:02:00:00:99'"
     assert storage_intent.lnet_nets(lnet, 'stor-01', ['storage_nodes'], {}, {}) == []
