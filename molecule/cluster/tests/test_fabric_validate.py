@@ -4,6 +4,7 @@ at a time; each time the validator must name exactly that violation. Then check 
 a drifted switch: it shows the drift and changes nothing."""
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -112,6 +113,28 @@ def test_a_host_mtu_of_1500(tmp_path):
         assert set(found) <= {("mtu", name, None), ("path_mtu", name, None), ("path_mtu", before, None)}, messages
         assert ("path_mtu", before, None) in found, messages
         assert all(name in m for m in messages), messages
+        # live drift, as an operator meets it: check mode names it on exactly that node
+        # and task (with a removed address on another node), converge restores both, and
+        # the fabric is consistent again
+        other = GPU[3]
+        o, odev = labhosts.host(other), netdev(other)
+        address = "%s/24" % labhosts.hostvars(other)["node_fabric_ip"]
+        assert o.run("ip addr del %s dev %s", address, odev).rc == 0
+        proc = playbook("site.yml", "--check", "--diff", "--limit", "%s,%s" % (name, other))
+        assert proc.returncode == 0, proc.stdout[-3000:]
+        task = proc.stdout.split("TASK [aifabric.cluster.roce_host : Restore the fabric port's live MTU")[1].split("TASK [")[0]
+        assert "changed: [%s]" % name in task and "changed: [%s]" % other in task, task
+        assert "1500" in task and "9000" in task and address in task, task
+        # the drift and nothing else: one change on each of the two nodes
+        for host in (name, other):
+            assert re.search(r"^%s\s+: ok=\d+\s+changed=1\s" % host, proc.stdout, re.M), proc.stdout.split("PLAY RECAP")[1]
+        assert h.check_output("cat /sys/class/net/%s/mtu", dev) == "1500"
+        proc = playbook("site.yml", "--limit", "%s,%s" % (name, other))
+        assert proc.returncode == 0, proc.stdout[-3000:]
+        assert h.check_output("cat /sys/class/net/%s/mtu", dev) == "9000"
+        assert address in o.check_output("ip -4 -o addr show dev %s", odev)
+        found, report = validate(tmp_path)
+        assert found == [], [v["message"] for v in report["violations"]]
     finally:
         h.run("ip link set dev %s mtu 9000", dev)
 

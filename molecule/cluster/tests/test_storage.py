@@ -155,21 +155,31 @@ def test_fault_mgs_unreachable_named_by_its_nid():
 
 
 @pytest.mark.fault
-def test_fault_another_filesystem_on_a_managed_mount_point_is_left_and_reported():
-    name = GPU[0]
-    h = labhosts.host(name)
+def test_fault_other_filesystem_left_untouched_and_module_kernel_mismatch_named():
+    """One storage run over two broken nodes: another filesystem on a managed mount point
+    (left as it is, fstab included, and reported) and a Lustre module built for another
+    kernel (named with both versions)."""
+    name, other = GPU[0], GPU[1]
+    h, o = labhosts.host(name), labhosts.host(other)
     assert h.run("umount %s" % DATASETS).rc == 0
     assert h.run("mount -t tmpfs -o size=1m someone-else:/data %s" % DATASETS).rc == 0
+    assert o.run("aifabric-sim-lustre fault kmod-mismatch").rc == 0
     fstab = h.file("/etc/fstab").content_string
     try:
-        proc = labhosts.playbook("storage.yml", "--limit", name)
+        proc = labhosts.playbook("storage.yml", "--limit", "%s,%s" % (name, other))
+        out = " ".join(proc.stdout.split())
         assert proc.returncode != 0, proc.stdout[-3000:]
         assert ("%s: %s holds someone-else:/data (tmpfs), not %s:/datasets; left as it is"
-                % (name, DATASETS, NFS)) in " ".join(proc.stdout.split()), proc.stdout[-3000:]
+                % (name, DATASETS, NFS)) in out, proc.stdout[-3000:]
         assert h.check_output("findmnt -n -o SOURCE --mountpoint %s", DATASETS) == "someone-else:/data"
         assert h.file("/etc/fstab").content_string == fstab
+        kernel = o.check_output("uname -r")
+        assert ("%s: the Lustre module is built for kernel 6.1.0-0.deb12.99-amd64, the running kernel is %s"
+                % (other, kernel)) in out, proc.stdout[-3000:]
+        assert "failed=1" in out.split("PLAY RECAP")[-1]
     finally:
         h.run("umount %s" % DATASETS)
-    proc = labhosts.playbook("storage.yml", "--limit", name)
+        o.run("aifabric-sim-lustre clear")
+    proc = labhosts.playbook("storage.yml", "--limit", "%s,%s" % (name, other))
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert h.check_output("findmnt -n -o SOURCE --mountpoint %s", DATASETS) == NFS + ":/datasets"
