@@ -69,10 +69,17 @@ lab-up: deps venv collection
 lab-down:
 	python3 lab/lab.py down
 
+# with AIFABRIC_LAB_BARE_NODES=N, the bare nodes are first installed through their BMCs
+# (the PXE server on mgmt-01, then provision.yml); the whole lab is then converged and
+# accepted: one line per node and check
 demo: deps venv collection image
 	python3 lab/lab.py up
+	@bare=$$(python3 lab/inventory.py --list | python3 -c 'import json, sys; h = json.load(sys.stdin)["_meta"]["hostvars"]; print(",".join(sorted(n for n in h if h[n].get("lab_bare_node"))))'); \
+	if [ -n "$$bare" ]; then \
+	  ansible-playbook playbooks/pxe.yml && ansible-playbook playbooks/provision.yml --limit "$$bare" || exit 1; \
+	fi
 	ansible-playbook playbooks/site.yml
-	ansible-playbook lab/summary.yml
+	ansible-playbook playbooks/acceptance.yml -e acceptance_print=true -e acceptance_report_dir=$(CACHE)/acceptance
 
 lint: venv collection
 	$(SUITE) run lint -- ansible-lint --profile production --offline
