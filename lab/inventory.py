@@ -10,7 +10,9 @@ of truth as it is for a real cluster. One variable sets the size:
 AIFABRIC_LAB_BARE_NODES=N adds N more GPU nodes after those that are bare metal: no OS
 yet, their BMC an emulator on the controller (127.0.0.1, one port each, the lab CA's
 certificate) that network-boots them against mgmt-01's pxe_server (the `provision`
-scenario). Their node_os is ubuntu-24.04, the installer the lab simulates.
+scenario). Their node_os is debian-12 (a preseed install: the OS the lab image is, so
+site.yml can take them over); AIFABRIC_LAB_BARE_OS="debian-12 ubuntu-24.04" cycles the bare
+nodes over those OSes (an autoinstall node is installed, never handed to site.yml).
 
 AIFABRIC_LAB_BMCS=1 gives the installed GPU nodes a BMC emulator too (powered on, its
 firmware inventory that of the node's profile); AIFABRIC_LAB_BMC_FIRMWARE="gpu-02:BIOS=2.2.0
@@ -33,7 +35,8 @@ MAX_NODES = 150
 MAX_BARE_NODES = 8
 # the bare nodes' BMC emulators listen on 127.0.0.1, port BMC_PORT_BASE + node number
 BMC_PORT_BASE = 9400
-BARE_NODE_OS = "ubuntu-24.04"
+BARE_NODE_OS = "debian-12"
+BARE_NODE_OSES = ("debian-12", "ubuntu-24.04")
 # the lab's leaf switches (simulated, lab/simulators): name, switch_platform, and
 # the name of its n-th node-facing port; GPU nodes are spread over them in turn
 LEAF_SWITCHES = [
@@ -64,6 +67,14 @@ def bare_count():
     return count
 
 
+def bare_oses():
+    oses = os.environ.get("AIFABRIC_LAB_BARE_OS", BARE_NODE_OS).split()
+    for name in oses:
+        if name not in BARE_NODE_OSES:
+            sys.exit("AIFABRIC_LAB_BARE_OS: the lab installs %s, got %r" % (" or ".join(BARE_NODE_OSES), name))
+    return oses or [BARE_NODE_OS]
+
+
 def bmc_firmware():
     """AIFABRIC_LAB_BMC_FIRMWARE: space-separated NODE:ID=VERSION -> {node: [ID=VERSION, ...]}."""
     out = {}
@@ -84,6 +95,7 @@ def build():
     count = node_count()
     bare = bare_count()
     firmware = bmc_firmware()
+    oses = bare_oses()
     width = max(2, len(str(count + bare)))
     hostvars = {
         "mgmt-01": {
@@ -117,7 +129,7 @@ def build():
             })
         if i > count:
             hostvars[name].update({
-                "node_os": BARE_NODE_OS,
+                "node_os": oses[(i - count - 1) % len(oses)],
                 "bmc_address": "127.0.0.1",
                 "bmc_port": BMC_PORT_BASE + i,
                 "lab_bare_node": True,

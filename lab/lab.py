@@ -178,12 +178,12 @@ def host_run_args(image, host):
         "--network", "%s-mgmt:ip=%s,mac=%s" % (PREFIX, host["node_mgmt_ip"], host["node_mgmt_mac"]),
     ]
     if host.get("lab_bare_node"):
-        # bare metal: only the management/provisioning NIC; its boot simulator sets the
-        # host name the installer gives it (SYS_ADMIN: the container's own UTS namespace)
-        return args + ["--cap-add", "SYS_ADMIN",
-                       "-v", "%s:/usr/lib/aifabric-sim/netboot:ro" % os.path.join(LAB, "simulators", "netboot"),
-                       image]
-    # a reboot inside the sim host (systemd) ends the container; podman boots it again
+        # bare metal, racked and cabled: its NICs are there before any OS; its boot
+        # simulator sets the host name the installer gives it (SYS_ADMIN: the container's
+        # own UTS namespace)
+        args += ["-v", "%s:/usr/lib/aifabric-sim/netboot:ro" % os.path.join(LAB, "simulators", "netboot")]
+    # a reboot inside the sim host (systemd) ends the container; podman boots it again (a
+    # bare node's power is its BMC's, which never stops the container)
     args.append("--restart=always")
     # the storage clients' mount helpers (mount.nfs, mount.lustre: test doubles, the kernel
     # has neither) mount for real, a tmpfs named after the source: mount(2) needs SYS_ADMIN;

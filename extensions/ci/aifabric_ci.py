@@ -125,12 +125,10 @@ def load_extra_vars(items):
 def _leaves(value):
     if isinstance(value, dict):
         for item in value.values():
-            for leaf in _leaves(item):
-                yield leaf
+            yield from _leaves(item)
     elif isinstance(value, (list, tuple)):
         for item in value:
-            for leaf in _leaves(item):
-                yield leaf
+            yield from _leaves(item)
     elif value is not None and not isinstance(value, bool):
         yield str(value)
 
@@ -141,15 +139,12 @@ def _secret_leaves(data, names, inherited=False):
         for key, value in data.items():
             secret = inherited or bool(SECRET_NAME.search(str(key))) or key in names
             if secret:
-                for leaf in _leaves(value):
-                    yield leaf
+                yield from _leaves(value)
             else:
-                for leaf in _secret_leaves(value, names):
-                    yield leaf
+                yield from _secret_leaves(value, names)
     elif isinstance(data, (list, tuple)):
         for item in data:
-            for leaf in _secret_leaves(item, names, inherited):
-                yield leaf
+            yield from _secret_leaves(item, names, inherited)
 
 
 def _maskable(value):

@@ -38,10 +38,7 @@ type, not in firmware_hosts) and where it did not run (``--tags``); the reason s
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-try:
-    from collections.abc import Mapping
-except ImportError:  # pragma: no cover - Python 2
-    from collections import Mapping
+from ansible.module_utils.six.moves.collections_abc import Mapping
 
 SCHEMA_VERSION = 1
 CHECKS = ('gpu_health', 'rdma', 'fabric', 'firmware', 'storage_nfs', 'storage_lustre')
@@ -292,7 +289,7 @@ def render_markdown(report):
                report['generated'] or '(unknown time)', report['verdict'].upper(), len(report['nodes']),
                len(report['failed_nodes'])), '',
            '| node | verdict | ' + ' | '.join(checks) + ' |',
-           '| --- | --- | ' + ' | '.join('---' for _ in checks) + ' |']
+           '| --- | --- | ' + ' | '.join('---' for dummy in checks) + ' |']
     for name in sorted(report['nodes']):
         node = report['nodes'][name]
         out.append('| %s | %s | %s |' % (_cell(name), node['verdict'],

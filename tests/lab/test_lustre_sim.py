@@ -151,7 +151,7 @@ def test_lnet_down_and_unconfigured(lustre):
     res = lustre.run("lnetctl", "net", "show", "-v", "3")
     assert res.returncode == 156 and res.stdout == ""
     assert res.stderr == FIXTURES.joinpath("net-show-lnet-down.stderr").read_text()
-    verdict, _ = lustre.evaluate()
+    verdict, dummy = lustre.evaluate()
     assert not verdict["healthy"] and verdict["lnet_up"] is False
     assert verdict["reasons"][0].startswith("LNet is down (lnetctl: errno -100")
     assert lustre.run("aifabric-sim-lustre", "clear", "lnet-down").returncode == 0
@@ -163,7 +163,7 @@ def test_lnet_down_and_unconfigured(lustre):
 
 def test_ni_down(lustre):
     lustre.setup()
-    verdict, _ = lustre.evaluate(AIFABRIC_SIM_NETDEV_OPERSTATE="down")
+    verdict, dummy = lustre.evaluate(AIFABRIC_SIM_NETDEV_OPERSTATE="down")
     assert not verdict["healthy"]
     assert any(r.startswith("LNet NI 127.0.0.1@tcp (eth1, net tcp): status down") for r in verdict["reasons"])
 
@@ -186,7 +186,7 @@ def test_ost_disconn(lustre):
 def test_health_not_healthy(lustre):
     lustre.setup()
     lustre.run("aifabric-sim-lustre", "fault", "health-not-healthy")
-    verdict, _ = lustre.evaluate()
+    verdict, dummy = lustre.evaluate()
     assert verdict["reasons"] == [r for r in verdict["reasons"] if "health_check reports NOT HEALTHY" in r]
     assert len(verdict["reasons"]) == 1
 
@@ -210,9 +210,10 @@ def test_mgs_unreachable_and_ping_failure(lustre, tmp_path):
     assert res.returncode == 255 and res.stdout == ""
     assert res.stderr == ("manage:\n    - ping:\n          errno: -1\n          descr: failed to ping "
                           "127.0.0.1@tcp: Input/output error\n                 \n")
-    verdict, _ = lustre.evaluate(AIFABRIC_SIM_LUSTRE_PORT=str(port))
-    assert [r for r in verdict["reasons"] if r.startswith("MGS NID 127.0.0.1@tcp does not answer lnetctl ping "
-                                                           "(errno -1, failed to ping 127.0.0.1@tcp: Input/output error)")]
+    verdict, dummy = lustre.evaluate(AIFABRIC_SIM_LUSTRE_PORT=str(port))
+    expected = ("MGS NID 127.0.0.1@tcp does not answer lnetctl ping "
+                "(errno -1, failed to ping 127.0.0.1@tcp: Input/output error)")
+    assert [r for r in verdict["reasons"] if r.startswith(expected)]
     other = tmp_path / "mnt/other"
     other.mkdir(parents=True)
     res = lustre.run("mount.lustre", SOURCE, str(other), AIFABRIC_SIM_LUSTRE_PORT=str(port))
@@ -238,7 +239,7 @@ def test_mount_needs_lnet_and_umount_prunes(lustre):
     assert "cannot find mounted Lustre filesystem" in lustre.run("lfs", "check", "servers").stderr
     res = lustre.run("lctl", "get_param", "osc.*.state", "mdc.*.state")
     assert res.returncode == 2 and "param_path 'osc/*/state': No such file or directory" in res.stderr
-    verdict, _ = lustre.evaluate()
+    verdict, dummy = lustre.evaluate()
     assert verdict["reasons"] == ["expected Lustre mount %s is not in lfs df: mount it (mount %s; check its fstab "
                                   "line, _netdev and that the MGS NIDs answer lnetctl ping)" % (lustre.mnt, lustre.mnt)]
 

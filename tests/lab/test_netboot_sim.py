@@ -107,6 +107,53 @@ def test_autoinstall_refuses_incomplete_user_data(web):
         netboot.autoinstall(["quiet"], record())
 
 
+# as roles/pxe_server/templates/preseed.cfg.j2 renders it (the parts the installer double reads)
+PRESEED = """# managed by aifabric.cluster.pxe_server: Debian installer preseed of gpu-02 (debian-12)
+d-i debian-installer/locale string en_US.UTF-8
+d-i netcfg/choose_interface select %s
+d-i netcfg/disable_autoconfig boolean true
+d-i netcfg/get_ipaddress string 10.231.0.102
+d-i netcfg/get_netmask string 255.255.255.0
+d-i netcfg/get_gateway string
+d-i netcfg/hostname string gpu-02
+d-i mirror/protocol string http
+d-i mirror/http/hostname string 10.231.0.3
+d-i mirror/http/directory string /debian
+d-i passwd/username string aifabric
+d-i passwd/user-password-crypted password $6$salt$hash
+d-i preseed/late_command string in-target sh -c 'mkdir -p /home/aifabric/.ssh && \
+echo c3NoLWVkMjU1MTkgQUFBQSBsYWIK | base64 -d > /home/aifabric/.ssh/authorized_keys'
+d-i finish-install/reboot_in_progress note
+""" % MAC
+
+
+def test_preseed_reads_the_nodes_answers(web):
+    root, url = web
+    write(root, "install/gpu-02/preseed.cfg", PRESEED)
+    rec = record()
+    args = ["initrd=initrd", "auto=true", "priority=critical", "url=%s/install/gpu-02/preseed.cfg" % url,
+            "interface=auto", "netcfg/choose_interface=%s" % MAC]
+    disk = netboot.preseed(args, rec, MAC)
+    assert (disk["installer"], disk["hostname"], disk["username"]) == ("debian-preseed", "gpu-02", "aifabric")
+    assert disk["authorized_keys"] == ["ssh-ed25519 AAAA lab"]
+    assert disk["network"]["ethernets"]["nic"] == {"match": {"macaddress": MAC}, "addresses": ["10.231.0.102/24"]}
+    assert disk["mirror"] == "http://10.231.0.3/debian"
+    assert rec["preseed"] == PRESEED
+
+
+def test_preseed_refuses_what_is_not_this_nodes(web):
+    root, url = web
+    write(root, "install/gpu-02/preseed.cfg", PRESEED.replace(MAC, "0a:af:01:00:00:67"))
+    args = ["auto=true", "url=%s/install/gpu-02/preseed.cfg" % url]
+    with pytest.raises(netboot.BootError, match="not this host's NIC"):
+        netboot.preseed(args, record(), MAC)
+    write(root, "install/gpu-02/preseed.cfg", PRESEED.replace("d-i netcfg/hostname string gpu-02\n", ""))
+    with pytest.raises(netboot.BootError, match="no answer for netcfg/hostname"):
+        netboot.preseed(args, record(), MAC)
+    with pytest.raises(netboot.BootError, match="no auto=true url=URL"):
+        netboot.preseed(["quiet"], record(), MAC)
+
+
 def tftp_server(payload, block=512):
     """A one-transfer RFC 1350 server on 127.0.0.1: answers the read request from a new port."""
     listen = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

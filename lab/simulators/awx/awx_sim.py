@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """A test double of the AWX / Automation Controller REST API (v2), for the AWX pack.
 
 Serves what the awx.awx modules the pack uses call (organization, label, project,

@@ -16,11 +16,17 @@ lab's pxe_server (dnsmasq, nginx):
 3. iPXE: DHCP again, now with option 175 and user class "iPXE", which must name an HTTP
    boot script; the script is fetched and interpreted (chain, kernel, initrd, boot, goto,
    echo, exit; ${net0/mac} and ${net0/mac:hexhyp}).
-4. The installer the kernel command line names: Ubuntu autoinstall
-   (``autoinstall ds=nocloud-net;s=URL``) fetches URL/user-data and URL/meta-data and
-   "installs": it writes what the user-data asks for to the simulated disk.
-5. The installed OS boots: the netplan addresses on the NIC with the matching MAC, the
-   host name, the user's authorized keys, sshd started.
+4. The installer the kernel command line names, fetching its install data over HTTP and
+   "installing": it writes what the data asks for to the simulated disk.
+   - Debian's installer with a preseed (``auto=true priority=critical url=URL``): the
+     ``d-i`` answers of URL (static address of the interface chosen by MAC, host name,
+     user and password hash, mirror) and the SSH keys its ``preseed/late_command`` writes.
+   - Ubuntu autoinstall (``autoinstall ds=nocloud-net;s=URL``): URL/user-data and
+     URL/meta-data.
+   The OS the lab image carries is Debian 12: only a preseed install is the OS that boots
+   (the others are recorded, and their nodes are not handed on to site.yml by the tests).
+5. The installed OS boots: the addresses of the NIC with the matching MAC, the host name,
+   the user's authorized keys, sshd started.
 
 A boot from disk boots the installed OS, or records "no bootable device". Everything
 the host sent and received is recorded in /var/lib/aifabric-sim/netboot/: boots.jsonl
@@ -28,6 +34,7 @@ the host sent and received is recorded in /var/lib/aifabric-sim/netboot/: boots.
 booted) and disk/installed.json (the "disk"). Test-side only.
 """
 import argparse
+import base64
 import fcntl
 import hashlib
 import json
@@ -239,6 +246,48 @@ def autoinstall(args, record):
             "installed_at": time.time()}
 
 
+def preseed_answers(text):
+    """``d-i owner/question type value`` lines -> {question: value} (continuations joined)."""
+    answers = {}
+    for line in text.replace("\\\n", " ").splitlines():
+        parts = line.strip().split(None, 3)
+        if len(parts) >= 3 and not parts[0].startswith("#"):
+            answers[parts[1]] = parts[3] if len(parts) == 4 else ""
+    return answers
+
+
+def preseed(args, record, mac):
+    """Debian's installer, fully automated from a preseed file over HTTP (auto=true url=URL)."""
+    url = [a.split("=", 1)[1] for a in args if a.startswith("url=") or a.startswith("preseed/url=")]
+    if "auto=true" not in args or not url:
+        raise BootError("installer: kernel args %r have no auto=true url=URL" % " ".join(args))
+    status, body = http_get(url[0], record)
+    if status != 200:
+        raise BootError("installer: preseed %s: HTTP %d" % (url[0], status))
+    text = body.decode()
+    record["preseed"] = text
+    d = preseed_answers(text)
+    for key in ("netcfg/get_ipaddress", "netcfg/get_netmask", "netcfg/hostname", "passwd/username",
+                "passwd/user-password-crypted", "netcfg/choose_interface"):
+        if not d.get(key):
+            raise BootError("installer: the preseed has no answer for %s" % key)
+    if d["netcfg/choose_interface"].lower() != mac.lower():
+        raise BootError("installer: netcfg/choose_interface %s is not this host's NIC %s" % (d["netcfg/choose_interface"], mac))
+    prefix = sum(bin(int(octet)).count("1") for octet in d["netcfg/get_netmask"].split("."))
+    keys = []
+    late = d.get("preseed/late_command", "")
+    if "base64 -d" in late:
+        encoded = late.split("echo ", 1)[1].split(" |", 1)[0]
+        keys = [k for k in base64.b64decode(encoded).decode().splitlines() if k.strip()]
+    return {"installer": "debian-preseed", "hostname": d["netcfg/hostname"], "username": d["passwd/username"],
+            "authorized_keys": keys,
+            "network": {"ethernets": {"nic": {"match": {"macaddress": mac},
+                                              "addresses": ["%s/%d" % (d["netcfg/get_ipaddress"], prefix)]}}},
+            "mirror": "%s://%s%s" % (d.get("mirror/protocol", "http"), d.get("mirror/http/hostname", ""),
+                                     d.get("mirror/http/directory", "")),
+            "installed_at": time.time()}
+
+
 def os_boot(mac, record):
     """Boot the installed OS from the simulated disk, or find nothing to boot."""
     if not os.path.exists(DISK):
@@ -298,7 +347,7 @@ def net_boot(mac, mode, record):
         record["netboot"] = "iPXE exit"
         return False
     record["kernel"] = {"url": kernel[0], "args": kernel[1]}
-    disk = autoinstall(kernel[1], record)
+    disk = autoinstall(kernel[1], record) if "autoinstall" in kernel[1] else preseed(kernel[1], record, mac)
     os.makedirs(os.path.dirname(DISK), exist_ok=True)
     with open(DISK + ".tmp", "w") as f:
         json.dump(disk, f, indent=1)

@@ -1,11 +1,8 @@
 """Verify the base role's real state on every lab host after playbooks/site.yml."""
-import os
-import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "lab"))
-import labhosts  # noqa: E402
+import labhosts
 
 CLUSTER = labhosts.cluster_hosts()
 GPU = labhosts.group("gpu_nodes")

@@ -95,8 +95,9 @@ def assert_all_green(run):
     assert run.rc == 0, run.out[-4000:]
     assert run.result["exit_code"] == 0 and run.result["why"] == "every host ok"
     assert not run.stats.get("failures") and not run.stats.get("dark"), run.stats
-    assert run.report["verdict"] == "pass", [(n, c, v["reasons"]) for n, d in run.report["nodes"].items()
-                                            for c, v in d["checks"].items() if v["verdict"] == "fail"]
+    assert run.report["verdict"] == "pass", [
+        (n, c, v["reasons"]) for n, d in run.report["nodes"].items() for c, v in d["checks"].items()
+        if v["verdict"] == "fail"]
     for name in GPU:
         assert run.verdicts(name) == dict((c, "pass") for c in CHECKS), (name, run.report["nodes"][name])
     for name in MGMT:

@@ -1,11 +1,8 @@
 """Verify the NVIDIA Container Toolkit on the lab's GPU nodes: runtime in containerd, CDI spec of the GPUs."""
-import os
-import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "lab"))
-import labhosts  # noqa: E402
+import labhosts
 
 GPU = labhosts.group("gpu_nodes")
 VERSION = "1.18.0"

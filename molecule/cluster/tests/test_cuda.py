@@ -5,13 +5,10 @@ The lab sets cuda_toolkit_versions ["12.8", "13.0"] and cuda_toolkit_default "13
 (lab/sim-packages/cuda-toolkit-*), which install and register like the real ones.
 """
 import json
-import os
-import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "lab"))
-import labhosts  # noqa: E402
+import labhosts
 
 GPU = labhosts.group("gpu_nodes")
 VERSIONS = ("12.8", "13.0")

@@ -1,12 +1,9 @@
 """Verify DCGM on the lab's GPU nodes: host engine up, GPUs discovered, diag level 1 gate."""
 import json
-import os
-import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "lab"))
-import labhosts  # noqa: E402
+import labhosts
 
 GPU = labhosts.group("gpu_nodes")
 

@@ -6,12 +6,10 @@ import json
 import os
 import re
 import subprocess
-import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "lab"))
-import labhosts  # noqa: E402
+import labhosts
 
 GPU = labhosts.group("gpu_nodes")
 SWITCHES = labhosts.group("leaf_switches")
@@ -120,23 +118,30 @@ def test_a_host_mtu_of_1500(tmp_path):
         o, odev = labhosts.host(other), netdev(other)
         address = "%s/24" % labhosts.hostvars(other)["node_fabric_ip"]
         assert o.run("ip addr del %s dev %s", address, odev).rc == 0
+        # and a package install killed mid-way on that node: dpkg's journal left behind
+        assert o.run("printf '' > /var/lib/dpkg/updates/0000").rc == 0
+        assert "dpkg was interrupted" in o.run("apt-get -y autoremove").stderr
         proc = playbook("site.yml", "--check", "--diff", "--limit", "%s,%s" % (name, other))
         assert proc.returncode == 0, proc.stdout[-3000:]
         task = proc.stdout.split("TASK [aifabric.cluster.roce_host : Restore the fabric port's live MTU")[1].split("TASK [")[0]
         assert "changed: [%s]" % name in task and "changed: [%s]" % other in task, task
         assert "1500" in task and "9000" in task and address in task, task
-        # the drift and nothing else: one change on each of the two nodes
-        for host in (name, other):
-            assert re.search(r"^%s\s+: ok=\d+\s+changed=1\s" % host, proc.stdout, re.M), proc.stdout.split("PLAY RECAP")[1]
+        assert "%s: dpkg was interrupted" % other in proc.stdout, proc.stdout[-3000:]
+        # the drift and nothing else: the MTU on one node, the address and dpkg on the other
+        for host, changes in ((name, 1), (other, 2)):
+            assert re.search(r"^%s\s+: ok=\d+\s+changed=%d\s" % (host, changes), proc.stdout, re.M), \
+                proc.stdout.split("PLAY RECAP")[1]
         assert h.check_output("cat /sys/class/net/%s/mtu", dev) == "1500"
         proc = playbook("site.yml", "--limit", "%s,%s" % (name, other))
         assert proc.returncode == 0, proc.stdout[-3000:]
         assert h.check_output("cat /sys/class/net/%s/mtu", dev) == "9000"
         assert address in o.check_output("ip -4 -o addr show dev %s", odev)
+        assert o.check_output("ls /var/lib/dpkg/updates") == "" and o.run("dpkg --audit").stdout == ""
         found, report = validate(tmp_path)
         assert found == [], [v["message"] for v in report["violations"]]
     finally:
         h.run("ip link set dev %s mtu 9000", dev)
+        labhosts.host(GPU[3]).run("rm -f /var/lib/dpkg/updates/0000")
 
 
 @pytest.mark.fault

@@ -3,12 +3,10 @@ and the simulated ConnectX's RoCE QoS read back through the real tools' interfac
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "lab"))
-import labhosts  # noqa: E402
+import labhosts
 
 GPU = labhosts.group("gpu_nodes")
 SYS = "/var/lib/aifabric-sim/sys"

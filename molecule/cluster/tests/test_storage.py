@@ -176,7 +176,7 @@ def test_fault_other_filesystem_left_untouched_and_module_kernel_mismatch_named(
         kernel = o.check_output("uname -r")
         assert ("%s: the Lustre module is built for kernel 6.1.0-0.deb12.99-amd64, the running kernel is %s"
                 % (other, kernel)) in out, proc.stdout[-3000:]
-        assert "failed=1" in out.split("PLAY RECAP")[-1]
+        assert "failed=1" in out.rsplit("PLAY RECAP", maxsplit=1)[-1]
     finally:
         h.run("umount %s" % DATASETS)
         o.run("aifabric-sim-lustre clear")

@@ -9,15 +9,14 @@ import json
 import os
 import ssl
 import subprocess
-import sys
 import urllib.request
 
 import yaml
 
+import labhosts
+
 ROOT = os.environ.get("MOLECULE_PROJECT_DIRECTORY") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-sys.path.insert(0, os.path.join(ROOT, "lab"))
-import labhosts  # noqa: E402  pylint: disable=wrong-import-position
 
 CACHE = os.path.join(ROOT, ".cache")
 NODES = ["gpu-01", "gpu-02", "gpu-03", "gpu-04"]

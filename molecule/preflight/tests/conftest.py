@@ -15,7 +15,9 @@ import time
 
 import pytest
 
+# the lab's helpers (lab/labhosts.py) and the scenario's corpus (molecule/preflight/corpus.py)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "lab"))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 STAMP = "/run/aifabric-preflight-stamp"
 

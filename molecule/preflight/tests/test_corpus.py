@@ -25,9 +25,7 @@ import sys
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import corpus  # noqa: E402  pylint: disable=wrong-import-position
+import corpus
 
 CASES = [corpus.load_case(path) for path in corpus.case_files()]
 

@@ -9,21 +9,25 @@ import json
 import os
 import re
 import subprocess
-import sys
 import urllib.error
 import urllib.request
 
 import pytest
 
+import labhosts
+
 ROOT = os.environ.get("MOLECULE_PROJECT_DIRECTORY") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-sys.path.insert(0, os.path.join(ROOT, "lab"))
-import labhosts  # noqa: E402  pylint: disable=wrong-import-position
 
 CACHE = os.path.join(ROOT, ".cache")
 PXE = "mgmt-01"
 INSTALLED = "gpu-01"
 BARE = ["gpu-02", "gpu-03"]
+# the OS each bare node declares (AIFABRIC_LAB_BARE_OS in molecule.yml): a preseed install
+# of debian-12 is the OS the lab image is, and is handed to site.yml; the autoinstall node
+# (ubuntu-24.04) is installed and checked, never converged (its OS would not be what it
+# declares)
+DEBIAN, UBUNTU = BARE
 UNKNOWN_MAC = "0a:af:09:00:00:01"
 OUTPUTS = []  # every ansible-playbook output of this module: searched for secrets at the end
 
@@ -89,9 +93,12 @@ def test_pxe_server_serves_only_inventory_hosts():
     for service in ("dnsmasq", "nginx"):
         assert labhosts.host(PXE).service(service).is_running
     base = "http://%s" % hv(PXE)["node_mgmt_ip"]
-    mac = hv("gpu-02")["node_mgmt_mac"]
+    mac = hv(DEBIAN)["node_mgmt_mac"]
     with urllib.request.urlopen("%s/ipxe/%s.ipxe" % (base, mac.replace(":", "-")), timeout=10) as resp:
-        assert "ds=nocloud-net;s=%s/install/gpu-02/" % base in resp.read().decode()
+        assert "auto=true priority=critical url=%s/install/%s/preseed.cfg" % (base, DEBIAN) in resp.read().decode()
+    mac = hv(UBUNTU)["node_mgmt_mac"]
+    with urllib.request.urlopen("%s/ipxe/%s.ipxe" % (base, mac.replace(":", "-")), timeout=10) as resp:
+        assert "ds=nocloud-net;s=%s/install/%s/" % (base, UBUNTU) in resp.read().decode()
     with pytest.raises(urllib.error.HTTPError) as missing:
         urllib.request.urlopen("%s/ipxe/%s.ipxe" % (base, UNKNOWN_MAC.replace(":", "-")), timeout=10)  # pylint: disable=consider-using-with
     assert missing.value.code == 404
@@ -130,6 +137,7 @@ def test_provision_installs_two_bare_nodes():
     for name in BARE:
         assert recap(out, name)["failed"] == 0
         assert "%s installed: lease %s" % (name, hv(name)["node_mgmt_ip"]) in out
+        assert "Next: ansible-playbook playbooks/site.yml --limit %s" % name in " ".join(out.split())
 
 
 @pytest.mark.parametrize("name", BARE)
@@ -149,21 +157,30 @@ def test_boot_chain_and_own_install_data(name):
     assert boot["dhcp_ipxe"]["ip"] == hv(name)["node_mgmt_ip"]
     assert boot["dhcp_ipxe"]["boot_file"] == "http://%s/boot.ipxe" % pxe_ip
     urls = [h["url"] for h in boot["http"] if h.get("status") == 200]
+    os_name = hv(name)["node_os"]
+    install = ["http://%s/install/%s/preseed.cfg" % (pxe_ip, name)] if name == DEBIAN else [
+        "http://%s/install/%s/user-data" % (pxe_ip, name), "http://%s/install/%s/meta-data" % (pxe_ip, name)]
     assert urls == [
         "http://%s/boot.ipxe" % pxe_ip,
         "http://%s/ipxe/%s.ipxe" % (pxe_ip, mac.replace(":", "-")),
-        "http://%s/images/ubuntu-24.04/vmlinuz" % pxe_ip,
-        "http://%s/images/ubuntu-24.04/initrd" % pxe_ip,
-        "http://%s/install/%s/user-data" % (pxe_ip, name),
-        "http://%s/install/%s/meta-data" % (pxe_ip, name),
-    ], boot["http"]
-    import yaml  # pylint: disable=import-outside-toplevel
-    auto = yaml.safe_load(boot["user_data"])["autoinstall"]
-    assert auto["identity"]["hostname"] == name
-    assert auto["identity"]["password"] == vault()["vault_cluster_install_password_hash"]
-    addresses = [a for eth in auto["network"]["ethernets"].values()
-                 if eth.get("match", {}).get("macaddress") == mac for a in eth.get("addresses", [])]
-    assert addresses == [hv(name)["node_mgmt_ip"] + "/24"]
+        "http://%s/images/%s/vmlinuz" % (pxe_ip, os_name),
+        "http://%s/images/%s/initrd" % (pxe_ip, os_name),
+    ] + install, boot["http"]
+    if name == DEBIAN:
+        answers = dict(line.split(None, 3)[1:4:2] for line in boot["preseed"].splitlines()
+                       if line.startswith("d-i ") and len(line.split(None, 3)) == 4)
+        assert answers["netcfg/hostname"] == name
+        assert answers["passwd/user-password-crypted"] == vault()["vault_cluster_install_password_hash"]
+        assert answers["netcfg/choose_interface"] == mac
+        assert answers["netcfg/get_ipaddress"] == hv(name)["node_mgmt_ip"]
+    else:
+        import yaml  # pylint: disable=import-outside-toplevel
+        auto = yaml.safe_load(boot["user_data"])["autoinstall"]
+        assert auto["identity"]["hostname"] == name
+        assert auto["identity"]["password"] == vault()["vault_cluster_install_password_hash"]
+        addresses = [a for eth in auto["network"]["ethernets"].values()
+                     if eth.get("match", {}).get("macaddress") == mac for a in eth.get("addresses", [])]
+        assert addresses == [hv(name)["node_mgmt_ip"] + "/24"]
     assert boot["netboot"] == "installed" and boot["installed"] == name and boot["result"] == "os booted"
 
 
@@ -171,7 +188,9 @@ def test_boot_chain_and_own_install_data(name):
 def test_installed_node_answers_ssh_as_itself(name):
     node = labhosts.host(name)
     assert node.check_output("hostname") == name
-    assert node.interface("eth0").addresses[0] == hv(name)["node_mgmt_ip"]
+    nic = [dev for dev in node.check_output("ls /sys/class/net").split()
+           if node.file("/sys/class/net/%s/address" % dev).content_string.strip() == hv(name)["node_mgmt_mac"]]
+    assert node.interface(nic[0]).addresses[0] == hv(name)["node_mgmt_ip"]
 
 
 @pytest.mark.parametrize("name", BARE)
@@ -228,6 +247,59 @@ def test_reinstall_true_reinstalls():
     assert "%s installed: lease" % name in out
     assert len([b for b in boots(name) if b["source"] == "Pxe"]) == 2
     assert labhosts.host(name).check_output("hostname") == name
+
+
+# --- the hand-over: the provisioned node converged by site.yml and validated -------------
+
+
+def run_playbook(name, *args):
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_FORCE_COLOR="0",
+               ANSIBLE_NOCOLOR="1")
+    installed = os.path.join(CACHE, "installed")
+    if os.path.isdir(os.path.join(installed, "ansible_collections", "aifabric", "cluster")):
+        env["ANSIBLE_COLLECTIONS_PATH"] = installed
+    cmd = ["ansible-playbook", "-i", os.path.join(ROOT, "inventories", "lab"), "aifabric.cluster." + name] + list(args)
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=1800)
+    out = proc.stdout + proc.stderr
+    OUTPUTS.append(out)
+    return proc.returncode, out
+
+
+HANDOVER = "%s,leaf-01,leaf-02" % DEBIAN
+
+
+def test_handover_site_converges_the_provisioned_node():
+    """What provision.yml prints as the next step, with the leaves its port is cabled to."""
+    rc, out = run_playbook("site", "--limit", HANDOVER)
+    assert rc == 0, out[-6000:]
+    assert recap(out, DEBIAN)["failed"] == 0 and recap(out, DEBIAN)["changed"] > 0
+    node = labhosts.host(DEBIAN)
+    profile = node.check_output("cat /etc/aifabric-lab/hw_profile")
+    gpus = {"hgx-h100-8gpu": 8, "hgx-a100-8gpu": 8, "pcie-l40s-4gpu": 4}[profile]
+    assert len(node.check_output("nvidia-smi --query-gpu=persistence_mode --format=csv,noheader").splitlines()) == gpus
+    assert "nvidia-driver-580-open" in node.check_output("apt-mark showhold")
+    dev = labhosts.fabric_netdev(DEBIAN)
+    assert node.check_output("cat /sys/class/net/%s/mtu", dev) == "9000"
+    pfc = [line.split()[1:] for line in node.check_output("mlnx_qos -i %s", dev).splitlines()
+           if line.strip().startswith("enabled")]
+    assert pfc == [["0", "0", "0", "1", "0", "0", "0", "0"]], pfc
+    assert node.check_output("findmnt -n -o SOURCE --mountpoint /mnt/datasets") == "10.232.0.200:/datasets"
+
+
+def test_handover_is_idempotent_and_leaves_the_autoinstall_node_alone():
+    before = boots(UBUNTU)
+    rc, out = run_playbook("site", "--limit", HANDOVER)
+    assert rc == 0, out[-6000:]
+    assert recap(out, DEBIAN)["changed"] == 0, out[-6000:]
+    assert boots(UBUNTU) == before
+
+
+def test_handover_validations_are_clean():
+    rc, out = run_playbook("gpu_health", "--limit", DEBIAN)
+    assert rc == 0 and recap(out, DEBIAN)["failed"] == 0, out[-4000:]
+    rc, out = run_playbook("fabric_validate", "--limit", HANDOVER, "-e",
+                           "fabric_validate_report_dir=%s" % os.path.join(CACHE, "provision-fabric-report"))
+    assert rc == 0, out[-4000:]
 
 
 def test_no_password_in_any_ansible_output():

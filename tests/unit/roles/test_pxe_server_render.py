@@ -443,8 +443,12 @@ def test_role_defaults_match_the_argument_spec():
         if '{{' not in str(defaults[name]):
             assert 'default' in spec, name
             assert defaults[name] == spec['default'], name
-    # the spec documents the Debian family's iPXE binaries, which defaults/ takes from vars/
-    assert options['pxe_server_ipxe_binaries']['default'] == _yaml('vars', 'Debian.yml')['pxe_server_os_ipxe_binaries']
+    # the spec documents defaults/'s expression (tests/unit/test_role_conventions.py), whose fallback
+    # is the Debian family's iPXE binaries from vars/; the description names them
+    debian = _yaml('vars', 'Debian.yml')['pxe_server_os_ipxe_binaries']
+    assert options['pxe_server_ipxe_binaries']['default'] == defaults['pxe_server_ipxe_binaries']
+    assert 'default(%r)' % debian in defaults['pxe_server_ipxe_binaries']
+    assert all(path in ' '.join(options['pxe_server_ipxe_binaries']['description']) for path in debian.values())
     params = dict((k, v) for k, v in defaults.items() if '{{' not in str(v))
     params.update({'pxe_server_os_images': IMAGES, 'pxe_server_ipxe_binaries': _yaml('vars', 'RedHat.yml')['pxe_server_os_ipxe_binaries']})
     result = ArgumentSpecValidator(options).validate(params)

@@ -297,7 +297,7 @@ def lnetctl(argv):
         return net_show(args[1:])
     if cmd == "net" and sub == "add":
         try:
-            opts, _ = getopt.gnu_getopt(args[1:], "n:i:", ["net=", "if="])
+            opts, dummy = getopt.gnu_getopt(args[1:], "n:i:", ["net=", "if="])
         except getopt.GetoptError as exc:
             err("add: %s\n" % exc)
             return 255
@@ -373,7 +373,7 @@ def ping(args):
     for nid in ",".join(nids).split(","):
         if not nid:
             continue
-        ip, _, net = nid.partition("@")
+        ip, dummy, net = nid.partition("@")
         net = norm_net(net or "tcp")
         nid = "%s@%s" % (ip, net)
         if not up:
@@ -408,7 +408,7 @@ def kernel_mounts():
     try:
         with open(MOUNTINFO) as f:
             for line in f:
-                left, _, right = line.partition(" - ")
+                left, dummy, right = line.partition(" - ")
                 fields, rfields = left.split(), right.split()
                 if len(fields) >= 5 and len(rfields) >= 2:
                     out.append((unescape(rfields[1]), unescape(fields[4])))
@@ -478,7 +478,7 @@ def lctl(argv):
         except getopt.GetoptError as exc:
             err("get_param: %s\n" % exc)
             return 22
-        flags = "".join(o[1:] for o, _ in opts)
+        flags = "".join(o[1:] for o, dummy in opts)
         if not patterns:
             err("get_param: no parameter given\n")
             return 22
@@ -532,15 +532,15 @@ def ratio(used, avail):
 
 
 def df_row(uuid, total, used, avail, mount, kind, index, human):
-    return "%-20s %11s %11s %11s %4s %s[%s:%d]\n" % (uuid, cook(total, human), cook(used, human),
-                                                      cook(avail, human), "%3d%%" % ratio(used, avail),
-                                                      mount, kind, index)
+    return "%-20s %11s %11s %11s %4s %s[%s:%d]\n" % (
+        uuid, cook(total, human), cook(used, human), cook(avail, human), "%3d%%" % ratio(used, avail),
+        mount, kind, index)
 
 
 def mntdf(m, human):
     disconn = faults().get("ost-disconn", {})
-    out = ["%-20s %11s %11s %11s %4s %s\n" % ("UUID", "bytes" if human else "1K-blocks", "Used", "Available",
-                                               "Use%", "Mounted on")]
+    out = ["%-20s %11s %11s %11s %4s %s\n" % (
+        "UUID", "bytes" if human else "1K-blocks", "Used", "Available", "Use%", "Mounted on")]
     rc, total, used, avail = 0, 0, 0, 0
     for kind in ("MDT", "OST"):
         if kind == "OST":
@@ -571,7 +571,7 @@ def lfs(argv):
         except getopt.GetoptError as exc:
             err("lfs df: %s\n" % exc)
             return 22
-        human = any(o in ("-h", "--human-readable") for o, _ in opts)
+        human = any(o in ("-h", "--human-readable") for o, dummy in opts)
         hang_if_hung()
         mounts = active_mounts()
         if not paths:
@@ -714,12 +714,12 @@ def mount_lustre(argv):
                             " Check /etc/modprobe.conf and /proc/filesystems")
     if not lnet_up():
         return mount_failed(source, target, errno.ENETDOWN)
-    nidpart, _, fspath = source.partition(":/")
+    nidpart, dummy, fspath = source.partition(":/")
     fsname = fspath.split("/")[0]
     nets = set(ni["net"] for ni in lnet_state()["nis"])
     reply, mgs_nid = None, None
     for nid in re.split("[:,]", nidpart):
-        ip, _, net = nid.partition("@")
+        ip, dummy, net = nid.partition("@")
         net = norm_net(net or "tcp")
         if net not in nets:
             continue

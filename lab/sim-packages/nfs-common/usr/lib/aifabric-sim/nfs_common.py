@@ -300,8 +300,8 @@ def op_counts(rec, age):
 
 def render_entry(rec, now):
     age = max(int(now - rec.get("mounted_at", now)), 0)
-    lines = ["device %s mounted on %s with fstype nfs4 statvers=1.1" % (_escape(rec["device"]),
-                                                                         _escape(rec["mount_point"])),
+    lines = ["device %s mounted on %s with fstype nfs4 statvers=1.1" % (
+        _escape(rec["device"]), _escape(rec["mount_point"])),
              "\topts:\t%s" % rec["opts"],
              "\tage:\t%d" % age]
     if rec["minor"] >= 1:
@@ -685,7 +685,7 @@ def stop_hang(rec):
     pid = rec.get("faults", {}).get("hung_pid")
     if pid and _pid_alive(pid):
         os.kill(pid, signal.SIGTERM)  # closes /dev/fuse: the blocked callers get ENOTCONN
-        for _ in range(50):
+        for dummy in range(50):
             if not _pid_alive(pid):
                 break
             time.sleep(0.05)
