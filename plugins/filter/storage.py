@@ -7,7 +7,7 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.aifabric.cluster.plugins.module_utils.storage_intent import lnet_nets, mount_conflicts, storage_mounts
+from ansible_collections.aifabric.cluster.plugins.module_utils.storage_intent import live_mounts, lnet_nets, mount_conflicts, storage_mounts
 from ansible_collections.aifabric.cluster.plugins.module_utils.to_plain import to_plain
 
 
@@ -27,6 +27,13 @@ def _storage_mount_conflicts(mounts, findmnt):
         raise AnsibleFilterError("storage_mount_conflicts: want storage_mounts items and findmnt --json output: %s" % exc)
 
 
+def _storage_live_mounts(findmnt):
+    try:
+        return sorted(live_mounts(to_plain(findmnt)))
+    except (AttributeError, TypeError) as exc:
+        raise AnsibleFilterError("storage_live_mounts: want findmnt --json output: %s" % exc)
+
+
 def _storage_lnet_nets(lnet, host, host_groups, host_vars, mac_netdev):
     try:
         lnet = to_plain(lnet)
@@ -40,4 +47,5 @@ def _storage_lnet_nets(lnet, host, host_groups, host_vars, mac_netdev):
 class FilterModule(object):
     def filters(self):
         return {'storage_mounts': _storage_mounts, 'storage_mount_conflicts': _storage_mount_conflicts,
-                'storage_lnet_nets': _storage_lnet_nets}
+                'storage_lnet_nets': _storage_lnet_nets,
+                'storage_live_mounts': _storage_live_mounts}

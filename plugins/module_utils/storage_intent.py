@@ -397,13 +397,23 @@ def _norm_source(source):
     return source.rstrip('/') if isinstance(source, str) and source.rstrip('/') else source
 
 
+def live_mounts(findmnt):
+    """{target: the row of the filesystem in use there} from findmnt's JSON, autofs rows left out."""
+    live = {}
+    for row in (findmnt or {}).get('filesystems', []):
+        if row.get('fstype') != 'autofs':
+            live[row.get('target')] = row
+    return live
+
+
 def mount_conflicts(mounts, findmnt):
     """The mounts whose mount point holds a filesystem from another source, from
     ``findmnt --list --json --output TARGET,SOURCE,FSTYPE`` (parsed). The last row of a
-    target is the mount in use. Each: the mount, plus ``found_source`` and ``found_fstype``."""
-    live = {}
-    for row in (findmnt or {}).get('filesystems', []):
-        live[row.get('target')] = row
+    target is the mount in use. Each: the mount, plus ``found_source`` and ``found_fstype``.
+
+    An ``autofs`` row is systemd's automount point for an ``x-systemd.automount`` line (after a
+    boot, until the first access): not a filesystem, so it neither conflicts nor counts as mounted."""
+    live = live_mounts(findmnt)
     out = []
     for mount in mounts or []:
         row = live.get(mount['mount_point'])

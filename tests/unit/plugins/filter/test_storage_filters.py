@@ -23,7 +23,7 @@ INTENT = [{'name': 'scratch', 'type': 'lustre', 'mount_point': '/lustre/scratch'
 
 
 def test_filters_are_registered_with_a_doc_each():
-    assert sorted(FILTERS) == ['storage_lnet_nets', 'storage_mount_conflicts', 'storage_mounts']
+    assert sorted(FILTERS) == ['storage_live_mounts', 'storage_lnet_nets', 'storage_mount_conflicts', 'storage_mounts']
 
 
 def test_storage_mounts_filter():
@@ -54,3 +54,10 @@ def test_conflicts_and_lnet_filters():
     assert nets[0]['netdevs'] == ['eth1']
     with pytest.raises(AnsibleFilterError, match='run the preflight role'):
         FILTERS['storage_lnet_nets']({'gpu_nodes': [{'net': 'tcp0'}]}, 'gpu-01', ['gpu_nodes'], {}, {})
+
+
+def test_live_mounts_filter():
+    assert FILTERS['storage_live_mounts']({'filesystems': [
+        {'target': '/b', 'source': 'x', 'fstype': 'ext4'}, {'target': '/a', 'source': 'systemd-1', 'fstype': 'autofs'}]}) == ['/b']
+    with pytest.raises(AnsibleFilterError, match='findmnt'):
+        FILTERS['storage_live_mounts']('not json')

@@ -233,3 +233,16 @@ def test_lnet_nets_resolves_by_mac_and_names_what_is_missing():
     missing = storage_intent.lnet_nets(lnet, 'gpu-01', ['gpu_nodes'], {'fabric': '0a:af:02:00:00:99'}, {})
     assert missing[0]['missing'][0] == "fabric: no netdev has node_fabric_mac '0a:af:02:00:00:99'"
     assert storage_intent.lnet_nets(lnet, 'stor-01', ['storage_nodes'], {}, {}) == []
+
+
+def test_autofs_automount_points_are_neither_mounted_nor_conflicts():
+    """After a boot, systemd holds an x-systemd.automount line's mount point with autofs
+    (source systemd-1) until the first access; then the filesystem is mounted over it."""
+    mounts = storage_intent.storage_mounts(MOUNTS_INTENT, 'nfs', 'gpu-01', ['gpu_nodes'])
+    booted = {'filesystems': [{'target': '/', 'source': 'overlay', 'fstype': 'overlay'},
+                              {'target': '/mnt/datasets', 'source': 'systemd-1', 'fstype': 'autofs'}]}
+    assert storage_intent.mount_conflicts(mounts, booted) == []
+    assert sorted(storage_intent.live_mounts(booted)) == ['/']
+    booted['filesystems'].append({'target': '/mnt/datasets', 'source': '10.0.3.200:/datasets', 'fstype': 'nfs4'})
+    assert storage_intent.mount_conflicts(mounts, booted) == []
+    assert sorted(storage_intent.live_mounts(booted)) == ['/', '/mnt/datasets']
