@@ -300,10 +300,8 @@ def op_counts(rec, age):
 
 def render_entry(rec, now):
     age = max(int(now - rec.get("mounted_at", now)), 0)
-    lines = ["device %s mounted on %s with fstype nfs4 statvers=1.1" % (
-        _escape(rec["device"]), _escape(rec["mount_point"])),
-             "\topts:\t%s" % rec["opts"],
-             "\tage:\t%d" % age]
+    device = "device %s mounted on %s with fstype nfs4 statvers=1.1" % (_escape(rec["device"]), _escape(rec["mount_point"]))
+    lines = [device, "\topts:\t%s" % rec["opts"], "\tage:\t%d" % age]
     if rec["minor"] >= 1:
         lines.append("\timpl_id:\tname='',domain='',date='0,0'")
     lines.append("\tcaps:\tcaps=0x3ffbffff,wtmult=512,dtsize=1048576,bsize=0,namlen=255")
