@@ -112,13 +112,18 @@ def test_a_host_mtu_of_1500(tmp_path):
         assert ("path_mtu", before, None) in found, messages
         assert all(name in m for m in messages), messages
         # live drift, as an operator meets it: check mode names it on exactly that node
-        # and task (with a removed address on another node), converge restores both, and
-        # the fabric is consistent again
+        # and task (with a removed address on another node, and one drift of each other
+        # class), converge restores them all, and the fabric is consistent again
         other = GPU[3]
         o, odev = labhosts.host(other), netdev(other)
         address = "%s/24" % labhosts.hostvars(other)["node_fabric_ip"]
         assert o.run("ip addr del %s dev %s", address, odev).rc == 0
-        # and a package install killed mid-way on that node: dpkg's journal left behind
+        # the other classes of live drift: a stopped service, an unheld package, an edited file
+        assert h.run("systemctl stop chrony").rc == 0
+        assert o.run("apt-mark unhold nvidia-driver-580-open").rc == 0
+        assert o.run("echo 'vm.swappiness = 60' >> /etc/sysctl.d/90-aifabric.conf").rc == 0
+        # and a package install killed mid-way on that node: dpkg's journal left behind (last:
+        # any dpkg database write, apt-mark's included, folds the journal in)
         assert o.run("printf '' > /var/lib/dpkg/updates/0000").rc == 0
         assert "dpkg was interrupted" in o.run("apt-get -y autoremove").stderr
         proc = playbook("site.yml", "--check", "--diff", "--limit", "%s,%s" % (name, other))
@@ -127,8 +132,16 @@ def test_a_host_mtu_of_1500(tmp_path):
         assert "changed: [%s]" % name in task and "changed: [%s]" % other in task, task
         assert "1500" in task and "9000" in task and address in task, task
         assert "%s: dpkg was interrupted" % other in proc.stdout, proc.stdout[-3000:]
-        # the drift and nothing else: the MTU on one node, the address and dpkg on the other
-        for host, changes in ((name, 1), (other, 2)):
+
+        def changed_in(task_prefix):
+            part = proc.stdout.split("TASK [aifabric.cluster." + task_prefix)[1].split("TASK [")[0]
+            return sorted(n for n in (name, other) if "changed: [%s]" % n in part)
+        assert changed_in("base : Enable chrony") == [name]
+        assert changed_in("nvidia_driver : Hold the driver packages") == [other]
+        assert changed_in("base : Write kernel tunables") == [other]
+        # the drift and nothing else: the MTU and chrony on one node; the address, dpkg, the
+        # hold, the sysctl file and the restart of systemd-sysctl it notifies on the other
+        for host, changes in ((name, 2), (other, 5)):
             assert re.search(r"^%s\s+: ok=\d+\s+changed=%d\s" % (host, changes), proc.stdout, re.M), \
                 proc.stdout.split("PLAY RECAP")[1]
         assert h.check_output("cat /sys/class/net/%s/mtu", dev) == "1500"
@@ -137,11 +150,20 @@ def test_a_host_mtu_of_1500(tmp_path):
         assert h.check_output("cat /sys/class/net/%s/mtu", dev) == "9000"
         assert address in o.check_output("ip -4 -o addr show dev %s", odev)
         assert o.check_output("ls /var/lib/dpkg/updates") == "" and o.run("dpkg --audit").stdout == ""
+        assert h.service("chrony").is_running
+        assert "nvidia-driver-580-open" in o.check_output("apt-mark showhold")
+        assert "vm.swappiness" not in o.file("/etc/sysctl.d/90-aifabric.conf").content_string
         found, report = validate(tmp_path)
         assert found == [], [v["message"] for v in report["violations"]]
     finally:
         h.run("ip link set dev %s mtu 9000", dev)
-        labhosts.host(GPU[3]).run("rm -f /var/lib/dpkg/updates/0000")
+        # whatever a failed assertion left drifted, so that no later test sees it
+        o = labhosts.host(GPU[3])
+        o.run("rm -f /var/lib/dpkg/updates/0000")
+        o.run("ip addr add %s/24 dev %s", labhosts.hostvars(GPU[3])["node_fabric_ip"], netdev(GPU[3]))
+        o.run("apt-mark hold nvidia-driver-580-open")
+        o.run("sed -i '/^vm.swappiness = 60$/d' /etc/sysctl.d/90-aifabric.conf")
+        h.run("systemctl start chrony")
 
 
 @pytest.mark.fault
