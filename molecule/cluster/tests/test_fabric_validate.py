@@ -5,7 +5,6 @@ a drifted switch: it shows the drift and changes nothing."""
 import json
 import os
 import re
-import subprocess
 
 import pytest
 
@@ -16,12 +15,7 @@ SWITCHES = labhosts.group("leaf_switches")
 LEAF = [n for n in SWITCHES if labhosts.hostvars(n)["switch_platform"] == "nxos"][0]
 SONIC = [n for n in SWITCHES if labhosts.hostvars(n)["switch_platform"] == "sonic"][0]
 DSCP_MAP = "/restconf/data/openconfig-qos:qos/openconfig-qos-maps-ext:dscp-maps/dscp-map=AIFABRIC"
-INVENTORY = os.path.join(labhosts.ROOT, "inventories", "lab")
-
-
-def playbook(name, *args):
-    return subprocess.run(["ansible-playbook", "-i", INVENTORY, os.path.join(labhosts.ROOT, "playbooks", name)] + list(args),
-                          capture_output=True, text=True, cwd=labhosts.ROOT, check=False)
+playbook = labhosts.playbook
 
 
 def validate(tmp_path):

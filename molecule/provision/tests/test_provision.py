@@ -38,18 +38,23 @@ def vault():
         return yaml.safe_load(f)
 
 
-def playbook(*args):
+def run_playbook(name, *args):
+    """ansible-playbook aifabric.cluster.<name> from the installed collection against the lab;
+    (rc, output), the output kept for the secret search at the end."""
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_FORCE_COLOR="0",
                ANSIBLE_NOCOLOR="1")
     installed = os.path.join(CACHE, "installed")
     if os.path.isdir(os.path.join(installed, "ansible_collections", "aifabric", "cluster")):
         env["ANSIBLE_COLLECTIONS_PATH"] = installed
-    cmd = ["ansible-playbook", "-i", os.path.join(ROOT, "inventories", "lab"), "aifabric.cluster.provision",
-           "-e", "provision_poll_interval=2"] + list(args)
+    cmd = ["ansible-playbook", "-i", os.path.join(ROOT, "inventories", "lab"), "aifabric.cluster." + name] + list(args)
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=1800)
     out = proc.stdout + proc.stderr
     OUTPUTS.append(out)
     return proc.returncode, out
+
+
+def playbook(*args):
+    return run_playbook("provision", "-e", "provision_poll_interval=2", *args)
 
 
 def recap(out, name):
@@ -250,19 +255,6 @@ def test_reinstall_true_reinstalls():
 
 
 # --- the hand-over: the provisioned node converged by site.yml and validated -------------
-
-
-def run_playbook(name, *args):
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_FORCE_COLOR="0",
-               ANSIBLE_NOCOLOR="1")
-    installed = os.path.join(CACHE, "installed")
-    if os.path.isdir(os.path.join(installed, "ansible_collections", "aifabric", "cluster")):
-        env["ANSIBLE_COLLECTIONS_PATH"] = installed
-    cmd = ["ansible-playbook", "-i", os.path.join(ROOT, "inventories", "lab"), "aifabric.cluster." + name] + list(args)
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=1800)
-    out = proc.stdout + proc.stderr
-    OUTPUTS.append(out)
-    return proc.returncode, out
 
 
 HANDOVER = "%s,leaf-01,leaf-02" % DEBIAN
