@@ -155,6 +155,9 @@ def build():
         "switches": {"children": ["leaf_switches", "spine_switches"]},
         "leaf_switches": {"hosts": leaves},
         "spine_switches": {"hosts": []},
+        # Kubernetes (group_vars/all/kubernetes.yml): one control plane, the GPU nodes its workers
+        "kube_control_plane": {"hosts": ["mgmt-01"]},
+        "kube_nodes": {"children": ["gpu_nodes"]},
     }
 
 

@@ -15,7 +15,15 @@ description:
     (normally C(hostvars)) and checks them against the inventory schema of the collection
     (networks, addresses, MACs, host names, OS, hardware profiles, NTP, BMC credentials,
     APT repositories, the fabric intent C(cluster_fabric_qos), the hardware profiles
-    C(cluster_hw_profiles) and the switch links C(switch_fabric_interfaces)).
+    C(cluster_hw_profiles), the switch links C(switch_fabric_interfaces), the storage intent
+    C(cluster_filesystems) and C(cluster_lnet_networks), and the Kubernetes intent C(cluster_kubernetes)).
+  - "The Kubernetes intent is checked only where C(cluster_kubernetes) is set: its keys, the pinned
+    version (X.Y.Z, a supported minor), each node's C(kubernetes_kubelet_version) against the version-skew
+    policy (never newer than the API server, at most 3 minors older), the pod and service CIDRs (valid,
+    overlapping neither each other nor a cluster network), the control-plane endpoint, C(ha_mode) and the
+    keepalived VIP, the CNI and cgroup driver, C(gpu_taints) and C(node_labels) per known hardware
+    profile, and the groups C(kube_control_plane) (an odd number of hosts) and C(kube_nodes) (non-empty,
+    hosts of the cluster)."
   - "Returns one message per problem, C(<host>: <variable> '<value>' <problem>; <allowed>).
     Problems of group-level variables are reported once, for host C(all)."
   - Only the variables it checks are read; a variable that fails to template is reported

@@ -1,0 +1,497 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, aifabric.cluster contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Validation of the Kubernetes intent: ``cluster_kubernetes`` and ``kubernetes_kubelet_version``.
+
+Plain data in, one message per problem out (``<host>: <variable> '<value>' <what is
+wrong>; <what is allowed>``), like inventory_check, which calls ``check_kubernetes``.
+Problems of the intent itself and of the groups ``kube_control_plane`` and ``kube_nodes``
+are reported once, for host ``all``; the kubelet version of a node names the node.
+
+cluster_kubernetes: {
+    version: "X.Y.Z" (kubeadm, kubelet and kubectl pinned together; minors SUPPORTED),
+    control_plane_endpoint: {host: DNS name or IP, port: 1-65535 (default 6443)},
+    vip: IP (the keepalived VIP, in cluster_networks.mgmt; with ha_mode keepalived only),
+    ha_mode: keepalived (default) | external | none (one control plane only),
+    pod_cidr, service_cidr: CIDRs that overlap neither each other nor a cluster network,
+    cni: calico | cilium, cgroup_driver: systemd (default) | cgroupfs,
+    gpu_taints: {hardware profile: [{key, value, effect}]},
+    node_labels: {hardware profile: {key: value}}}
+kubernetes_kubelet_version (per host, optional): the kubelet of a node mid-upgrade, never
+    newer than the API server (``version``) and at most KUBELET_MAX_SKEW minors older.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import difflib
+import re
+
+try:
+    import netaddr
+except ImportError:  # pragma: no cover - inventory_check reports the missing library
+    netaddr = None
+
+INTENT_VAR = 'cluster_kubernetes'
+KUBELET_VAR = 'kubernetes_kubelet_version'
+CONTROL_PLANE_GROUP = 'kube_control_plane'
+NODE_GROUP = 'kube_nodes'
+
+SUPPORTED = (30, 35)        # the Kubernetes 1.y minors the roles install
+KUBELET_MAX_SKEW = 3        # version-skew policy: a kubelet up to 3 minors older than the API server
+DEFAULT_PORT = 6443
+KEYS = ('version', 'control_plane_endpoint', 'vip', 'ha_mode', 'pod_cidr', 'service_cidr', 'cni', 'cgroup_driver',
+        'gpu_taints', 'node_labels')
+REQUIRED = ('version', 'control_plane_endpoint', 'pod_cidr', 'service_cidr', 'cni')
+ENDPOINT_KEYS = ('host', 'port')
+HA_MODES = ('keepalived', 'external', 'none')
+DEFAULT_HA_MODE = 'keepalived'
+CNIS = ('calico', 'cilium')
+CGROUP_DRIVERS = ('systemd', 'cgroupfs')
+TAINT_KEYS = ('key', 'value', 'effect')
+TAINT_EFFECTS = ('NoSchedule', 'PreferNoSchedule', 'NoExecute')
+# label keys preflight refuses in node_labels: (prefix, why)
+REFUSED_LABELS = (
+    ('node-role.kubernetes.io/', 'is set by the roles from kube_control_plane and kube_nodes'),
+    ('nvidia.com/gpu.', 'is owned by GPU Feature Discovery, which sets it from the hardware'),
+    ('nvidia.com/cuda.', 'is owned by GPU Feature Discovery, which sets it from the driver'),
+)
+# the host address variables a VIP must not take
+ADDRESS_VARS = ('node_mgmt_ip', 'node_fabric_ip', 'node_bmc_ip')
+
+VERSION_RE = re.compile(r'^(\d+)\.(\d+)\.(\d+)$')
+_DNS_LABEL_RE = re.compile(r'^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$')
+# Kubernetes qualified names (label and taint keys) and label values (apimachinery validation)
+_NAME_RE = re.compile(r'^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$')
+_NATURAL_RE = re.compile(r'(\d+)')
+
+SHAPE = ('{version, control_plane_endpoint, pod_cidr, service_cidr, cni, optional vip, ha_mode, cgroup_driver, '
+         'gpu_taints, node_labels}')
+VERSION_ALLOWED = 'a quoted X.Y.Z such as "1.34.2", minor 1.%d-1.%d' % SUPPORTED
+ENDPOINT_ALLOWED = '{host: a DNS name or IP address, port: an integer 1-65535 (default %d)}' % DEFAULT_PORT
+CIDR_EXAMPLE = 'a network address with prefix length, such as 10.244.0.0/16'
+LABEL_KEY_ALLOWED = ("an optional DNS-subdomain prefix and '/', then a name of at most 63 characters: letters, "
+                     "digits, '-', '_', '.', starting and ending with a letter or digit")
+LABEL_VALUE_ALLOWED = ("a string of at most 63 characters: letters, digits, '-', '_', '.', starting and ending with "
+                       "a letter or digit (or empty); quote numbers and booleans")
+
+
+def show(value):
+    if isinstance(value, bool):
+        text = 'true' if value else 'false'
+    elif value is None:
+        text = 'null'
+    else:
+        text = str(value)
+    text = text.replace('\n', ' ')
+    return text if len(text) <= 120 else text[:117] + '...'
+
+
+def natural_key(name):
+    return [int(part) if part.isdigit() else part for part in _NATURAL_RE.split(str(name))]
+
+
+def _members(groups, name):
+    found = groups.get(name)
+    if found is None:
+        return None
+    return [found] if isinstance(found, str) else list(found)
+
+
+def parse_version(value):
+    """(major, minor, patch) of an 'X.Y.Z' string, else None (no leading 'v', no float)."""
+    if not isinstance(value, str):
+        return None
+    match = VERSION_RE.match(value)
+    return tuple(int(part) for part in match.groups()) if match else None
+
+
+def parse_ip(value):
+    """netaddr.IPAddress of a plain address string (strict: no '10.1', no '010.0.0.1'), else None."""
+    if netaddr is None or not isinstance(value, str) or not value or '/' in value:
+        return None
+    try:
+        return netaddr.IPAddress(value, flags=netaddr.INET_PTON)
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        return None
+
+
+def parse_cidr(value):
+    """(netaddr.IPNetwork, None) of a network in CIDR notation, else (None, what is wrong)."""
+    if netaddr is None:  # pragma: no cover
+        return None, 'cannot be checked without netaddr'
+    if not isinstance(value, str) or value.count('/') != 1:
+        return None, 'is not a CIDR'
+    address, prefix = value.split('/')
+    ip = parse_ip(address)
+    if ip is None or not prefix.isdigit() or int(prefix) > (32 if ip.version == 4 else 128):
+        return None, 'is not a CIDR'
+    net = netaddr.IPNetwork(value)
+    if net.ip != net.network:
+        return None, 'has host bits set; allowed: the network address, %s' % net.cidr
+    return net, None
+
+
+def _as_network(value):
+    if netaddr is None:  # pragma: no cover
+        return None
+    try:
+        return netaddr.IPNetwork(str(value))
+    except (netaddr.AddrFormatError, ValueError, TypeError):
+        return None
+
+
+def is_dns_name(name):
+    if not isinstance(name, str) or not name or len(name) > 253:
+        return False
+    labels = name.rstrip('.').split('.')
+    return all(_DNS_LABEL_RE.match(label) for label in labels) and not labels[-1].isdigit()
+
+
+def label_key_problem(key):
+    """Why key is not a Kubernetes label (or taint) key, or None when it is one."""
+    if not isinstance(key, str) or not key:
+        return 'is not a string'
+    prefix, sep, name = key.rpartition('/')
+    if sep and (not prefix or len(prefix) > 253 or not all(_DNS_LABEL_RE.match(part) for part in prefix.split('.'))):
+        return "has a prefix '%s' that is not a DNS subdomain" % show(prefix)
+    if not name or len(name) > 63 or not _NAME_RE.match(name):
+        return "has a name '%s' that is not a label name" % show(name)
+    return None
+
+
+def label_value_ok(value):
+    return isinstance(value, str) and (value == '' or (len(value) <= 63 and bool(_NAME_RE.match(value))))
+
+
+def _unknown_keys(value, keys, path, report):
+    """Report the keys of value not in keys (with a near miss named); return the keys they stand for."""
+    missing = [key for key in keys if key not in value]
+    claimed = set()
+    for key in sorted((key for key in value if key not in keys), key=str):
+        guess = difflib.get_close_matches(str(key), [k for k in missing if k not in claimed], 1, 0.75)
+        hint = ''
+        if guess:
+            claimed.add(guess[0])
+            hint = ' (did you mean %s?)' % guess[0]
+        report.add('all', '%s.%s is not a known key%s; allowed: %s' % (path, show(key), hint, ', '.join(keys)))
+    return claimed
+
+
+def _one_of(intent, key, choices, default, report):
+    """The value of an optional choice key (default when unset), or None when it is not one of choices."""
+    value = intent.get(key)
+    if value is None:
+        return default
+    if isinstance(value, str) and value in choices:
+        return value
+    report.add('all', "%s.%s '%s' is not supported; allowed: %s" % (INTENT_VAR, key, show(value), ', '.join(choices)))
+    return None
+
+
+def _check_groups(groups, cluster, report):
+    """kube_control_plane and kube_nodes: present, non-empty, in the cluster; returns the control planes."""
+    planes = None
+    for group, what in ((CONTROL_PLANE_GROUP, 'the control-plane hosts (1, 3 or 5; stacked etcd)'),
+                        (NODE_GROUP, 'the hosts that join as Kubernetes nodes, such as gpu_nodes')):
+        members = _members(groups, group)
+        if not members:
+            report.add('all', '%s is not defined or has no hosts; required when %s is set: a group of %s'
+                       % (group, INTENT_VAR, what))
+            continue
+        for host in sorted(set(members), key=natural_key):
+            if host not in cluster:
+                report.add('all', "%s '%s' is not a host of the cluster group; allowed: hosts of the cluster group and "
+                           "its node groups (the hosts the roles manage)" % (group, show(host)))
+        if group == CONTROL_PLANE_GROUP:
+            planes = sorted(set(members), key=natural_key)
+            if len(planes) % 2 == 0:
+                report.add('all', "%s '%s' has %d hosts; allowed: an odd number, 1 or 3 or more (stacked etcd keeps "
+                           "quorum with a majority: an even count adds a failure point, not tolerance)"
+                           % (group, ', '.join(planes), len(planes)))
+    return planes
+
+
+def _check_version(intent, report):
+    value = intent.get('version')
+    if value is None:
+        return None
+    version = parse_version(value)
+    if version is None:
+        report.add('all', "%s.version '%s' is not a version X.Y.Z; allowed: %s" % (INTENT_VAR, show(value), VERSION_ALLOWED))
+        return None
+    if version[0] != 1 or not SUPPORTED[0] <= version[1] <= SUPPORTED[1]:
+        report.add('all', "%s.version '%s' is not a supported release (minor %d.%d); allowed: 1.%d-1.%d (kubeadm, kubelet "
+                   "and kubectl of one X.Y.Z)" % (INTENT_VAR, value, version[0], version[1], SUPPORTED[0], SUPPORTED[1]))
+        return None
+    return version
+
+
+def _check_kubelets(hosts, kube_hosts, version, report):
+    """kubernetes_kubelet_version: never newer than the API server, at most KUBELET_MAX_SKEW minors older."""
+    oldest = max(version[1] - KUBELET_MAX_SKEW, 0)
+    allowed = ('1.%d.x-1.%d.x (a kubelet is never newer than the API server and at most %d minors older)'
+               % (oldest, version[1], KUBELET_MAX_SKEW))
+    api = '%s.version \'%d.%d.%d\'' % ((INTENT_VAR,) + version)
+    for host in kube_hosts:
+        value = (hosts.get(host) or {}).get(KUBELET_VAR)
+        if value is None:
+            continue  # the kubelet is at version
+        kubelet = parse_version(value)
+        if kubelet is None:
+            report.add(host, "%s '%s' is not a version X.Y.Z; allowed: unset (%s applies), or %s"
+                       % (KUBELET_VAR, show(value), api, allowed))
+        elif kubelet[0] != version[0] or kubelet[1] > version[1]:
+            report.add(host, "%s '%s' is newer than the API server (%s); allowed: %s" % (KUBELET_VAR, value, api, allowed))
+        elif version[1] - kubelet[1] > KUBELET_MAX_SKEW:
+            report.add(host, "%s '%s' is %d minors older than the API server (%s); allowed: %s"
+                       % (KUBELET_VAR, value, version[1] - kubelet[1], api, allowed))
+
+
+def _check_endpoint(intent, report):
+    """control_plane_endpoint; returns its host as an IPAddress when it is one."""
+    path = '%s.control_plane_endpoint' % INTENT_VAR
+    endpoint = intent.get('control_plane_endpoint')
+    if endpoint is None:
+        return None
+    if not isinstance(endpoint, dict):
+        report.add('all', "%s '%s' is not a mapping; allowed: %s" % (path, show(endpoint), ENDPOINT_ALLOWED))
+        return None
+    claimed = _unknown_keys(endpoint, ENDPOINT_KEYS, path, report)
+    host = endpoint.get('host')
+    address = None
+    if 'host' in claimed:
+        pass
+    elif host is None or host == '':
+        report.add('all', '%s.host is not defined; required: a DNS name or IP address of the API server' % path)
+    else:
+        address = parse_ip(host)
+        if address is None and not is_dns_name(host):
+            report.add('all', "%s.host '%s' is not a DNS name or IP address; allowed: a lowercase DNS name such as "
+                       "k8s-api.example.internal, or an IP address" % (path, show(host)))
+    port = endpoint.get('port')
+    if 'port' not in claimed and port is not None and \
+            (isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535):
+        report.add('all', "%s.port '%s' is not a port; allowed: an integer 1-65535, unquoted (default %d)"
+                   % (path, show(port), DEFAULT_PORT))
+    return address
+
+
+def _check_ha(intent, hosts, gateways, planes, endpoint_ip, networks, report):
+    """ha_mode against the control planes; the VIP with keepalived (gateways: {IPAddress: path})."""
+    ha_mode = _one_of(intent, 'ha_mode', HA_MODES, DEFAULT_HA_MODE, report)
+    vip = intent.get('vip')
+    path = '%s.vip' % INTENT_VAR
+    if ha_mode == 'none' and planes and len(planes) > 1:
+        report.add('all', "%s.ha_mode 'none' leaves %d control planes (%s) without a load balancer; allowed: "
+                   "keepalived or external, or one host in %s"
+                   % (INTENT_VAR, len(planes), ', '.join(planes), CONTROL_PLANE_GROUP))
+    if ha_mode in ('none', 'external'):
+        if vip not in (None, ''):
+            report.add('all', "%s '%s' is set while ha_mode is '%s'; allowed: unset, or ha_mode keepalived (the VIP "
+                       "keepalived holds)" % (path, show(vip), ha_mode))
+        return
+    if ha_mode is None:
+        return
+    mgmt = _as_network(networks.get('mgmt')) if isinstance(networks, dict) and networks.get('mgmt') else None
+    where = 'a free address in cluster_networks.mgmt (%s)' % mgmt if mgmt is not None else 'a free IP address'
+    if vip is None or vip == '':
+        report.add('all', "%s is not defined; required with ha_mode 'keepalived': %s" % (path, where))
+        return
+    address = parse_ip(vip)
+    if address is None:
+        report.add('all', "%s '%s' is not an IP address; allowed: %s" % (path, show(vip), where))
+        return
+    if mgmt is not None:
+        problem = None
+        if address.version != mgmt.version or address not in mgmt:
+            problem = 'is outside cluster_networks.mgmt %s' % mgmt
+        elif address == mgmt.network or (mgmt.version == 4 and mgmt.prefixlen < 31 and address == mgmt.broadcast):
+            problem = 'is not a host address of cluster_networks.mgmt %s' % mgmt
+        if problem:
+            report.add('all', "%s '%s' %s; allowed: %s (keepalived moves it between the control planes there)"
+                       % (path, vip, problem, where))
+            return
+    for host in sorted(hosts, key=natural_key):
+        host_vars = hosts.get(host) or {}
+        for var in ADDRESS_VARS:
+            if parse_ip(host_vars.get(var)) == address:
+                report.add('all', "%s '%s' is also the address of %s (%s); allowed: %s that no host has"
+                           % (path, vip, host, var, where))
+                return
+    if address in gateways:
+        report.add('all', "%s '%s' is the gateway of %s; allowed: %s that is no gateway" % (path, vip, gateways[address], where))
+        return
+    if endpoint_ip is not None and endpoint_ip != address:
+        report.add('all', "%s.control_plane_endpoint.host '%s' is not the vip '%s'; allowed: the vip, or a DNS name "
+                   "that resolves to it (with ha_mode keepalived the API server is reached at the VIP)"
+                   % (INTENT_VAR, endpoint_ip, vip))
+
+
+def _gateways(host_vars):
+    """The gateways of cluster_networks (as the intent's host sees them): {IPAddress: path}."""
+    out = {}
+    nets = host_vars.get('cluster_networks')
+    for name in sorted(nets if isinstance(nets, dict) else {}, key=str):
+        net_def = nets[name]
+        gateway = parse_ip(net_def.get('gateway')) if isinstance(net_def, dict) else None
+        if gateway is not None:
+            out[gateway] = 'cluster_networks.%s' % name
+    return out
+
+
+def _check_cidrs(intent, networks, report):
+    found = []
+    for key in ('pod_cidr', 'service_cidr'):
+        value = intent.get(key)
+        if value is None:
+            continue
+        net, problem = parse_cidr(value)
+        if net is None:
+            allowed = '' if '; allowed' in problem else '; allowed: %s' % CIDR_EXAMPLE
+            report.add('all', "%s.%s '%s' %s%s" % (INTENT_VAR, key, show(value), problem, allowed))
+            continue
+        for other_path, other in found:
+            if net.version == other.version and net.first <= other.last and other.first <= net.last:
+                report.add('all', "%s.%s '%s' overlaps %s '%s'; allowed: pod and service ranges that do not overlap"
+                           % (INTENT_VAR, key, value, other_path, other))
+        for name in sorted(networks if isinstance(networks, dict) else {}, key=str):
+            other = _as_network(networks[name])
+            if other is not None and net.version == other.version and net.first <= other.last and other.first <= net.last:
+                report.add('all', "%s.%s '%s' overlaps cluster_networks.%s '%s'; allowed: a range outside every cluster "
+                           "network (pod and service addresses are routed inside the cluster only)"
+                           % (INTENT_VAR, key, value, name, other))
+        found.append(('%s.%s' % (INTENT_VAR, key), net))
+
+
+def _profiles_map(intent, key, known, report):
+    """The {profile: value} mapping of gpu_taints / node_labels, the unknown profiles reported."""
+    path = '%s.%s' % (INTENT_VAR, key)
+    value = intent.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        report.add('all', "%s '%s' is not a mapping; allowed: {hardware profile: %s}"
+                   % (path, show(value), '[{key, value, effect}]' if key == 'gpu_taints' else '{label key: value}'))
+        return {}
+    out = {}
+    for profile in sorted(value, key=natural_key):
+        if known is not None and profile not in known:
+            report.add('all', "%s.%s is not a known hardware profile; allowed: %s"
+                       % (path, show(profile), ', '.join(sorted(known, key=natural_key))))
+            continue
+        out[profile] = value[profile]
+    return out
+
+
+def _check_taints(intent, known, report):
+    for profile, taints in sorted(_profiles_map(intent, 'gpu_taints', known, report).items()):
+        path = '%s.gpu_taints.%s' % (INTENT_VAR, profile)
+        if not isinstance(taints, list):
+            report.add('all', "%s '%s' is not a list; allowed: a list of {key, value, effect}, such as {key: "
+                       "nvidia.com/gpu, value: present, effect: NoSchedule}" % (path, show(taints)))
+            continue
+        seen = {}
+        for index, taint in enumerate(taints):
+            tpath = '%s[%d]' % (path, index)
+            if not isinstance(taint, dict):
+                report.add('all', "%s '%s' is not a mapping; allowed: {key, value (optional), effect}" % (tpath, show(taint)))
+                continue
+            claimed = _unknown_keys(taint, TAINT_KEYS, tpath, report)
+            key, effect = taint.get('key'), taint.get('effect')
+            key_ok = effect_ok = False
+            if 'key' in claimed:
+                pass
+            elif key is None:
+                report.add('all', '%s.key is not defined; required: a label key such as nvidia.com/gpu' % tpath)
+            elif label_key_problem(key):
+                report.add('all', "%s.key '%s' %s; allowed: %s" % (tpath, show(key), label_key_problem(key), LABEL_KEY_ALLOWED))
+            else:
+                key_ok = True
+            if 'value' not in claimed and taint.get('value') is not None and not label_value_ok(taint['value']):
+                report.add('all', "%s.value '%s' is not a taint value; allowed: %s" % (tpath, show(taint['value']),
+                                                                                       LABEL_VALUE_ALLOWED))
+            if 'effect' in claimed:
+                pass
+            elif effect is None:
+                report.add('all', '%s.effect is not defined; required: one of %s' % (tpath, ', '.join(TAINT_EFFECTS)))
+            elif effect not in TAINT_EFFECTS:
+                report.add('all', "%s.effect '%s' is not a taint effect; allowed: %s"
+                           % (tpath, show(effect), ', '.join(TAINT_EFFECTS)))
+            else:
+                effect_ok = True
+            if key_ok and effect_ok:
+                if (key, effect) in seen:
+                    report.add('all', "%s '%s:%s' repeats %s[%d]; allowed: one taint per key and effect (the API "
+                               "server refuses duplicates)" % (tpath, key, effect, path, seen[(key, effect)]))
+                else:
+                    seen[(key, effect)] = index
+
+
+def _check_labels(intent, known, report):
+    for profile, labels in sorted(_profiles_map(intent, 'node_labels', known, report).items()):
+        path = '%s.node_labels.%s' % (INTENT_VAR, profile)
+        if not isinstance(labels, dict):
+            report.add('all', "%s '%s' is not a mapping; allowed: {label key: value}, such as {aifabric.io/rack: r12}"
+                       % (path, show(labels)))
+            continue
+        for key in sorted(labels, key=str):
+            lpath = '%s.%s' % (path, show(key))
+            problem = label_key_problem(key)
+            refused = [why for prefix, why in REFUSED_LABELS if isinstance(key, str) and key.startswith(prefix)]
+            if problem:
+                report.add('all', "%s key '%s' %s; allowed: %s" % (path, show(key), problem, LABEL_KEY_ALLOWED))
+            elif refused:
+                report.add('all', "%s key '%s' is refused: the label %s; allowed: a label of your own prefix, such as "
+                           "aifabric.io/rack" % (path, key, refused[0]))
+            elif not label_value_ok(labels[key]):
+                report.add('all', "%s '%s' is not a label value; allowed: %s" % (lpath, show(labels[key]), LABEL_VALUE_ALLOWED))
+
+
+def check_kubernetes(hosts, groups, report, cluster, networks=None, profiles=None):
+    """Add the Kubernetes intent's problems to report (an inventory_check._Report).
+
+    Nothing is checked unless some cluster host has ``cluster_kubernetes``.
+
+    :arg hosts: {host: {variable: value}}; the intent is read from the first cluster host
+        that has it (group variables are the same on every host).
+    :arg groups: {group: [hosts]}: kube_control_plane and kube_nodes are read.
+    :arg cluster: the cluster hosts (the ones the roles manage).
+    :arg networks: {name: CIDR (string or netaddr.IPNetwork)} of cluster_networks, which the
+        pod and service ranges must not overlap and which holds the VIP (mgmt); None: unchecked.
+    :arg profiles: hardware profile names gpu_taints and node_labels may name, besides the
+        keys of cluster_hw_profiles; None and no cluster_hw_profiles: unchecked.
+    """
+    ordered = sorted(cluster, key=natural_key)
+    source = next((h for h in ordered if INTENT_VAR in (hosts.get(h) or {})), None)
+    if source is None:
+        return
+    host_vars = hosts.get(source) or {}
+    intent = host_vars.get(INTENT_VAR)
+    planes = _check_groups(groups, cluster, report)
+    if not isinstance(intent, dict):
+        report.add('all', "%s '%s' is not a mapping; allowed: %s" % (INTENT_VAR, show(intent), SHAPE))
+        return
+
+    claimed = _unknown_keys(intent, KEYS, INTENT_VAR, report)
+    missing = [key for key in REQUIRED if key not in claimed and intent.get(key) in (None, '')]
+    if missing:
+        report.add('all', '%s is missing %s; required: %s' % (INTENT_VAR, ', '.join(missing), SHAPE))
+
+    version = _check_version(intent, report)
+    if version is not None:
+        kube_hosts = set(_members(groups, CONTROL_PLANE_GROUP) or []) | set(_members(groups, NODE_GROUP) or [])
+        _check_kubelets(hosts, sorted(kube_hosts & set(cluster), key=natural_key), version, report)
+
+    endpoint_ip = _check_endpoint(intent, report)
+    _check_ha(intent, hosts, _gateways(host_vars), planes, endpoint_ip, networks, report)
+    _check_cidrs(intent, networks, report)
+    _one_of(intent, 'cni', CNIS, None, report)
+    _one_of(intent, 'cgroup_driver', CGROUP_DRIVERS, 'systemd', report)
+
+    known = None
+    hw_profiles = host_vars.get('cluster_hw_profiles')
+    if profiles is not None or isinstance(hw_profiles, dict):
+        known = set(profiles or []) | set(hw_profiles if isinstance(hw_profiles, dict) else [])
+    _check_taints(intent, known, report)
+    _check_labels(intent, known, report)
