@@ -114,6 +114,8 @@ def test_a_host_mtu_of_1500(tmp_path):
         assert o.run("ip addr del %s dev %s", address, odev).rc == 0
         # the other classes of live drift: a stopped service, an unheld package, an edited file
         assert h.run("systemctl stop chrony").rc == 0
+        # PFC moved to another priority on the NIC (priority 4 instead of the lossless 3)
+        assert h.run("mlnx_qos -i %s --pfc 0,0,0,0,1,0,0,0", dev).rc == 0
         assert o.run("apt-mark unhold nvidia-driver-580-open").rc == 0
         assert o.run("echo 'vm.swappiness = 60' >> /etc/sysctl.d/90-aifabric.conf").rc == 0
         # and a package install killed mid-way on that node: dpkg's journal left behind (last:
@@ -131,11 +133,12 @@ def test_a_host_mtu_of_1500(tmp_path):
             part = proc.stdout.split("TASK [aifabric.cluster." + task_prefix)[1].split("TASK [")[0]
             return sorted(n for n in (name, other) if "changed: [%s]" % n in part)
         assert changed_in("base : Enable chrony") == [name]
+        assert changed_in("roce_host : Set the NIC's RoCE QoS") == [name]
         assert changed_in("nvidia_driver : Hold the driver packages") == [other]
         assert changed_in("base : Write kernel tunables") == [other]
-        # the drift and nothing else: the MTU and chrony on one node; the address, dpkg, the
-        # hold, the sysctl file and the restart of systemd-sysctl it notifies on the other
-        for host, changes in ((name, 2), (other, 5)):
+        # the drift and nothing else: the MTU, chrony and PFC on one node; the address, dpkg,
+        # the hold, the sysctl file and the restart of systemd-sysctl it notifies on the other
+        for host, changes in ((name, 3), (other, 5)):
             assert re.search(r"^%s\s+: ok=\d+\s+changed=%d\s" % (host, changes), proc.stdout, re.M), \
                 proc.stdout.split("PLAY RECAP")[1]
         assert h.check_output("cat /sys/class/net/%s/mtu", dev) == "1500"
@@ -145,12 +148,14 @@ def test_a_host_mtu_of_1500(tmp_path):
         assert address in o.check_output("ip -4 -o addr show dev %s", odev)
         assert o.check_output("ls /var/lib/dpkg/updates") == "" and o.run("dpkg --audit").stdout == ""
         assert h.service("chrony").is_running
+        assert re.search(r"enabled\s+0\s+0\s+0\s+1\s+0\s+0\s+0\s+0\s*$", h.check_output("mlnx_qos -i %s", dev), re.M)
         assert "nvidia-driver-580-open" in o.check_output("apt-mark showhold")
         assert "vm.swappiness" not in o.file("/etc/sysctl.d/90-aifabric.conf").content_string
         found, report = validate(tmp_path)
         assert found == [], [v["message"] for v in report["violations"]]
     finally:
         h.run("ip link set dev %s mtu 9000", dev)
+        h.run("mlnx_qos -i %s --pfc 0,0,0,1,0,0,0,0", dev)
         # whatever a failed assertion left drifted, so that no later test sees it
         o = labhosts.host(GPU[3])
         o.run("rm -f /var/lib/dpkg/updates/0000")
