@@ -4,8 +4,9 @@ and the lab's fault control aifabric-sim-lustre. Test-side only; see lab/simulat
 
 Output formats, errors and exit codes follow lustre-release v2_15_6 (lnet/utils/lnetctl.c,
 lnetconfig/liblnetconfig.c, lustre/utils/{lustre_cfg,lfs,liblustreapi,mount_lustre}.c).
-State: /var/lib/aifabric-sim/lustre/{lnet,mounts,faults}.json (AIFABRIC_SIM_ROOT prefixes it,
-and then a simulated /proc/self/mountinfo under it replaces the kernel's).
+State: the kernel's (LNet and the mounts), /run/aifabric-sim/lustre/{lnet,mounts}.json, gone at a
+reboot as the kernel's is; the lab's fault switches, /var/lib/aifabric-sim/lustre/faults.json, kept
+(AIFABRIC_SIM_ROOT prefixes both, and then a simulated /proc/self/mountinfo under it replaces the kernel's).
 """
 import errno
 import fcntl
@@ -21,7 +22,9 @@ import time
 
 VERSION = "2.15.6"
 ROOT = os.environ.get("AIFABRIC_SIM_ROOT", "")  # test-side path prefix (controller tests)
-STATE_DIR = ROOT + "/var/lib/aifabric-sim/lustre"
+STATE_DIR = ROOT + "/var/lib/aifabric-sim/lustre"  # the lab's fault switches: survive a reboot
+KERNEL_STATE_DIR = ROOT + "/run/aifabric-sim/lustre"  # what the kernel holds (LNet, mounts): a reboot clears it
+KEPT = ("faults.json",)
 MOUNTINFO = ROOT + "/proc/self/mountinfo" if ROOT else "/proc/self/mountinfo"
 PORT = int(os.environ.get("AIFABRIC_SIM_LUSTRE_PORT", "988"))  # test-side: the server double's port
 KMOD_TOOL = "/usr/lib/aifabric-sim/lustre_kmod.py"  # package lustre-client-modules-dkms
@@ -37,15 +40,17 @@ TMPFS_OPTS = {"ro", "rw", "noatime", "atime", "relatime", "norelatime", "stricta
 # state
 
 class State:
-    """One JSON file of STATE_DIR under an exclusive flock (read/modify/write)."""
+    """One JSON file of STATE_DIR (faults) or KERNEL_STATE_DIR (the rest) under an exclusive flock
+    (read/modify/write)."""
 
     def __init__(self, name, default):
-        os.makedirs(STATE_DIR, exist_ok=True)
-        self.path = os.path.join(STATE_DIR, name)
+        self.dir = STATE_DIR if name in KEPT else KERNEL_STATE_DIR
+        os.makedirs(self.dir, exist_ok=True)
+        self.path = os.path.join(self.dir, name)
         self.default = default
 
     def __enter__(self):
-        self.lock = open(os.path.join(STATE_DIR, ".lock"), "a")  # pylint: disable=consider-using-with
+        self.lock = open(os.path.join(self.dir, ".lock"), "a")  # pylint: disable=consider-using-with
         fcntl.flock(self.lock, fcntl.LOCK_EX)
         try:
             with open(self.path) as f:
