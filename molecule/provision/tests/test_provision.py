@@ -115,13 +115,18 @@ def test_unknown_mac_gets_no_lease():
     (from inside a bare node, a macvlan with that MAC): dnsmasq sees it and ignores it."""
     name = BARE[0]
     ignored = re.compile(r"DHCPDISCOVER\(\S+\) %s ignored" % re.escape(UNKNOWN_MAC))
-    container_exec(name, "ip", "link", "add", "stray0", "link", "eth0", "address", UNKNOWN_MAC, "type", "macvlan",
+    # the provisioning NIC, found by its MAC: podman does not keep the order of a container's
+    # networks, so eth0 is the management network on some runs and the fabric on others
+    links = json.loads(container_exec(name, "ip", "-j", "link", "show").stdout)
+    mgmt = [link["ifname"] for link in links if link.get("address") == hv(name)["node_mgmt_mac"].lower()]
+    assert len(mgmt) == 1, links
+    container_exec(name, "ip", "link", "add", "stray0", "link", mgmt[0], "address", UNKNOWN_MAC, "type", "macvlan",
                    "mode", "bridge")
     log = ""
     try:
         container_exec(name, "ip", "link", "set", "stray0", "up")
-        # A fresh macvlan on a busy machine may lose its first broadcasts, and dnsmasq writes its
-        # log a moment after it answers: ask again (up to three rounds) until dnsmasq has seen us.
+        # dnsmasq writes its log a moment after it answers: ask again (up to three rounds) until
+        # dnsmasq has seen us
         for _round in range(3):
             dhcp = container_exec(name, "busybox", "udhcpc", "-i", "stray0", "-f", "-q", "-n", "-t", "3", "-T", "1",
                                   "-s", "/bin/true", check=False)
