@@ -20,6 +20,7 @@ import difflib
 import json
 import re
 
+from ansible_collections.aifabric.cluster.plugins.module_utils.host_names import LABEL_RE as _LABEL_RE, natural_key
 from ansible_collections.aifabric.cluster.plugins.module_utils.kubernetes_intent import check_kubernetes
 from ansible_collections.aifabric.cluster.plugins.module_utils.storage_intent import check_storage
 
@@ -130,10 +131,8 @@ SWITCH_LINK_FIELDS = ['name', 'peer', 'address', 'peer_address']
 SWITCH_LINK_SHAPE = '{name, peer, optional address (x.x.x.x/31) and peer_address}'
 P2P_EXAMPLE = 'an IPv4 interface address with prefix length /31, such as 10.20.4.1/31'
 
-_LABEL_RE = re.compile(r'^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$')
 _MAC_RE = re.compile(r'^[0-9a-f]{2}(:[0-9a-f]{2}){5}$')
 _URL_RE = re.compile(r'^https?://[^\s/?#]+([/?#]\S*)?$')
-_NATURAL_RE = re.compile(r'(\d+)')
 
 HOSTNAME_ALLOWED = ("a lowercase RFC 1123 label: a-z, 0-9 and '-', not starting or "
                     "ending with '-', at most 63 characters")
@@ -153,11 +152,6 @@ def _rules(rules):
         else:
             merged[key] = DEFAULT_RULES[key]
     return merged
-
-
-def natural_key(name):
-    """Sort key that orders gpu-2 before gpu-10."""
-    return [int(part) if part.isdigit() else part for part in _NATURAL_RE.split(str(name))]
 
 
 def show(value):

@@ -27,6 +27,8 @@ __metaclass__ = type
 import difflib
 import re
 
+from ansible_collections.aifabric.cluster.plugins.module_utils.host_names import LABEL_RE as _LABEL_RE, natural_key
+
 try:
     import netaddr
 except ImportError:  # pragma: no cover - inventory_check reports the missing library
@@ -60,10 +62,8 @@ REFUSED_LABELS = (
 ADDRESS_VARS = ('node_mgmt_ip', 'node_fabric_ip', 'node_bmc_ip')
 
 VERSION_RE = re.compile(r'^(\d+)\.(\d+)\.(\d+)$')
-_DNS_LABEL_RE = re.compile(r'^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$')
 # Kubernetes qualified names (label and taint keys) and label values (apimachinery validation)
 _NAME_RE = re.compile(r'^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$')
-_NATURAL_RE = re.compile(r'(\d+)')
 
 SHAPE = ('{version, control_plane_endpoint, pod_cidr, service_cidr, cni, optional vip, ha_mode, cgroup_driver, '
          'gpu_taints, node_labels}')
@@ -85,10 +85,6 @@ def show(value):
         text = str(value)
     text = text.replace('\n', ' ')
     return text if len(text) <= 120 else text[:117] + '...'
-
-
-def natural_key(name):
-    return [int(part) if part.isdigit() else part for part in _NATURAL_RE.split(str(name))]
 
 
 def _members(groups, name):
@@ -145,7 +141,7 @@ def is_dns_name(name):
     if not isinstance(name, str) or not name or len(name) > 253:
         return False
     labels = name.rstrip('.').split('.')
-    return all(_DNS_LABEL_RE.match(label) for label in labels) and not labels[-1].isdigit()
+    return all(_LABEL_RE.match(label) for label in labels) and not labels[-1].isdigit()
 
 
 def label_key_problem(key):
@@ -153,7 +149,7 @@ def label_key_problem(key):
     if not isinstance(key, str) or not key:
         return 'is not a string'
     prefix, sep, name = key.rpartition('/')
-    if sep and (not prefix or len(prefix) > 253 or not all(_DNS_LABEL_RE.match(part) for part in prefix.split('.'))):
+    if sep and (not prefix or len(prefix) > 253 or not all(_LABEL_RE.match(part) for part in prefix.split('.'))):
         return "has a prefix '%s' that is not a DNS subdomain" % show(prefix)
     if not name or len(name) > 63 or not _NAME_RE.match(name):
         return "has a name '%s' that is not a label name" % show(name)
