@@ -10,7 +10,8 @@ root="$(cd "$lab/.." && pwd)"
 cache="${AIFABRIC_LAB_CACHE:-$root/.cache/lab}"
 out="$cache/repo"
 gnupg="$cache/gnupg"
-inputs_hash="$( (cat "$0"; ls -l "$cache"/mirror/pool; cd "$lab/sim-packages" && find . -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-12)"
+inputs_hash="$( (cat "$0"; ls -l "$cache"/mirror/pool; sha256sum "$lab/simulators/kubeapi/kubeapi.py"
+  cd "$lab/sim-packages" && find . -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-12)"
 if [ -f "$out/.inputs-$inputs_hash" ]; then echo "repo cached"; exit 0; fi
 
 # lab-only signing key
@@ -26,6 +27,11 @@ for pkg in "$lab"/sim-packages/*/; do
   name="$(basename "$pkg")"
   staging="$(mktemp -d)"
   cp -a "$pkg/." "$staging/"
+  # the kubelet double runs the API server double from kubeadm's static Pod manifest: one
+  # source (lab/simulators/kubeapi/kubeapi.py), copied in here, no copy in git
+  if [ "$name" = kubelet ]; then
+    install -m 0644 "$lab/simulators/kubeapi/kubeapi.py" "$staging/usr/lib/aifabric-sim/kube_apiserver.py"
+  fi
   find "$staging" -type d -exec chmod 0755 {} +
   dpkg-deb --root-owner-group -Zgzip --build "$staging" "$out/debian/pool/sim/${name}.deb" >/dev/null
   rm -rf "$staging"

@@ -5,6 +5,7 @@ here with `cryptography`); the clients are the real kubectl and helm (.cache/too
 `make tools`: the tests that need them are skipped without them) and the real `kubernetes`
 Python client, both its typed API and the DynamicClient that kubernetes.core uses.
 """
+import base64
 import datetime
 import ipaddress
 import json
@@ -498,3 +499,134 @@ def test_state_survives_restart(tmp_path):
     finally:
         double.stop()
         shutil.rmtree(tmp_path / 'home', ignore_errors=True)
+
+
+# ---- bootstrap tokens, anonymous discovery, CertificateSigningRequests (kubeadm join's path) ---------------
+
+def _token_secret(token_id, secret, expiration=None, string_data=False, **extra):
+    data = {'token-id': token_id, 'token-secret': secret, 'usage-bootstrap-authentication': 'true', 'usage-bootstrap-signing': 'true',
+            'auth-extra-groups': 'system:bootstrappers:kubeadm:default-node-token'}
+    if expiration:
+        data['expiration'] = expiration
+    data.update(extra)
+    body = {'apiVersion': 'v1', 'kind': 'Secret', 'type': 'bootstrap.kubernetes.io/token',
+            'metadata': {'name': 'bootstrap-token-' + token_id, 'namespace': 'kube-system'}}
+    if string_data:
+        body['stringData'] = data
+    else:
+        body['data'] = dict((k, base64.b64encode(v.encode()).decode()) for k, v in data.items())
+    return body
+
+
+def _rfc3339(delta):
+    return (datetime.datetime.now(datetime.timezone.utc) + delta).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def _csr_pem(cn, orgs):
+    key = ec.generate_private_key(ec.SECP256R1())
+    csr = x509.CertificateSigningRequestBuilder().subject_name(_name(cn, orgs)).sign(key, hashes.SHA256())
+    return base64.b64encode(csr.public_bytes(serialization.Encoding.PEM)).decode()
+
+
+def test_bootstrap_token_authentication(api):
+    later, past = _rfc3339(datetime.timedelta(hours=1)), _rfc3339(-datetime.timedelta(minutes=1))
+    assert api.request('POST', '/api/v1/namespaces/kube-system/secrets', _token_secret('abcdef', '0123456789abcdef', later))[0] == 201
+    assert api.request('POST', '/api/v1/namespaces/kube-system/secrets', _token_secret('oldtok', '0123456789abcdef', past, True))[0] == 201
+    assert api.request('POST', '/api/v1/namespaces/kube-system/secrets',
+                       _token_secret('noauth', '0123456789abcdef', string_data=True, **{'usage-bootstrap-authentication': 'false'}))[0] == 201
+
+    def whoami(token):
+        return api.request('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {'kind': 'SelfSubjectReview'}, cert=False,
+                           headers={'Authorization': 'Bearer ' + token})
+    status, review = whoami('abcdef.0123456789abcdef')
+    assert status == 201 and review['status']['userInfo'] == {
+        'username': 'system:bootstrap:abcdef',
+        'groups': ['system:bootstrappers', 'system:bootstrappers:kubeadm:default-node-token', 'system:authenticated']}, review
+    unauthorized = {'kind': 'Status', 'apiVersion': 'v1', 'metadata': {}, 'status': 'Failure', 'message': 'Unauthorized',
+                    'reason': 'Unauthorized', 'code': 401}
+    for token in ('abcdef.0123456789abcdeX', 'oldtok.0123456789abcdef', 'noauth.0123456789abcdef', 'nosuch.0123456789abcdef', 'garbage'):
+        assert whoami(token) == (401, unauthorized), token
+    # the stored secret (stringData written into data, base64)
+    status, stored = api.request('GET', '/api/v1/namespaces/kube-system/secrets/bootstrap-token-oldtok')
+    assert 'stringData' not in stored and base64.b64decode(stored['data']['token-secret']).decode() == '0123456789abcdef'
+
+
+def test_anonymous_requests(api):
+    assert api.request('GET', '/version', cert=False)[1]['gitVersion'] == 'v' + VERSION
+    assert api.request('GET', '/api/v1/namespaces/kube-public/configmaps/cluster-info', cert=False)[0] == 404
+    info = {'metadata': {'name': 'cluster-info', 'namespace': 'kube-public'}, 'data': {'kubeconfig': 'apiVersion: v1\nkind: Config\n'}}
+    assert api.request('POST', '/api/v1/namespaces/kube-public/configmaps', info)[0] == 201
+    status, body = api.request('GET', '/api/v1/namespaces/kube-public/configmaps/cluster-info', cert=False)
+    assert status == 200 and body['data']['kubeconfig'].startswith('apiVersion: v1'), body
+    for method, path in (('GET', '/api/v1/namespaces/kube-system/secrets'), ('GET', '/api/v1/namespaces/kube-public/configmaps'),
+                         ('PUT', '/api/v1/namespaces/kube-public/configmaps/cluster-info'), ('GET', '/api')):
+        status, body = api.request(method, path, info if method == 'PUT' else None, cert=False)
+        assert (status, body['reason']) == (401, 'Unauthorized'), (method, path)
+    api.request('DELETE', '/api/v1/namespaces/kube-public/configmaps/cluster-info')
+
+
+def test_certificate_signing_requests(api):
+    later = _rfc3339(datetime.timedelta(hours=1))
+    api.request('POST', '/api/v1/namespaces/kube-system/secrets', _token_secret('csrtok', 'abcdef0123456789', later))
+    bearer = {'Authorization': 'Bearer csrtok.abcdef0123456789'}
+    body = {'apiVersion': 'certificates.k8s.io/v1', 'kind': 'CertificateSigningRequest', 'metadata': {'generateName': 'csr-'},
+            'spec': {'request': _csr_pem('system:node:w1', ['system:nodes']), 'signerName': 'kubernetes.io/kube-apiserver-client-kubelet',
+                     'usages': ['digital signature', 'client auth'], 'username': 'system:admin', 'groups': ['system:masters']}}
+    status, csr = api.request('POST', '/apis/certificates.k8s.io/v1/certificatesigningrequests', body, cert=False, headers=bearer)
+    assert status == 201 and csr['metadata']['name'].startswith('csr-'), csr
+    assert (csr['spec']['username'], csr['spec']['groups']) == (
+        'system:bootstrap:csrtok', ['system:bootstrappers', 'system:bootstrappers:kubeadm:default-node-token', 'system:authenticated'])
+    name = csr['metadata']['name']
+    path = '/apis/certificates.k8s.io/v1/certificatesigningrequests/' + name
+    status, bad = api.request('POST', '/apis/certificates.k8s.io/v1/certificatesigningrequests',
+                              dict(body, spec=dict(body['spec'], request='bm90IGEgY3Ny')))
+    assert status == 422 and 'spec.request' in bad['message'], bad
+    status, table = api.request('GET', '/apis/certificates.k8s.io/v1/certificatesigningrequests',
+                                headers={'Accept': 'application/json;as=Table;v=v1;g=meta.k8s.io'})
+    assert [c['name'] for c in table['columnDefinitions']] == ['Name', 'Age', 'SignerName', 'Requestor', 'RequestedDuration', 'Condition']
+    row = [r['cells'] for r in table['rows'] if r['cells'][0] == name][0]
+    assert row[2:] == ['kubernetes.io/kube-apiserver-client-kubelet', 'system:bootstrap:csrtok', '<none>', 'Pending'], row
+
+    approval = dict(csr, status={'conditions': [{'type': 'Approved', 'status': 'True', 'reason': 'AutoApproved', 'message': 'ok'}]})
+    approval['spec'] = dict(csr['spec'], username='someone-else')  # ignored by the approval subresource
+    status, approved = api.request('PUT', path + '/approval', approval)
+    assert status == 200 and approved['spec']['username'] == 'system:bootstrap:csrtok', approved
+    cond = approved['status']['conditions'][0]
+    assert (cond['type'], cond['reason']) == ('Approved', 'AutoApproved') and cond['lastUpdateTime'] and cond['lastTransitionTime']
+    status, signed = api.request('PUT', path + '/status', dict(approved, status=dict(approved['status'], certificate='Y2VydA==')))
+    assert status == 200 and signed['status']['certificate'] == 'Y2VydA==' and signed['status']['conditions'] == approved['status']['conditions']
+    both = dict(signed, status={'conditions': [dict(cond), {'type': 'Denied', 'status': 'True', 'reason': 'No'}]})
+    assert api.request('PUT', path + '/approval', both)[0] == 422
+    status, table = api.request('GET', path, headers={'Accept': 'application/json;as=Table;v=v1;g=meta.k8s.io'})
+    assert table['rows'][0]['cells'][5] == 'Approved,Issued'
+    status, resources = api.request('GET', '/apis/certificates.k8s.io/v1')
+    assert [(r['name'], r.get('shortNames')) for r in resources['resources']] == [
+        ('certificatesigningrequests', ['csr']), ('certificatesigningrequests/status', None), ('certificatesigningrequests/approval', None)]
+    assert api.request('DELETE', path)[0] == 200
+
+
+def test_kube_apiserver_command_line(tmp_path):
+    """The flags of kubeadm's static Pod manifest; the state dir under AIFABRIC_SIM_ROOT."""
+    (tmp_path / 'root/etc/kubernetes/pki').mkdir(parents=True)
+    pki = dict((k, '/etc/kubernetes/pki/' + os.path.basename(v)) for k, v in make_pki(tmp_path / 'root/etc/kubernetes/pki').items())
+    port = free_port()
+    flags = ['--advertise-address=127.0.0.1', '--allow-privileged=true', '--authorization-mode=Node,RBAC', '--client-ca-file=' + pki['ca'],
+             '--enable-admission-plugins=NodeRestriction', '--enable-bootstrap-token-auth=true', '--etcd-servers', 'https://127.0.0.1:2379',
+             '--kubelet-client-certificate=/etc/kubernetes/pki/apiserver-kubelet-client.crt', '--proxy-client-cert-file=/x',
+             '--requestheader-allowed-names=front-proxy-client', '--secure-port=%d' % port, '--bind-address', '127.0.0.1',
+             '--service-account-issuer=https://kubernetes.default.svc.cluster.local', '--service-cluster-ip-range=10.96.0.0/12',
+             '--tls-cert-file', pki['server'], '--tls-private-key-file=' + pki['server-key'], '--v=2', '--version', 'v1.34.2']
+    env = dict(os.environ, AIFABRIC_SIM_ROOT=str(tmp_path / 'root'))
+    proc = subprocess.Popen([sys.executable, DOUBLE] + flags, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        line = proc.stdout.readline()
+        assert 'listening on https://127.0.0.1:%d' % port in line, line + proc.stderr.read() if proc.poll() is not None else line
+        ctx = ssl.create_default_context(cafile=str(tmp_path / 'root') + pki['ca'])
+        with urllib.request.urlopen('https://127.0.0.1:%d/version' % port, context=ctx, timeout=10) as resp:
+            assert json.loads(resp.read())['gitVersion'] == 'v1.34.2'
+        assert (tmp_path / 'root' / 'var/lib/aifabric-sim/kubeapi/objects/core/namespaces/_cluster/kube-system.json').is_file()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        proc.stdout.close()
+        proc.stderr.close()

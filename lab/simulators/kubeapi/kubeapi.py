@@ -5,9 +5,13 @@ enough of the kube-apiserver's REST API for the real kubectl, the kubernetes Pyt
 (and so kubernetes.core) and helm to work against it:
 
   - HTTPS with client certificates: a certificate signed by --client-ca authenticates as
-    user CN, groups O (+ system:authenticated); no certificate: 401 Unauthorized (Status);
-    a certificate from another CA fails the TLS handshake. --require-client-cert refuses
-    a connection without a certificate in the handshake (ssl.CERT_REQUIRED) instead;
+    user CN, groups O (+ system:authenticated); bootstrap tokens (Authorization: Bearer
+    <id>.<secret>, the Secret kube-system/bootstrap-token-<id>, as --enable-bootstrap-token-auth)
+    as system:bootstrap:<id>; anonymous requests (no certificate, no token) may only GET
+    /version, the health endpoints and ConfigMap kube-public/cluster-info (kubeadm's
+    discovery), anything else and a bad token: 401 Unauthorized (Status); a certificate from
+    another CA fails the TLS handshake. --require-client-cert refuses a connection without a
+    certificate in the handshake (ssl.CERT_REQUIRED) instead;
   - discovery (/version, /api, /api/v1, /apis, /apis/G, /apis/G/V), legacy form only (the
     aggregated apidiscovery.k8s.io/v2 Accept gets plain JSON, as kubectl falls back), and a
     minimal /openapi/v3 (per group-version, the PATCH operations with the fieldValidation
@@ -34,7 +38,15 @@ enough of the kube-apiserver's REST API for the real kubectl, the kubernetes Pyt
     namespaces, configmaps, secrets, services, deployments, daemonsets, CRDs, and a
     CRD's additionalPrinterColumns; NAME/AGE for the rest;
   - /healthz, /readyz, /livez; authentication.k8s.io SelfSubjectReview (kubectl auth
-    whoami) and authorization.k8s.io SelfSubjectAccessReview (always allowed).
+    whoami) and authorization.k8s.io SelfSubjectAccessReview (always allowed);
+  - certificates.k8s.io/v1 CertificateSigningRequests: spec.username/groups/uid filled from
+    the requesting user on create, the status and approval subresources (approving and
+    signing are the kube-controller-manager double's, lab/sim-packages/kubelet).
+
+It also takes kube-apiserver's own command line (--secure-port, --bind-address,
+--tls-cert-file, --tls-private-key-file, --client-ca-file, ...; every other --flag[=value]
+is accepted and ignored), so the kubelet double runs it from kubeadm's static Pod manifest
+as kube_apiserver.py; the --state-dir is then /var/lib/aifabric-sim/kubeapi.
 
 State: every object is a JSON file under --state-dir (objects/<group|core>/<resource>/
 <namespace|_cluster>/<name>.json) plus the global resourceVersion counter; a restart
@@ -51,12 +63,16 @@ ownership of status or of fields inside atomic lists.
 
     python3 kubeapi.py --listen 127.0.0.1:6443 --tls-cert server.crt --tls-key server.key \
         --client-ca ca.crt --version 1.34.2 --state-dir /var/lib/kubeapi
+    python3 kube_apiserver.py --secure-port=6443 --tls-cert-file=/etc/kubernetes/pki/apiserver.crt \
+        --tls-private-key-file=/etc/kubernetes/pki/apiserver.key --client-ca-file=/etc/kubernetes/pki/ca.crt \
+        --etcd-servers=https://127.0.0.1:2379 ... --version 1.34.2
 """
 import argparse
 import base64
 import copy
 import datetime
 import hashlib
+import hmac
 import json
 import os
 import random
@@ -69,7 +85,7 @@ import time
 import traceback
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch']
 SUB_VERBS = ['get', 'patch', 'update']
@@ -142,6 +158,8 @@ BUILTINS = [
     Resource('scheduling.k8s.io/v1', 'priorityclasses', 'PriorityClass', False, ['pc']),
     Resource('authentication.k8s.io/v1', 'selfsubjectreviews', 'SelfSubjectReview', False, verbs=['create']),
     Resource('authorization.k8s.io/v1', 'selfsubjectaccessreviews', 'SelfSubjectAccessReview', False, verbs=['create']),
+    Resource('certificates.k8s.io/v1', 'certificatesigningrequests', 'CertificateSigningRequest', False, ['csr'], status=True,
+             subs=('approval',)),
 ]
 CRD_KEY = ('apiextensions.k8s.io', 'customresourcedefinitions')
 SYSTEM_NAMESPACES = ('default', 'kube-system', 'kube-public', 'kube-node-lease')
@@ -157,6 +175,9 @@ SERVER_META = ('name', 'namespace', 'uid', 'resourceVersion', 'generation', 'cre
                'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink')
 DNS_SUBDOMAIN = re.compile(r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')
 DNS_LABEL = re.compile(r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')
+BOOTSTRAP_TOKEN = re.compile(r'^([a-z0-9]{6})\.([a-z0-9]{16})$')
+# what system:anonymous may read: system:public-info-viewer and kubeadm's cluster-info Role
+ANONYMOUS_PATHS = ('/version', '/api/v1/namespaces/kube-public/configmaps/cluster-info')
 
 
 class ApiError(Exception):
@@ -198,6 +219,23 @@ def invalid(res, name, field, value, why):
 
 def bad_request(message):
     return ApiError(400, 'BadRequest', message)
+
+
+def hmac_equal(a, b):
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def expired(stamp):
+    """A bootstrap token's expiration (RFC 3339) has passed; an unparsable one counts as expired."""
+    if not stamp:
+        return False
+    try:
+        when = datetime.datetime.fromisoformat(stamp.replace('Z', '+00:00'))
+    except ValueError:
+        return True
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return when <= datetime.datetime.now(datetime.timezone.utc)
 
 
 def now():
@@ -616,6 +654,16 @@ def _workload_cells(obj):
             status.get('availableReplicas', 0), age(obj)]
 
 
+def _csr_cells(obj):
+    spec, status = obj.get('spec') or {}, obj.get('status') or {}
+    conditions = [c.get('type') for c in status.get('conditions') or [] if c.get('status', 'True') == 'True']
+    if status.get('certificate'):
+        conditions.append('Issued')
+    seconds = spec.get('expirationSeconds')
+    return [age(obj), spec.get('signerName', ''), spec.get('username', ''), human_duration(seconds) if seconds else '<none>',
+            ','.join(conditions) or 'Pending']
+
+
 PRINTERS = {
     'Node': ([_col('Status'), _col('Roles'), _col('Age'), _col('Version'), _col('Internal-IP', 1), _col('External-IP', 1),
               _col('OS-Image', 1), _col('Kernel-Version', 1), _col('Container-Runtime', 1)], _node_cells),
@@ -631,6 +679,8 @@ PRINTERS = {
     'DaemonSet': ([_col(n, ctype='integer') for n in ('Desired', 'Current', 'Ready', 'Up-to-date', 'Available')]
                   + [_col('Node Selector'), _col('Age')], _workload_cells),
     'CustomResourceDefinition': ([_col('Created At', fmt='date')], lambda o: [o['metadata'].get('creationTimestamp')]),
+    'CertificateSigningRequest': ([_col('Age'), _col('SignerName'), _col('Requestor'), _col('RequestedDuration'), _col('Condition')],
+                                  lambda o: _csr_cells(o)),
 }
 
 
@@ -697,6 +747,28 @@ class Store(object):  # pylint: disable=too-many-public-methods
         if not self.objects.get(('', 'namespaces')):
             for ns in SYSTEM_NAMESPACES:
                 self.create(self.resource('', 'v1', 'namespaces'), None, {'metadata': {'name': ns}}, 'kube-apiserver')
+
+    def bootstrap_user(self, token):
+        """(name, groups) of a valid bootstrap token (k8s.io/cluster-bootstrap), else None."""
+        m = BOOTSTRAP_TOKEN.match(token or '')
+        if not m:
+            return None
+        with self.cond:
+            secret = self.objects.get(('', 'secrets'), {}).get(('kube-system', 'bootstrap-token-' + m.group(1)))
+        if not secret or secret.get('type') != 'bootstrap.kubernetes.io/token':
+            return None
+        data = {}
+        for key, value in (secret.get('data') or {}).items():
+            try:
+                data[key] = base64.b64decode(value).decode()
+            except (ValueError, UnicodeDecodeError):
+                data[key] = ''
+        if data.get('token-id', m.group(1)) != m.group(1) or not hmac_equal(data.get('token-secret', ''), m.group(2)):
+            return None
+        if data.get('usage-bootstrap-authentication') != 'true' or expired(data.get('expiration')):
+            return None
+        extra = [g.strip() for g in data.get('auth-extra-groups', '').split(',') if g.strip()]
+        return 'system:bootstrap:' + m.group(1), ['system:bootstrappers'] + extra + ['system:authenticated']
 
     # -- persistence
     def _file(self, res_key, ns, name):
@@ -995,7 +1067,19 @@ class Store(object):  # pylint: disable=too-many-public-methods
         want_rv = meta.get('resourceVersion')
         if want_rv and want_rv != old_meta.get('resourceVersion'):
             raise conflict(res, old_meta['name'])
-        if subresource == 'status':
+        if subresource == 'approval':  # only status.conditions (Approved, Denied) change
+            result = copy.deepcopy(old)
+            conditions = copy.deepcopy((new.get('status') or {}).get('conditions') or [])
+            for cond in conditions:
+                cond.setdefault('status', 'True')
+                cond.setdefault('lastUpdateTime', now())
+                cond.setdefault('lastTransitionTime', cond['lastUpdateTime'])
+            types = set(c.get('type') for c in conditions)
+            if {'Approved', 'Denied'} <= types:
+                raise invalid(res, old_meta['name'], 'status.conditions', 'Approved', 'Approved and Denied conditions are mutually exclusive')
+            result.setdefault('status', {})['conditions'] = conditions
+            new, meta = result, result['metadata']
+        elif subresource == 'status':
             result = copy.deepcopy(old)
             if 'status' in new:
                 result['status'] = new['status']
@@ -1243,12 +1327,22 @@ class Handler(BaseHTTPRequestHandler):
             raise bad_request('error decoding YAML: %s' % err) from None
 
     def user(self):
+        """(name, groups) of the client certificate, else of the bootstrap token; None: anonymous.
+
+        A bearer token that is not a valid bootstrap token: 401."""
         cert = self.connection.getpeercert() if hasattr(self.connection, 'getpeercert') else None
-        if not cert:
+        if cert:
+            subject = [rdn for rdns in cert.get('subject', ()) for rdn in rdns]
+            cn = [v for k, v in subject if k == 'commonName']
+            return (cn[0] if cn else ''), [v for k, v in subject if k == 'organizationName'] + ['system:authenticated']
+        auth = self.headers.get('Authorization') or ''
+        if not auth:
             return None
-        subject = [rdn for rdns in cert.get('subject', ()) for rdn in rdns]
-        cn = [v for k, v in subject if k == 'commonName']
-        return (cn[0] if cn else ''), [v for k, v in subject if k == 'organizationName'] + ['system:authenticated']
+        scheme, _sp, token = auth.strip().partition(' ')
+        who = self.server.store.bootstrap_user(token.strip()) if scheme.lower() == 'bearer' else None
+        if who is None:
+            raise ApiError(401, 'Unauthorized', 'Unauthorized')
+        return who
 
     def do_GET(self):  # pylint: disable=invalid-name
         self.dispatch('GET')
@@ -1268,7 +1362,8 @@ class Handler(BaseHTTPRequestHandler):
     def dispatch(self, method):
         url = urlsplit(self.path)
         query = dict((k, v[-1]) for k, v in parse_qs(url.query, keep_blank_values=True).items())
-        path = '/' + url.path.strip('/')
+        # names are percent-decoded as the real server does (kubeadm:kubeadm-certs may come as kubeadm%3Akubeadm-certs)
+        path = '/' + unquote(url.path).strip('/')
         length = int(self.headers.get('Content-Length') or 0)
         self.raw_body = self.rfile.read(length) if length > 0 else b''  # pylint: disable=attribute-defined-outside-init
         try:
@@ -1277,7 +1372,9 @@ class Handler(BaseHTTPRequestHandler):
                 return
             who = self.user()
             if who is None:
-                raise ApiError(401, 'Unauthorized', 'Unauthorized')
+                if method != 'GET' or path not in ANONYMOUS_PATHS:
+                    raise ApiError(401, 'Unauthorized', 'Unauthorized')
+                who = ('system:anonymous', ['system:unauthenticated'])
             self.server.log('%s %s %s' % (method, self.path, who[0]))
             self.route(method, path, query, who)
         except ApiError as err:
@@ -1364,7 +1461,10 @@ class Handler(BaseHTTPRequestHandler):
         if method == 'POST' and res.virtual:  # kubectl sends these (and evictions) as protobuf: the body is not needed
             return self.review(res, {} if self.raw_body.startswith(b'k8s\x00') else self.body() or {}, who)
         if method == 'POST' and not name:
-            return self.reply(201, res, store.create(res, ns, self.body(), manager, dry_run))
+            body = self.body()
+            if res.kind == 'CertificateSigningRequest' and res.group == 'certificates.k8s.io':
+                body = self.csr_request(res, body, who)
+            return self.reply(201, res, store.create(res, ns, body, manager, dry_run))
         if method == 'POST' and sub == 'eviction':
             store.delete(res, ns, name, dry_run=dry_run)
             return self.send_json(201, {'kind': 'Status', 'apiVersion': 'v1', 'metadata': {}, 'status': 'Success', 'code': 201})
@@ -1393,6 +1493,31 @@ class Handler(BaseHTTPRequestHandler):
             gone = [store.delete(res, o['metadata'].get('namespace'), o['metadata']['name'], dry_run=dry_run) for o in items]
             return self.reply(200, res, gone, list_meta={'resourceVersion': str(store.rv)})
         raise ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource')
+
+    @staticmethod
+    def csr_request(res, body, who):
+        """A new CertificateSigningRequest: the requestor from the authenticated user; no status."""
+        if not isinstance(body, dict):
+            raise bad_request('the body of the request was in an unknown format')
+        body = copy.deepcopy(body)
+        spec = body.setdefault('spec', {})
+        name = (body.get('metadata') or {}).get('name') or (body.get('metadata') or {}).get('generateName') or ''
+        for field in ('request', 'signerName', 'usages'):
+            if not spec.get(field):
+                raise invalid(res, name, 'spec.' + field, '', 'Required value')
+        try:
+            pem = base64.b64decode(spec['request']).decode()
+        except (ValueError, TypeError, UnicodeDecodeError):
+            pem = ''
+        if '-----BEGIN CERTIFICATE REQUEST-----' not in pem:
+            raise invalid(res, name, 'spec.request', '', 'invalid certificate request: PEM block type must be CERTIFICATE REQUEST')
+        spec.update(username=who[0], groups=list(who[1]))
+        spec.pop('uid', None)
+        spec.pop('extra', None)
+        if len(who) > 2 and who[2]:
+            spec['uid'] = who[2]
+        body.pop('status', None)
+        return body
 
     def _exists(self, res, ns, name):
         try:
@@ -1597,17 +1722,51 @@ def ssl_context(cert, key, client_ca, require):
     return ctx
 
 
+def sim_path(path):
+    """A host path under AIFABRIC_SIM_ROOT when that is set (test-side only, lab/simulators/README.md)."""
+    root = os.environ.get('AIFABRIC_SIM_ROOT', '').rstrip('/')
+    if not root or not path or not path.startswith('/') or path == root or path.startswith(root + '/'):
+        return path
+    return root + path
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0])
-    parser.add_argument('--listen', default='127.0.0.1:6443', help='HOST:PORT (port 0: any free port)')
-    parser.add_argument('--tls-cert', required=True)
-    parser.add_argument('--tls-key', required=True)
-    parser.add_argument('--client-ca', required=True)
+    parser = argparse.ArgumentParser(description=__doc__.split('\n', 1)[0], allow_abbrev=False)
+    parser.add_argument('--listen', help='HOST:PORT (port 0: any free port); default 127.0.0.1:6443, '
+                        'or --bind-address:--secure-port when those are given')
+    parser.add_argument('--tls-cert')
+    parser.add_argument('--tls-key')
+    parser.add_argument('--client-ca')
     parser.add_argument('--require-client-cert', action='store_true', help='refuse TLS handshakes without a client certificate')
     parser.add_argument('--version', default='1.34.2', help='the Kubernetes version to report (without the v)')
-    parser.add_argument('--state-dir', required=True)
+    parser.add_argument('--state-dir')
     parser.add_argument('--verbose', action='store_true', help='log every request to stderr')
-    args = parser.parse_args(argv)
+    real = parser.add_argument_group('kube-apiserver flags (paths under AIFABRIC_SIM_ROOT when set; every other flag is ignored)')
+    real.add_argument('--secure-port', type=int)
+    real.add_argument('--bind-address')
+    real.add_argument('--advertise-address')
+    real.add_argument('--tls-cert-file')
+    real.add_argument('--tls-private-key-file')
+    real.add_argument('--client-ca-file')
+    real.add_argument('--service-cluster-ip-range')
+    args, ignored = parser.parse_known_args(argv)
+    for arg in ignored:
+        if arg.startswith('-') and not arg.startswith('--'):
+            parser.error('unknown shorthand flag: %r in %s' % (arg[1:2], arg))
+    args.tls_cert = args.tls_cert or sim_path(args.tls_cert_file)
+    args.tls_key = args.tls_key or sim_path(args.tls_private_key_file)
+    args.client_ca = args.client_ca or sim_path(args.client_ca_file)
+    for flag, value in (('--tls-cert (--tls-cert-file)', args.tls_cert), ('--tls-key (--tls-private-key-file)', args.tls_key),
+                        ('--client-ca (--client-ca-file)', args.client_ca)):
+        if not value:
+            parser.error('%s is required' % flag)
+    if not args.listen:
+        if args.secure_port is not None or args.bind_address:
+            bind = args.bind_address or '0.0.0.0'  # nosec - kube-apiserver's default
+            args.listen = '%s:%d' % ('[%s]' % bind if ':' in bind else bind, 6443 if args.secure_port is None else args.secure_port)
+        else:
+            args.listen = '127.0.0.1:6443'
+    args.state_dir = args.state_dir or sim_path('/var/lib/aifabric-sim/kubeapi')
     host, port = args.listen.rsplit(':', 1)
     store = Store(args.state_dir)
     server = Server((host.strip('[]') or '0.0.0.0', int(port)), store,  # nosec - the lab chooses

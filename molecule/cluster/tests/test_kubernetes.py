@@ -1,9 +1,16 @@
-"""Verify the Kubernetes phase as far as it goes today: containerd on every Kubernetes host,
-configured from the intent and read back from what the real containerd (Debian's 1.6) loads
-(containerd config dump), the kernel prerequisites persisted, swap kept out of fstab; then a
+"""Verify the Kubernetes phase: containerd on every Kubernetes host, configured from the intent
+and read back from what the real containerd (Debian's 1.6) loads (containerd config dump), the
+kernel prerequisites persisted, swap kept out of fstab; the kubeadm control plane and every node
+joined and Ready, seen by the real kubectl through the control-plane endpoint with the fetched
+admin kubeconfig (TLS checked against the cluster CA), labelled and tainted by hardware profile,
+kubelet and kubeadm held at the pinned version, and no bootstrap token in the run's log; then a
 drift pass (cgroupfs in the config, a swap line in fstab) named by check mode and restored."""
+import base64
+import glob
 import json
 import os
+import re
+import subprocess
 
 import pytest
 import yaml
@@ -15,11 +22,24 @@ CONTROL = labhosts.group("kube_control_plane")
 NVIDIA = "/usr/bin/nvidia-container-runtime"
 CONFIG = "/etc/containerd/config.toml"
 SWAP_LINE = "/swapfile none swap sw 0 0"
+KUBECONFIG = os.path.join(labhosts.ROOT, ".cache", "lab", "admin.conf")
+KUBECTL = os.path.join(labhosts.ROOT, ".cache", "tools", "bin", "kubectl")
+
+
+def intent():
+    with open(os.path.join(labhosts.ROOT, "inventories", "lab", "group_vars", "all", "kubernetes.yml")) as handle:
+        return yaml.safe_load(handle)["cluster_kubernetes"]
+
+
+def kubectl(*args):
+    out = subprocess.run([KUBECTL, "--kubeconfig", KUBECONFIG, "--request-timeout=30s"] + list(args),
+                         capture_output=True, text=True, timeout=90, check=False)
+    assert out.returncode == 0, (args, out.stderr)
+    return out.stdout
 
 
 def pause_image():
-    with open(os.path.join(labhosts.ROOT, "inventories", "lab", "group_vars", "all", "kubernetes.yml")) as handle:
-        version = yaml.safe_load(handle)["cluster_kubernetes"]["version"]
+    version = intent()["version"]
     minor = int(version.split(".")[1])
     return "registry.k8s.io/pause:%s" % {30: "3.9", 31: "3.10", 32: "3.10", 33: "3.10"}.get(minor, "3.10.1")
 
@@ -65,6 +85,93 @@ def test_containerd_runs_and_the_kernel_prerequisites_persist(name):
         assert h.check_output("cat /proc/sys/%s", key.replace(".", "/")) == "1"
     assert not [line for line in h.file("/etc/fstab").content_string.splitlines()
                 if line.split()[2:3] == ["swap"]]
+
+
+def test_every_node_is_ready_through_the_control_plane_endpoint():
+    """The admin kubeconfig fetched by the role (0600) names the endpoint; the real kubectl verifies the
+    API server's certificate (made by kubeadm's PKI) against the cluster CA and lists every Kubernetes host
+    Ready, at the pinned version."""
+    want = intent()
+    assert oct(os.stat(KUBECONFIG).st_mode & 0o777) == "0o600"
+    endpoint = want["control_plane_endpoint"]
+    server = kubectl("config", "view", "-o", "jsonpath={.clusters[0].cluster.server}")
+    assert server == "https://%s:%s" % (endpoint["host"], endpoint["port"])
+    assert json.loads(kubectl("version", "-o", "json"))["serverVersion"]["gitVersion"] == "v" + want["version"]
+    nodes = {node["metadata"]["name"]: node for node in json.loads(kubectl("get", "nodes", "-o", "json"))["items"]}
+    assert sorted(nodes) == sorted(CONTROL + GPU)
+    for name, node in nodes.items():
+        ready = [c for c in node["status"]["conditions"] if c["type"] == "Ready"]
+        assert ready and ready[0]["status"] == "True", (name, ready)
+        assert node["status"]["nodeInfo"]["kubeletVersion"] == "v" + want["version"], name
+        assert node["status"]["nodeInfo"]["containerRuntimeVersion"].startswith("containerd://1.6."), name
+    table = kubectl("get", "nodes").splitlines()
+    assert table[0].split()[:2] == ["NAME", "STATUS"]
+    assert sorted(line.split()[0] for line in table[1:] if line.split()[1] == "Ready") == sorted(CONTROL + GPU)
+
+
+def test_nodes_carry_their_profile_labels_and_gpu_taints():
+    want = intent()
+    nodes = {node["metadata"]["name"]: node for node in json.loads(kubectl("get", "nodes", "-o", "json"))["items"]}
+    for name in GPU:
+        profile = labhosts.hostvars(name)["node_hw_profile"]
+        labels, taints = nodes[name]["metadata"]["labels"], nodes[name]["spec"].get("taints", [])
+        for key, value in want["node_labels"][profile].items():
+            assert labels.get(key) == value, (name, key, labels)
+        assert labels.get("node-role.kubernetes.io/worker") == "", (name, labels)
+        assert "node-role.kubernetes.io/control-plane" not in labels
+        assert not [key for key in labels if key.startswith("nvidia.com/gpu.")], (name, labels)
+        for taint in want["gpu_taints"][profile]:
+            assert taint in [{k: t.get(k) for k in ("key", "value", "effect")} for t in taints], (name, taints)
+    for name in CONTROL:
+        node = nodes[name]
+        assert node["metadata"]["labels"].get("node-role.kubernetes.io/control-plane") == "", name
+        assert {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"} in node["spec"]["taints"]
+
+
+@pytest.mark.parametrize("name", CONTROL + GPU)
+def test_kubelet_and_kubeadm_are_pinned_and_held(name):
+    h = labhosts.host(name)
+    for package in ("kubelet", "kubeadm"):
+        status = h.check_output("dpkg-query -W -f='${Status} ${Version}' %s", package)
+        assert status.startswith("hold ok installed %s-" % intent()["version"]), (name, package, status)
+    assert h.service("kubelet").is_running and h.service("kubelet").is_enabled
+    assert h.file("/etc/kubernetes/kubelet.conf").mode == 0o600
+
+
+def test_the_control_plane_keeps_its_config_and_no_join_file():
+    """The secret-free kubeadm config the role keeps, valid for kubeadm itself; no join or init file with a
+    token is left anywhere in /tmp."""
+    h = labhosts.host(CONTROL[0])
+    config = h.file("/etc/kubernetes/aifabric/kubeadm-init.yaml")
+    assert config.mode == 0o600 and "token" not in config.content_string.lower()
+    assert h.run("kubeadm config validate --config /etc/kubernetes/aifabric/kubeadm-init.yaml").rc == 0
+    for name in CONTROL + GPU:
+        assert labhosts.host(name).run("ls /tmp/*.kubeadm-*.yaml").rc != 0, name
+
+
+def test_no_bootstrap_token_reaches_the_logs():
+    """Every bootstrap token the cluster still holds, and anything shaped like one, is absent from the run's
+    logs (.cache/logs: the Ansible log of every stage)."""
+    secrets = json.loads(kubectl("get", "secrets", "-n", "kube-system", "-o", "json"))["items"]
+    tokens = []
+    for secret in secrets:
+        if secret.get("type") == "bootstrap.kubernetes.io/token":
+            data = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+            tokens.append("%s.%s" % (data["token-id"], data["token-secret"]))
+    assert tokens, "the init token (24 h) should still be there"
+    shaped = re.compile(r"\b[a-z0-9]{6}\.[a-z0-9]{16}\b")
+    logs = glob.glob(os.path.join(labhosts.ROOT, ".cache", "logs", "**", "*"), recursive=True)
+    assert logs
+    for path in logs:
+        if not os.path.isfile(path):
+            continue
+        with open(path, errors="replace") as handle:
+            text = handle.read()
+        for token in tokens:
+            assert token not in text and token.split(".")[1] not in text, path
+        # kubeadm's documentation example token is no secret
+        found = [t for t in shaped.findall(text) if t != "abcdef.0123456789abcdef"]
+        assert not found, (path, found[:3])
 
 
 def test_drift_is_named_in_check_mode_and_restored():

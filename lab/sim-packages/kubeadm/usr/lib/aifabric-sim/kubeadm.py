@@ -1,0 +1,2164 @@
+"""aifabric lab TEST DOUBLE of kubeadm 1.34.2 (Kubernetes' cluster bootstrap tool).
+
+Test-side only: shipped in the lab's kubeadm simulator package, never in production. Run by
+/usr/bin/kubeadm (a small sh wrapper). python3 stdlib + cryptography (Debian 12: 38.0) + PyYAML.
+It keeps kubeadm's command line, output lines, errors and exit codes and writes the real file
+layout; the cluster behind it is the lab's API server double (lab/simulators/kubeapi), which the
+kubelet double starts from the static Pod manifests written here.
+
+    kubeadm version [-o short|json|yaml]
+    kubeadm config validate --config FILE
+    kubeadm init --config FILE [--upload-certs] [--skip-token-print] [--skip-certificate-key-print]
+                 [--certificate-key KEY] [--ignore-preflight-errors=a,b|all] [--v=N]
+    kubeadm init phase upload-certs --upload-certs [--certificate-key KEY] [--config FILE] [--kubeconfig F]
+    kubeadm join [ENDPOINT] --config FILE | --token T --discovery-token-ca-cert-hash sha256:H
+                 [--control-plane --certificate-key K] [--node-name N] [--apiserver-advertise-address A]
+                 [--apiserver-bind-port P] [--cri-socket S] [--ignore-preflight-errors ...]
+    kubeadm token create [TOKEN] [--ttl D] [--print-join-command] [--description D] [--groups G]
+                 [--usages U] [--kubeconfig F]
+    kubeadm token list | delete ID... | generate
+    kubeadm certs certificate-key
+    kubeadm reset [-f|--force] [--cri-socket S]
+
+What it does not do: pull images (the "[preflight] Pulling images" lines are printed, nothing is
+pulled), run etcd (the etcd manifest is written; the API server double keeps its own state), check
+the kubelet's healthz (the kubelet-check lines are printed), CNI/iptables, upgrades, the other
+phases run one by one, external etcd or external CA mode, `kubeadm config images/print/migrate`.
+
+AIFABRIC_SIM_ROOT (test-side only, set by the tests on the controller): prefixes every host path
+the double reads or writes (/etc/kubernetes, /var/lib/kubelet, /var/lib/etcd, /proc/swaps,
+/proc/sys/net/ipv4/ip_forward, the CRI socket, the files a kubeconfig names) through host(); the
+root check (IsPrivilegedUser) is skipped when it is set. Paths written INTO files (manifests,
+kubeconfigs, kubelet config) stay the real ones. AIFABRIC_SIM_HOSTNAME replaces the host name.
+"""
+# pylint: disable=too-many-lines,too-many-positional-arguments,too-many-return-statements
+import base64
+import copy
+import datetime
+import hashlib
+import hmac
+import http.client
+import ipaddress
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+from urllib.parse import quote, urlsplit
+
+import yaml
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+VERSION = 'v1.34.2'
+GIT_COMMIT = '8cc511e399b929453cd98ae65b419c3cc227ec79'
+BUILD_DATE = '2025-11-11T19:09:51Z'
+GO_VERSION = 'go1.24.9'
+
+ROOT = os.environ.get('AIFABRIC_SIM_ROOT', '')     # test-side path prefix (controller tests)
+
+KUBERNETES_DIR = '/etc/kubernetes'
+PKI_DIR = '/etc/kubernetes/pki'
+MANIFESTS_DIR = '/etc/kubernetes/manifests'
+KUBELET_DIR = '/var/lib/kubelet'
+ETCD_DIR = '/var/lib/etcd'
+KUBELET_CONFIG = '/var/lib/kubelet/config.yaml'
+KUBELET_FLAGS = '/var/lib/kubelet/kubeadm-flags.env'
+KUBELET_CLIENT_CURRENT = '/var/lib/kubelet/pki/kubelet-client-current.pem'
+ADMIN_CONF = '/etc/kubernetes/admin.conf'
+KUBELET_CONF = '/etc/kubernetes/kubelet.conf'
+BOOTSTRAP_KUBELET_CONF = '/etc/kubernetes/bootstrap-kubelet.conf'
+KUBECONFIGS = ('admin.conf', 'super-admin.conf', 'kubelet.conf', 'bootstrap-kubelet.conf',
+               'controller-manager.conf', 'scheduler.conf')
+COMPONENTS = ('kube-apiserver', 'kube-controller-manager', 'kube-scheduler')
+DEFAULT_CRI_SOCKET = 'unix:///var/run/containerd/containerd.sock'
+PAUSE_IMAGE = 'registry.k8s.io/pause:3.10.1'
+ETCD_IMAGE_TAG = '3.6.4-0'
+COREDNS_TAG = 'v1.12.1'
+V1BETA3, V1BETA4 = 'kubeadm.k8s.io/v1beta3', 'kubeadm.k8s.io/v1beta4'
+KUBELET_API = 'kubelet.config.k8s.io/v1beta1'
+KUBEPROXY_API = 'kubeproxy.config.k8s.io/v1alpha1'
+KUBEADM_KINDS = ('InitConfiguration', 'ClusterConfiguration', 'JoinConfiguration', 'ResetConfiguration',
+                 'UpgradeConfiguration')
+SCHEME = 'k8s.io/kubernetes/cmd/kubeadm/app/apis/kubeadm/scheme/scheme.go:31'
+DEFAULT_TOKEN_GROUP = 'system:bootstrappers:kubeadm:default-node-token'
+CONTROL_PLANE_LABELS = ('node-role.kubernetes.io/control-plane', 'node.kubernetes.io/exclude-from-external-load-balancers')
+CONTROL_PLANE_TAINT = {'key': 'node-role.kubernetes.io/control-plane', 'effect': 'NoSchedule'}
+TOKEN_RE = re.compile(r'^([a-z0-9]{6})\.([a-z0-9]{16})$')
+TOKEN_ID_RE = re.compile(r'^[a-z0-9]{6}$')
+CERT_KEY_RE = re.compile(r'^[0-9a-fA-F]{64}$')
+STACK_HINT = 'To see the stack trace of this error execute with --v=5 or higher'
+API_WAIT = 240.0            # kubeadm's 4m0s (control plane, kubelet TLS bootstrap)
+DISCOVERY_WAIT = 300.0      # discovery timeout 5m0s
+DISCOVERY_INTERVAL = 5.0
+POLL = 0.5
+CERTS_SECRET = 'kubeadm-certs'
+CERTS_TTL = datetime.timedelta(hours=2)
+# the files of the kubeadm-certs Secret (certOrKeyNameToSecretName: '/' -> '-')
+SHARED_CERTS = ('ca.crt', 'ca.key', 'sa.key', 'sa.pub', 'front-proxy-ca.crt', 'front-proxy-ca.key',
+                'etcd/ca.crt', 'etcd/ca.key')
+
+
+class KubeadmError(Exception):
+    """A failure kubeadm reports on stderr; phase: the 'error execution phase X: ' prefix."""
+
+    def __init__(self, message, phase=None, code=1):
+        Exception.__init__(self, message)
+        self.message, self.phase, self.code = message, phase, code
+
+
+class ApiError(Exception):
+    """A failed API request: status and the Status object's message."""
+
+    def __init__(self, status, message, reason=''):
+        Exception.__init__(self, message)
+        self.status, self.message, self.reason = status, message, reason
+
+
+# --- host paths and files ------------------------------------------------------------------
+
+def host(path):
+    """The host path, under AIFABRIC_SIM_ROOT when it is set (test-side)."""
+    if ROOT and path.startswith('/'):
+        return os.path.join(ROOT, path.lstrip('/'))
+    return path
+
+
+def read(path, binary=False):
+    with open(host(path), 'rb' if binary else 'r') as handle:
+        return handle.read()
+
+
+def write(path, data, mode=0o644):
+    """Write a host file atomically with the given mode (its directory is created 0755)."""
+    target = host(path)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode()
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix='.kubeadm-')
+    try:
+        os.fchmod(fd, mode)
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+    os.replace(tmp, target)
+
+
+def exists(path):
+    return os.path.exists(host(path))
+
+
+def hostname():
+    return (os.environ.get('AIFABRIC_SIM_HOSTNAME') or socket.gethostname()).split('.')[0].lower()
+
+
+def dump(obj):
+    """YAML as sigs.k8s.io/yaml writes it (keys sorted, no folding)."""
+    return yaml.safe_dump(obj, default_flow_style=False, sort_keys=True, width=1 << 30)
+
+
+def now():
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+
+
+def rfc3339(when):
+    return when.strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def say(line=''):
+    sys.stdout.write(line + '\n')
+    sys.stdout.flush()
+
+
+def warn(line):
+    sys.stderr.write(line + '\n')
+    sys.stderr.flush()
+
+
+# --- command line (pflag: --flag=value, --flag value, bool flags, -x shorthands) ----------
+
+class Flags(object):  # pylint: disable=too-few-public-methods
+    """Parsed flags and positional arguments of one command."""
+
+    def __init__(self, values, args):
+        self.values, self.args = values, args
+
+    def get(self, name, default=None):
+        return self.values.get(name, default)
+
+
+def parse_flags(argv, spec, short=None):
+    """spec: {name: 'bool'|'str'|'list'}; global --v/--rootfs are accepted everywhere."""
+    spec = dict(spec, v='str', rootfs='str')
+    short = short or {}
+    values, args = {}, []
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        index += 1
+        if arg == '--':
+            args.extend(argv[index:])
+            break
+        if arg.startswith('--') or (arg.startswith('-') and len(arg) > 1):
+            if arg.startswith('--'):
+                name, eq, value = arg[2:].partition('=')
+            else:
+                name, eq, value = arg[1:2], ('=' if len(arg) > 2 else ''), arg[2:].lstrip('=')
+                if name not in short:
+                    raise KubeadmError('unknown shorthand flag: %r in %s' % (name, arg))
+                name = short[name]
+            kind = spec.get(name)
+            if kind is None:
+                raise KubeadmError('unknown flag: --%s' % name)
+            if kind == 'bool':
+                if eq and value.lower() not in ('true', 'false', '1', '0', 't', 'f'):
+                    raise KubeadmError('invalid argument "%s" for "--%s" flag: strconv.ParseBool: parsing "%s": invalid syntax'
+                                       % (value, name, value))
+                values[name] = not eq or value.lower() in ('true', '1', 't')
+                continue
+            if not eq:
+                if index >= len(argv):
+                    raise KubeadmError('flag needs an argument: --%s' % name)
+                value = argv[index]
+                index += 1
+            if kind == 'list':
+                values.setdefault(name, []).extend(v for v in value.split(',') if v)
+            else:
+                values[name] = value
+        else:
+            args.append(arg)
+    return Flags(values, args)
+
+
+# --- configuration -------------------------------------------------------------------------
+
+def load_documents(path):
+    """The YAML documents of a --config file (empty documents dropped)."""
+    try:
+        with open(path) as handle:      # the --config path is the caller's, never under AIFABRIC_SIM_ROOT
+            text = handle.read()
+    except OSError as exc:
+        raise KubeadmError('unable to read config from "%s" : open %s: %s' % (path, path, exc.strerror.lower()))
+    try:
+        docs = [doc for doc in yaml.safe_load_all(text) if doc is not None]
+    except yaml.YAMLError as exc:
+        raise KubeadmError('error converting YAML to JSON: yaml: %s' % str(exc).replace('\n', ' '))
+    return docs
+
+
+def classify(docs):
+    """{kind: document} of the kubeadm and component-config documents; kubeadm's errors for the rest."""
+    found = {}
+    for doc in docs:
+        if not isinstance(doc, dict):
+            raise KubeadmError("couldn't get version/kind; json parse error: json: cannot unmarshal %s into Go value of type "
+                               "struct { APIVersion string \"json:\\\"apiVersion,omitempty\\\"\"; Kind string \"json:\\\"kind,omitempty\\\"\" }"
+                               % ('array' if isinstance(doc, list) else 'string'))
+        api, kind = doc.get('apiVersion') or '', doc.get('kind') or ''
+        if not kind:
+            raise KubeadmError("Object 'Kind' is missing in '%s'" % json.dumps(doc, separators=(',', ':'), sort_keys=True))
+        group = api.split('/')[0] if '/' in api else ''
+        if group == 'kubeadm.k8s.io':
+            if api in ('kubeadm.k8s.io/v1beta1', 'kubeadm.k8s.io/v1beta2'):
+                raise KubeadmError('your configuration file uses an old API spec: "%s" (kind: "%s"). Please use kubeadm v1.22 '
+                                   'instead and run \'kubeadm config migrate --old-config old.yaml --new-config new.yaml\', '
+                                   'which will write the new, similar spec using a newer API version.' % (api, kind))
+            if api not in (V1BETA3, V1BETA4) or kind not in KUBEADM_KINDS or (api == V1BETA3 and kind == 'UpgradeConfiguration'):
+                raise KubeadmError('no kind "%s" is registered for version "%s" in scheme "%s"' % (kind, api, SCHEME))
+        elif (api, kind) in ((KUBELET_API, 'KubeletConfiguration'), (KUBEPROXY_API, 'KubeProxyConfiguration')):
+            pass
+        elif group in ('kubelet.config.k8s.io', 'kubeproxy.config.k8s.io'):
+            raise KubeadmError('no kind "%s" is registered for version "%s" in scheme "%s"' % (kind, api, SCHEME))
+        else:
+            warn('W%s %7d initconfiguration.go:331] [config] WARNING: Ignored configuration document with GroupVersionKind %s, Kind=%s'
+                 % (time.strftime('%m%d %H:%M:%S.000000'), os.getpid(), api, kind))
+            continue
+        if kind in found:
+            raise KubeadmError('duplicate %s document in the configuration' % kind)
+        found[kind] = doc
+    if 'JoinConfiguration' in found and 'InitConfiguration' in found:
+        warn('W%s %7d initconfiguration.go:375] [config] WARNING: Ignored JoinConfiguration in an init configuration'
+             % (time.strftime('%m%d %H:%M:%S.000000'), os.getpid()))
+    return found
+
+
+def arg_pairs(value):
+    """extraArgs / kubeletExtraArgs as [(name, value)]: a v1beta4 list or a v1beta3 map."""
+    if isinstance(value, dict):
+        return [(str(k), str(v)) for k, v in sorted(value.items())]
+    return [(str(item.get('name')), str(item.get('value', ''))) for item in value or [] if isinstance(item, dict)]
+
+
+def v4_args(value):
+    return [{'name': name, 'value': val} for name, val in arg_pairs(value)]
+
+
+def split_host_port(endpoint, default_port):
+    match = re.match(r'^\[([^\]]+)\](?::(\d+))?$', endpoint) or re.match(r'^([^:]+)(?::(\d+))?$', endpoint)
+    if not match:
+        raise KubeadmError('invalid value "%s" given for controlPlaneEndpoint: host port is not valid' % endpoint)
+    return match.group(1), int(match.group(2) or default_port)
+
+
+def join_host_port(host_name, port):
+    return '[%s]:%d' % (host_name, port) if ':' in host_name else '%s:%d' % (host_name, port)
+
+
+def default_address():
+    """The host's first non-loopback IPv4 (kubeadm: the default route's interface)."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(('10.255.255.255', 1))
+            return probe.getsockname()[0]
+    except OSError:
+        return '127.0.0.1'
+
+
+def default_registration(reg, control_plane):
+    reg = copy.deepcopy(reg or {})
+    reg['name'] = reg.get('name') or hostname()
+    reg['criSocket'] = reg.get('criSocket') or DEFAULT_CRI_SOCKET
+    if reg.get('taints') is None and control_plane:
+        reg['taints'] = [dict(CONTROL_PLANE_TAINT)]
+    reg['taints'] = reg.get('taints') or []
+    reg['kubeletExtraArgs'] = v4_args(reg.get('kubeletExtraArgs'))
+    reg.setdefault('imagePullPolicy', 'IfNotPresent')
+    return reg
+
+
+def default_cluster(cluster, advertise, bind_port):
+    """The ClusterConfiguration as kubeadm defaults it (the form upload-config stores, v1beta4)."""
+    cluster = copy.deepcopy(cluster or {})
+    cluster['apiVersion'], cluster['kind'] = V1BETA4, 'ClusterConfiguration'
+    cluster.setdefault('kubernetesVersion', VERSION)
+    cluster.setdefault('clusterName', 'kubernetes')
+    cluster.setdefault('certificatesDir', PKI_DIR)
+    cluster.setdefault('imageRepository', 'registry.k8s.io')
+    cluster.setdefault('encryptionAlgorithm', 'RSA-2048')
+    cluster.setdefault('caCertificateValidityPeriod', '87600h0m0s')
+    cluster.setdefault('certificateValidityPeriod', '8760h0m0s')
+    if not cluster.get('controlPlaneEndpoint'):
+        cluster['controlPlaneEndpoint'] = join_host_port(advertise, bind_port)
+    net = cluster.setdefault('networking', {})
+    net.setdefault('serviceSubnet', '10.96.0.0/12')
+    net.setdefault('dnsDomain', 'cluster.local')
+    for name in ('apiServer', 'controllerManager', 'scheduler'):
+        comp = cluster.setdefault(name, {}) or {}
+        cluster[name] = comp
+        comp['extraArgs'] = v4_args(comp.get('extraArgs'))
+        comp.pop('timeoutForControlPlane', None)
+    etcd = cluster.setdefault('etcd', {}).setdefault('local', {})
+    etcd.setdefault('dataDir', ETCD_DIR)
+    etcd['extraArgs'] = v4_args(etcd.get('extraArgs'))
+    cluster.setdefault('dns', {})
+    cluster.setdefault('proxy', {})
+    return cluster
+
+
+class InitConfig(object):  # pylint: disable=too-few-public-methods,too-many-instance-attributes
+    """The defaulted documents of `kubeadm init --config`."""
+
+    def __init__(self, found):
+        init = copy.deepcopy(found.get('InitConfiguration') or {'apiVersion': V1BETA4, 'kind': 'InitConfiguration'})
+        self.api = init.get('apiVersion', V1BETA4)
+        self.registration = default_registration(init.get('nodeRegistration'), True)
+        endpoint = init.get('localAPIEndpoint') or {}
+        self.advertise = endpoint.get('advertiseAddress') or default_address()
+        self.bind_port = int(endpoint.get('bindPort') or 6443)
+        self.tokens = init.get('bootstrapTokens') or []
+        self.certificate_key = init.get('certificateKey') or ''
+        self.skip_phases = init.get('skipPhases') or []
+        self.cluster = default_cluster(found.get('ClusterConfiguration'), self.advertise, self.bind_port)
+        self.kubelet_doc = found.get('KubeletConfiguration') or {}
+        self.kubeproxy_doc = found.get('KubeProxyConfiguration') or {}
+        self.node = self.registration['name']
+        self.endpoint = self.cluster['controlPlaneEndpoint']
+
+    @property
+    def service_subnet(self):
+        return self.cluster['networking']['serviceSubnet'].split(',')[0].strip()
+
+    @property
+    def dns_domain(self):
+        return self.cluster['networking']['dnsDomain']
+
+
+def service_ip(subnet, index):
+    """The index-th address of the (first) service CIDR: 1 = the kubernetes Service, 10 = DNS."""
+    net = ipaddress.ip_network(subnet.split(',')[0].strip(), strict=False)
+    return str(net.network_address + index)
+
+
+# --- PKI -----------------------------------------------------------------------------------
+
+def _not_after(cert):
+    return getattr(cert, 'not_valid_after_utc', None) or cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
+
+
+def _not_before(cert):
+    return getattr(cert, 'not_valid_before_utc', None) or cert.not_valid_before.replace(tzinfo=datetime.timezone.utc)
+
+
+def new_key():
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def key_pem(key):
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                             serialization.NoEncryption())
+
+
+def cert_pem(cert):
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def x509_name(common, orgs=()):
+    return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, o) for o in orgs] + [x509.NameAttribute(NameOID.COMMON_NAME, common)])
+
+
+def new_ca(common):
+    """A self-signed CA as kubeadm makes one (10 years, CertSign, SKI)."""
+    key = new_key()
+    start = now() - datetime.timedelta(minutes=5)
+    cert = (x509.CertificateBuilder().subject_name(x509_name(common)).issuer_name(x509_name(common)).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(start)
+            .not_valid_after(start + datetime.timedelta(days=3650))
+            .add_extension(x509.KeyUsage(True, False, True, False, False, True, False, False, False), critical=True)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(common)]), critical=False)
+            .sign(key, hashes.SHA256()))
+    return cert, key
+
+
+def new_cert(ca, ca_key, common, orgs=(), usages=(), dns=(), ips=()):  # pylint: disable=too-many-arguments
+    """A leaf certificate signed by ca (1 year, DigitalSignature+KeyEncipherment, the extended usages)."""
+    key = new_key()
+    start = now() - datetime.timedelta(minutes=5)
+    builder = (x509.CertificateBuilder().subject_name(x509_name(common, orgs)).issuer_name(ca.subject).public_key(key.public_key())
+               .serial_number(x509.random_serial_number()).not_valid_before(start)
+               .not_valid_after(start + datetime.timedelta(days=365))
+               .add_extension(x509.KeyUsage(True, False, True, False, False, False, False, False, False), critical=True)
+               .add_extension(x509.ExtendedKeyUsage(list(usages)), critical=False)
+               .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False))
+    if dns or ips:
+        sans = [x509.DNSName(d) for d in dns] + [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
+        builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
+    return builder.sign(ca_key, hashes.SHA256()), key
+
+
+def load_cert(path):
+    return x509.load_pem_x509_certificate(read(path, True))
+
+
+def load_key(path):
+    return serialization.load_pem_private_key(read(path, True), password=None)
+
+
+def signed_by(cert, ca):
+    """Whether cert's signature verifies with ca's public key."""
+    pub = ca.public_key()
+    try:
+        if isinstance(pub, rsa.RSAPublicKey):
+            pub.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), cert.signature_hash_algorithm)
+        else:
+            pub.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
+    except InvalidSignature:
+        return False
+    return cert.issuer == ca.subject
+
+
+def spki_hash(cert):
+    """kubeadm's CA pin: sha256 of the certificate's SubjectPublicKeyInfo DER."""
+    der = cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return 'sha256:' + hashlib.sha256(der).hexdigest()
+
+
+def _sorted_ips(ips):
+    out = []
+    for ip in ips:
+        if ip not in out:
+            out.append(ip)
+    return out
+
+
+def cert_specs(cfg):
+    """kubeadm's certificate list: (name, CA name, CN, O, usages, DNS SANs, IP SANs)."""
+    node, adv = cfg.node, cfg.advertise
+    server, client = ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH
+    domain = cfg.dns_domain
+    dns = ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.' + domain, node]
+    ips = [service_ip(cfg.service_subnet, 1), adv]
+    endpoint_host = split_host_port(cfg.endpoint, cfg.bind_port)[0]
+    for extra in list(cfg.cluster.get('apiServer', {}).get('certSANs') or []) + [endpoint_host]:
+        try:
+            ipaddress.ip_address(extra)
+            ips.append(extra)
+        except ValueError:
+            if extra not in dns:
+                dns.append(extra)
+    etcd_dns, etcd_ips = ['localhost', node], _sorted_ips([adv, '127.0.0.1', '::1'])
+    return [
+        ('apiserver', 'ca', 'kube-apiserver', (), [server], dns, _sorted_ips(ips)),
+        ('apiserver-kubelet-client', 'ca', 'kube-apiserver-kubelet-client', ('kubeadm:cluster-admins',), [client], [], []),
+        ('front-proxy-client', 'front-proxy-ca', 'front-proxy-client', (), [client], [], []),
+        ('etcd/server', 'etcd/ca', node, (), [server, client], etcd_dns, etcd_ips),
+        ('etcd/peer', 'etcd/ca', node, (), [server, client], etcd_dns, etcd_ips),
+        ('etcd/healthcheck-client', 'etcd/ca', 'kube-etcd-healthcheck-client', (), [client], [], []),
+        ('apiserver-etcd-client', 'etcd/ca', 'kube-apiserver-etcd-client', (), [client], [], []),
+    ]
+
+
+CA_SPECS = (('ca', 'kubernetes', ''), ('front-proxy-ca', 'front-proxy-ca', ''), ('etcd/ca', 'etcd-ca', ''))
+# the order kubeadm's certs phase prints (each CA, then its leaves)
+CERT_ORDER = ('ca', 'apiserver', 'apiserver-kubelet-client', 'front-proxy-ca', 'front-proxy-client', 'etcd/ca',
+              'etcd/server', 'etcd/peer', 'etcd/healthcheck-client', 'apiserver-etcd-client')
+
+
+def _pki(rel):
+    return '%s/%s' % (PKI_DIR, rel)
+
+
+def _load_existing_ca(ca_name):
+    crt, key = _pki(ca_name + '.crt'), _pki(ca_name + '.key')
+    if not exists(crt):
+        return None
+    cert = load_cert(crt)
+    if _not_after(cert) < now():
+        raise KubeadmError('failure loading %s certificate authority: the certificate has expired' % ca_name, 'certs/' + ca_name)
+    if not exists(key):
+        raise KubeadmError('failure loading key for %s: couldn\'t load the private key file %s: open %s: no such file or directory'
+                           % (ca_name, key, key), 'certs/' + ca_name)
+    return cert, load_key(key)
+
+
+def _sans_missing(cert, dns, ips):
+    try:
+        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return bool(dns or ips)
+    have_dns = set(ext.get_values_for_type(x509.DNSName))
+    have_ips = set(str(i) for i in ext.get_values_for_type(x509.IPAddress))
+    return bool(set(dns) - have_dns or set(str(ipaddress.ip_address(i)) for i in ips) - have_ips)
+
+
+def phase_certs(cfg):
+    """/etc/kubernetes/pki: the CAs (reused when present), the leaves, sa.key/sa.pub."""
+    say('[certs] Using certificateDir folder "%s"' % PKI_DIR)
+    cas = {}
+    specs = dict((spec[0], spec) for spec in cert_specs(cfg))
+    ca_common = dict((c[0], c[1]) for c in CA_SPECS)
+    for item in CERT_ORDER:
+        if item in ca_common:
+            existing = _load_existing_ca(item)
+            if existing:
+                say('[certs] Using existing %s certificate authority' % item)
+                cas[item] = existing
+                continue
+            say('[certs] Generating "%s" certificate and key' % item)
+            cert, key = new_ca(ca_common[item])
+            write(_pki(item + '.crt'), cert_pem(cert), 0o644)
+            write(_pki(item + '.key'), key_pem(key), 0o600)
+            cas[item] = (cert, key)
+            continue
+        _, ca_name, common, orgs, usages, dns, ips = specs[item]
+        ca, ca_key = cas[ca_name]
+        crt, keyfile = _pki(item + '.crt'), _pki(item + '.key')
+        if exists(crt) and exists(keyfile):
+            cert = load_cert(crt)
+            if not signed_by(cert, ca):
+                raise KubeadmError('[certs] certificate %s not signed by CA certificate %s: x509: certificate signed by unknown '
+                                   'authority' % (item, ca_name), 'certs/' + item)
+            if _sans_missing(cert, dns, ips):
+                raise KubeadmError('[certs] certificate %s is invalid: the existing certificate does not contain all the '
+                                   'required SANs' % item, 'certs/' + item)
+            say('[certs] Using existing %s certificate and key on disk' % item)
+            continue
+        say('[certs] Generating "%s" certificate and key' % item)
+        if dns or ips:
+            say('[certs] %s serving cert is signed for DNS names [%s] and IPs [%s]' % (item, ' '.join(dns), ' '.join(ips)))
+        cert, key = new_cert(ca, ca_key, common, orgs, usages, dns, ips)
+        write(crt, cert_pem(cert), 0o644)
+        write(keyfile, key_pem(key), 0o600)
+    if exists(_pki('sa.key')):
+        say('[certs] Using the existing "sa" key')
+    else:
+        say('[certs] Generating "sa" key and public key')
+        key = new_key()
+        write(_pki('sa.key'), key_pem(key), 0o600)
+        write(_pki('sa.pub'), key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo), 0o644)
+    return cas
+
+
+# --- kubeconfig files ------------------------------------------------------------------------
+
+def b64(data):
+    return base64.b64encode(data if isinstance(data, bytes) else data.encode()).decode()
+
+
+def kubeconfig(server, ca_pem, user, cert=None, key=None, token=None, cluster='kubernetes'):  # pylint: disable=too-many-arguments
+    """A kubeconfig as kubeadm writes it (embedded data; a token user for bootstrap-kubelet.conf)."""
+    creds = {'token': token} if token else {'client-certificate-data': b64(cert), 'client-key-data': b64(key)}
+    context = '%s@%s' % (user, cluster)
+    return {'apiVersion': 'v1', 'kind': 'Config', 'preferences': {},
+            'clusters': [{'name': cluster, 'cluster': {'certificate-authority-data': b64(ca_pem), 'server': server}}],
+            'contexts': [{'name': context, 'context': {'cluster': cluster, 'user': user}}],
+            'current-context': context, 'users': [{'name': user, 'user': creds}]}
+
+
+def kubeconfig_specs(cfg, join=False):
+    """(file, server, user, CN, O) of the kubeconfig files of a control plane."""
+    public = 'https://' + cfg.endpoint
+    local = 'https://' + join_host_port(cfg.advertise, cfg.bind_port)
+    specs = [('admin.conf', public, 'kubernetes-admin', 'kubernetes-admin', ('kubeadm:cluster-admins',))]
+    if not join:
+        specs += [('super-admin.conf', public, 'kubernetes-super-admin', 'kubernetes-super-admin', ('system:masters',)),
+                  ('kubelet.conf', local, 'system:node:' + cfg.node, 'system:node:' + cfg.node, ('system:nodes',))]
+    specs += [('controller-manager.conf', local, 'system:kube-controller-manager', 'system:kube-controller-manager', ()),
+              ('scheduler.conf', local, 'system:kube-scheduler', 'system:kube-scheduler', ())]
+    return specs
+
+
+def phase_kubeconfig(cfg, cas, join=False):
+    say('[kubeconfig] Using kubeconfig folder "%s"' % KUBERNETES_DIR)
+    ca, ca_key = cas['ca']
+    cluster = cfg.cluster.get('clusterName', 'kubernetes')
+    for filename, server, user, common, orgs in kubeconfig_specs(cfg, join):
+        path = '%s/%s' % (KUBERNETES_DIR, filename)
+        if exists(path):
+            existing = yaml.safe_load(read(path)) or {}
+            clusters = existing.get('clusters') or [{}]
+            data = (clusters[0].get('cluster') or {}).get('certificate-authority-data', '')
+            if base64.b64decode(data or '') != cert_pem(ca):
+                raise KubeadmError('a kubeconfig file "%s" exists already but has got the wrong CA cert' % path, 'kubeconfig/' + filename[:-5])
+            say('[kubeconfig] Using existing kubeconfig file: "%s"' % path)
+            continue
+        say('[kubeconfig] Writing "%s" kubeconfig file' % filename)
+        cert, key = new_cert(ca, ca_key, common, orgs, [ExtendedKeyUsageOID.CLIENT_AUTH])
+        write(path, dump(kubeconfig(server, cert_pem(ca), user, cert_pem(cert), key_pem(key), cluster=cluster)), 0o600)
+
+
+# --- static Pod manifests ------------------------------------------------------------------
+
+def _flags(base, extra):
+    """kubeadm's command: the defaults overridden and extended by extraArgs, sorted by name."""
+    merged = dict(base)
+    for key, value in arg_pairs(extra):
+        merged[key] = value
+    return ['--%s=%s' % (key, merged[key]) for key in sorted(merged)]
+
+
+def _host_path(vol_name, path, kind='DirectoryOrCreate'):
+    return {'name': vol_name, 'hostPath': {'path': path, 'type': kind}}
+
+
+def _probe(port, path, scheme, host_ip, failure=8):
+    return {'failureThreshold': failure, 'httpGet': {'host': host_ip, 'path': path, 'port': port, 'scheme': scheme},
+            'initialDelaySeconds': 10, 'periodSeconds': 10, 'timeoutSeconds': 15}
+
+
+def static_pod(component, image, command, mounts, probe_port, probe_scheme, probe_host, annotations=None):  # pylint: disable=too-many-arguments
+    """A kubeadm static Pod (hostNetwork, system-node-critical, the probes on the component's port)."""
+    pod = {'apiVersion': 'v1', 'kind': 'Pod',
+           'metadata': {'labels': {'component': component, 'tier': 'control-plane'}, 'name': component, 'namespace': 'kube-system'},
+           'spec': {'containers': [{
+               'command': command, 'image': image, 'imagePullPolicy': 'IfNotPresent', 'name': component,
+               'livenessProbe': _probe(probe_port, '/livez' if component == 'kube-apiserver' else '/healthz', probe_scheme, probe_host),
+               'startupProbe': _probe(probe_port, '/livez' if component == 'kube-apiserver' else '/healthz', probe_scheme, probe_host, 24),
+               'resources': {'requests': {'cpu': '250m' if component == 'kube-apiserver' else '200m' if component == 'kube-controller-manager' else '100m'}},
+               'volumeMounts': [{'mountPath': path, 'name': vol, 'readOnly': ro} for vol, path, ro, _ in mounts]}],
+               'hostNetwork': True, 'priority': 2000001000, 'priorityClassName': 'system-node-critical',
+               'securityContext': {'seccompProfile': {'type': 'RuntimeDefault'}},
+               'volumes': [_host_path(vol, path, kind) for vol, path, _, kind in mounts]},
+           'status': {}}
+    if component == 'kube-apiserver':
+        pod['spec']['containers'][0]['readinessProbe'] = dict(_probe(probe_port, '/readyz', probe_scheme, probe_host, 3), periodSeconds=1)
+        del pod['spec']['containers'][0]['readinessProbe']['initialDelaySeconds']
+    if annotations:
+        pod['metadata']['annotations'] = annotations
+    return pod
+
+
+CERT_MOUNTS = [('ca-certs', '/etc/ssl/certs', True, 'DirectoryOrCreate'),
+               ('etc-ca-certificates', '/etc/ca-certificates', True, 'DirectoryOrCreate'),
+               ('k8s-certs', PKI_DIR, True, 'DirectoryOrCreate'),
+               ('usr-local-share-ca-certificates', '/usr/local/share/ca-certificates', True, 'DirectoryOrCreate'),
+               ('usr-share-ca-certificates', '/usr/share/ca-certificates', True, 'DirectoryOrCreate')]
+
+
+def manifest_apiserver(cfg):
+    pki = PKI_DIR
+    service_cidr = cfg.cluster['networking']['serviceSubnet']
+    base = {
+        'advertise-address': cfg.advertise, 'allow-privileged': 'true', 'authorization-mode': 'Node,RBAC',
+        'client-ca-file': pki + '/ca.crt', 'enable-admission-plugins': 'NodeRestriction', 'enable-bootstrap-token-auth': 'true',
+        'etcd-cafile': pki + '/etcd/ca.crt', 'etcd-certfile': pki + '/apiserver-etcd-client.crt',
+        'etcd-keyfile': pki + '/apiserver-etcd-client.key', 'etcd-servers': 'https://127.0.0.1:2379',
+        'kubelet-client-certificate': pki + '/apiserver-kubelet-client.crt', 'kubelet-client-key': pki + '/apiserver-kubelet-client.key',
+        'kubelet-preferred-address-types': 'InternalIP,ExternalIP,Hostname',
+        'proxy-client-cert-file': pki + '/front-proxy-client.crt', 'proxy-client-key-file': pki + '/front-proxy-client.key',
+        'requestheader-allowed-names': 'front-proxy-client', 'requestheader-client-ca-file': pki + '/front-proxy-ca.crt',
+        'requestheader-extra-headers-prefix': 'X-Remote-Extra-', 'requestheader-group-headers': 'X-Remote-Group',
+        'requestheader-username-headers': 'X-Remote-User', 'secure-port': str(cfg.bind_port),
+        'service-account-issuer': 'https://kubernetes.default.svc.' + cfg.dns_domain,
+        'service-account-key-file': pki + '/sa.pub', 'service-account-signing-key-file': pki + '/sa.key',
+        'service-cluster-ip-range': service_cidr, 'tls-cert-file': pki + '/apiserver.crt', 'tls-private-key-file': pki + '/apiserver.key'}
+    command = ['kube-apiserver'] + _flags(base, cfg.cluster['apiServer'].get('extraArgs'))
+    image = '%s/kube-apiserver:%s' % (cfg.cluster['imageRepository'], cfg.cluster['kubernetesVersion'])
+    return static_pod('kube-apiserver', image, command, CERT_MOUNTS, cfg.bind_port, 'HTTPS', cfg.advertise,
+                      {'kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint': join_host_port(cfg.advertise, cfg.bind_port)})
+
+
+def manifest_controller_manager(cfg):
+    pki = PKI_DIR
+    conf = KUBERNETES_DIR + '/controller-manager.conf'
+    base = {'authentication-kubeconfig': conf, 'authorization-kubeconfig': conf, 'bind-address': '127.0.0.1',
+            'client-ca-file': pki + '/ca.crt', 'cluster-name': cfg.cluster['clusterName'],
+            'cluster-signing-cert-file': pki + '/ca.crt', 'cluster-signing-key-file': pki + '/ca.key',
+            'controllers': '*,bootstrapsigner,tokencleaner', 'kubeconfig': conf, 'leader-elect': 'true',
+            'requestheader-client-ca-file': pki + '/front-proxy-ca.crt', 'root-ca-file': pki + '/ca.crt',
+            'service-account-private-key-file': pki + '/sa.key', 'use-service-account-credentials': 'true'}
+    pod_subnet = cfg.cluster['networking'].get('podSubnet')
+    if pod_subnet:
+        base.update({'allocate-node-cidrs': 'true', 'cluster-cidr': pod_subnet,
+                     'service-cluster-ip-range': cfg.cluster['networking']['serviceSubnet']})
+    command = ['kube-controller-manager'] + _flags(base, cfg.cluster['controllerManager'].get('extraArgs'))
+    image = '%s/kube-controller-manager:%s' % (cfg.cluster['imageRepository'], cfg.cluster['kubernetesVersion'])
+    mounts = CERT_MOUNTS + [('flexvolume-dir', '/usr/libexec/kubernetes/kubelet-plugins/volume/exec', False, 'DirectoryOrCreate'),
+                            ('kubeconfig', conf, True, 'FileOrCreate')]
+    return static_pod('kube-controller-manager', image, command, sorted(mounts), 10257, 'HTTPS', '127.0.0.1')
+
+
+def manifest_scheduler(cfg):
+    conf = KUBERNETES_DIR + '/scheduler.conf'
+    base = {'authentication-kubeconfig': conf, 'authorization-kubeconfig': conf, 'bind-address': '127.0.0.1',
+            'kubeconfig': conf, 'leader-elect': 'true'}
+    command = ['kube-scheduler'] + _flags(base, cfg.cluster['scheduler'].get('extraArgs'))
+    image = '%s/kube-scheduler:%s' % (cfg.cluster['imageRepository'], cfg.cluster['kubernetesVersion'])
+    return static_pod('kube-scheduler', image, command, [('kubeconfig', conf, True, 'FileOrCreate')], 10259, 'HTTPS', '127.0.0.1')
+
+
+def manifest_etcd(cfg, initial_cluster=None):
+    pki = PKI_DIR + '/etcd'
+    adv = cfg.advertise
+    ip = '[%s]' % adv if ':' in adv else adv
+    data_dir = cfg.cluster['etcd']['local'].get('dataDir', ETCD_DIR)
+    base = {'advertise-client-urls': 'https://%s:2379' % ip, 'cert-file': pki + '/server.crt', 'client-cert-auth': 'true',
+            'data-dir': data_dir, 'experimental-initial-corrupt-check': 'true', 'experimental-watch-progress-notify-interval': '5s',
+            'initial-advertise-peer-urls': 'https://%s:2380' % ip,
+            'initial-cluster': initial_cluster or '%s=https://%s:2380' % (cfg.node, ip),
+            'key-file': pki + '/server.key', 'listen-client-urls': 'https://127.0.0.1:2379,https://%s:2379' % ip,
+            'listen-metrics-urls': 'http://127.0.0.1:2381', 'listen-peer-urls': 'https://%s:2380' % ip, 'name': cfg.node,
+            'peer-cert-file': pki + '/peer.crt', 'peer-client-cert-auth': 'true', 'peer-key-file': pki + '/peer.key',
+            'peer-trusted-ca-file': pki + '/ca.crt', 'snapshot-count': '10000', 'trusted-ca-file': pki + '/ca.crt'}
+    if initial_cluster:
+        base['initial-cluster-state'] = 'existing'
+    command = ['etcd'] + _flags(base, cfg.cluster['etcd']['local'].get('extraArgs'))
+    image = '%s/etcd:%s' % (cfg.cluster['imageRepository'], ETCD_IMAGE_TAG)
+    mounts = [('etcd-certs', pki, False, 'DirectoryOrCreate'), ('etcd-data', data_dir, False, 'DirectoryOrCreate')]
+    pod = static_pod('etcd', image, command, mounts, 2381, 'HTTP', '127.0.0.1',
+                     {'kubeadm.kubernetes.io/etcd.advertise-client-urls': 'https://%s:2379' % ip})
+    pod['metadata']['labels']['component'] = 'etcd'
+    pod['spec']['containers'][0]['resources'] = {'requests': {'cpu': '100m', 'memory': '100Mi'}}
+    for probe in ('livenessProbe', 'startupProbe'):
+        pod['spec']['containers'][0][probe]['httpGet']['path'] = '/livez'
+    return pod
+
+
+def phase_etcd(cfg, initial_cluster=None):
+    say('[etcd] Creating static Pod manifest for local etcd in "%s"' % MANIFESTS_DIR)
+    write(MANIFESTS_DIR + '/etcd.yaml', dump(manifest_etcd(cfg, initial_cluster)), 0o600)
+
+
+def phase_control_plane(cfg):
+    say('[control-plane] Using manifest folder "%s"' % MANIFESTS_DIR)
+    for component, build in (('kube-apiserver', manifest_apiserver), ('kube-controller-manager', manifest_controller_manager),
+                             ('kube-scheduler', manifest_scheduler)):
+        say('[control-plane] Creating static Pod manifest for "%s"' % component)
+        write('%s/%s.yaml' % (MANIFESTS_DIR, component), dump(build(cfg)), 0o600)
+
+
+# --- kubelet-start ---------------------------------------------------------------------------
+
+def kubelet_cluster_config(doc, cluster):
+    """The cluster-wide KubeletConfiguration kubeadm uploads (kubelet-config ConfigMap), defaulted."""
+    conf = copy.deepcopy(doc or {})
+    conf['apiVersion'], conf['kind'] = KUBELET_API, 'KubeletConfiguration'
+    auth = conf.setdefault('authentication', {})
+    auth.setdefault('anonymous', {'enabled': False})
+    auth.setdefault('webhook', {'cacheTTL': '0s', 'enabled': True})
+    auth.setdefault('x509', {}).setdefault('clientCAFile', PKI_DIR + '/ca.crt')
+    conf.setdefault('authorization', {'mode': 'Webhook', 'webhook': {'cacheAuthorizedTTL': '0s', 'cacheUnauthorizedTTL': '0s'}})
+    conf.setdefault('cgroupDriver', 'systemd')
+    conf.setdefault('clusterDNS', [service_ip(cluster['networking']['serviceSubnet'], 10)])
+    conf.setdefault('clusterDomain', cluster['networking'].get('dnsDomain', 'cluster.local'))
+    conf.setdefault('containerRuntimeEndpoint', '')
+    for key, value in (('cpuManagerReconcilePeriod', '0s'), ('crashLoopBackOff', {}), ('evictionPressureTransitionPeriod', '0s'),
+                       ('fileCheckFrequency', '0s'), ('healthzBindAddress', '127.0.0.1'), ('healthzPort', 10248),
+                       ('httpCheckFrequency', '0s'), ('imageMaximumGCAge', '0s'), ('imageMinimumGCAge', '0s'),
+                       ('logging', {'flushFrequency': 0, 'options': {'json': {'infoBufferSize': '0'}, 'text': {'infoBufferSize': '0'}},
+                                    'verbosity': 0}),
+                       ('memorySwap', {}), ('nodeStatusReportFrequency', '0s'), ('nodeStatusUpdateFrequency', '0s'),
+                       ('resolvConf', '/run/systemd/resolve/resolv.conf'), ('rotateCertificates', True),
+                       ('runtimeRequestTimeout', '0s'), ('shutdownGracePeriod', '0s'), ('shutdownGracePeriodCriticalPods', '0s'),
+                       ('staticPodPath', MANIFESTS_DIR), ('streamingConnectionIdleTimeout', '0s'), ('syncFrequency', '0s'),
+                       ('volumeStatsAggPeriod', '0s')):
+        conf.setdefault(key, value)
+    return conf
+
+
+def kubelet_flags(registration, pause_image=PAUSE_IMAGE):
+    """KUBELET_KUBEADM_ARGS: the runtime endpoint, the pause image, hostname-override, taints, kubeletExtraArgs."""
+    merged = {'container-runtime-endpoint': registration['criSocket'], 'pod-infra-container-image': pause_image}
+    if registration['name'] != hostname():
+        merged['hostname-override'] = registration['name']
+    if registration.get('taints'):
+        merged['register-with-taints'] = ','.join(taint_string(t) for t in registration['taints'])
+    for key, value in arg_pairs(registration.get('kubeletExtraArgs')):
+        merged[key] = value
+    return 'KUBELET_KUBEADM_ARGS="%s"\n' % ' '.join('--%s=%s' % (key, merged[key]) for key in sorted(merged))
+
+
+def taint_string(taint):
+    value = taint.get('value')
+    return '%s%s:%s' % (taint['key'], '=' + str(value) if value not in (None, '') else '', taint['effect'])
+
+
+def systemctl(*args):
+    """Run systemctl (found on PATH); (ok, output)."""
+    try:
+        proc = subprocess.run(['systemctl'] + list(args), capture_output=True, text=True, check=False)
+    except OSError as exc:
+        return False, str(exc)
+    return proc.returncode == 0, (proc.stdout + proc.stderr).strip()
+
+
+def phase_kubelet_start(registration, kubelet_conf):
+    say('[kubelet-start] Writing kubelet environment file with flags to file "%s"' % KUBELET_FLAGS)
+    write(KUBELET_FLAGS, kubelet_flags(registration), 0o644)
+    conf = copy.deepcopy(kubelet_conf)
+    conf['containerRuntimeEndpoint'] = registration['criSocket']
+    say('[kubelet-start] Writing kubelet configuration to file "%s"' % KUBELET_CONFIG)
+    write(KUBELET_CONFIG, dump(conf), 0o644)
+    say('[kubelet-start] Starting the kubelet')
+    ok, output = systemctl('restart', 'kubelet')
+    if not ok:
+        warn('[kubelet-start] WARNING: unable to start the kubelet service: [couldn\'t restart service: %s]' % output)
+        warn('[kubelet-start] Please ensure kubelet is reloaded and running manually.')
+
+
+# --- the API client --------------------------------------------------------------------------
+
+class Client(object):
+    """A small Kubernetes REST client: a server, a CA (or none: no TLS verification) and a client
+    certificate or a bearer token."""
+
+    def __init__(self, server, ca_pem=None, cert_pem_data=None, key_pem_data=None, token=None):  # pylint: disable=too-many-arguments
+        parts = urlsplit(server)
+        self.server, self.host, self.port = server, parts.hostname, parts.port or 443
+        self.token = token
+        self.context = ssl.create_default_context()
+        if ca_pem:
+            self.context.load_verify_locations(cadata=ca_pem.decode() if isinstance(ca_pem, bytes) else ca_pem)
+        else:
+            self.context.check_hostname = False
+            self.context.verify_mode = ssl.CERT_NONE
+        if cert_pem_data and key_pem_data:
+            with tempfile.TemporaryDirectory(prefix='kubeadm-') as tmp:
+                cert_file, key_file = os.path.join(tmp, 'c'), os.path.join(tmp, 'k')
+                for path, data in ((cert_file, cert_pem_data), (key_file, key_pem_data)):
+                    with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), 'wb') as handle:
+                        handle.write(data if isinstance(data, bytes) else data.encode())
+                self.context.load_cert_chain(cert_file, key_file)
+
+    @classmethod
+    def from_kubeconfig(cls, path):
+        """A client from a kubeconfig file (embedded data or file paths, mapped through host())."""
+        conf = yaml.safe_load(read(path)) or {}
+        current = conf.get('current-context')
+        context = next((c['context'] for c in conf.get('contexts') or [] if c.get('name') == current), None) or \
+            (conf.get('contexts') or [{}])[0].get('context', {})
+        cluster = next((c['cluster'] for c in conf.get('clusters') or [] if c.get('name') == context.get('cluster')), None) or \
+            (conf.get('clusters') or [{}])[0].get('cluster', {})
+        user = next((u['user'] for u in conf.get('users') or [] if u.get('name') == context.get('user')), None) or \
+            (conf.get('users') or [{}])[0].get('user', {})
+
+        def data(entry, key):
+            if entry.get(key + '-data'):
+                return base64.b64decode(entry[key + '-data'])
+            return read(entry[key], True) if entry.get(key) else None
+
+        ca = data(cluster, 'certificate-authority')
+        return cls(cluster['server'], ca, data(user, 'client-certificate'), data(user, 'client-key'), user.get('token'))
+
+    def request(self, method, path, body=None, content_type='application/json', timeout=10):
+        conn = http.client.HTTPSConnection(self.host, self.port, context=self.context, timeout=timeout)
+        headers = {'Accept': 'application/json', 'User-Agent': 'kubeadm/%s (linux/amd64) kubernetes/%s' % (VERSION, GIT_COMMIT[:7])}
+        if self.token:
+            headers['Authorization'] = 'Bearer ' + self.token
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode()
+            headers['Content-Type'] = content_type
+        try:
+            conn.request(method, path, payload, headers)
+            resp = conn.getresponse()
+            raw = resp.read()
+        finally:
+            conn.close()
+        try:
+            obj = json.loads(raw.decode() or 'null')
+        except ValueError:
+            obj = raw.decode(errors='replace')
+        if resp.status >= 400:
+            message = obj.get('message') if isinstance(obj, dict) else str(obj).strip()
+            reason = obj.get('reason', '') if isinstance(obj, dict) else ''
+            raise ApiError(resp.status, message or 'the server returned HTTP %d' % resp.status, reason)
+        return obj
+
+    def get(self, path):
+        return self.request('GET', path)
+
+    def create_or_update(self, path, obj):
+        """POST to the collection; on 409 GET the object and PUT it with the current resourceVersion."""
+        try:
+            return self.request('POST', path, obj)
+        except ApiError as exc:
+            if exc.status != 409:
+                raise
+        item = '%s/%s' % (path, quote(obj['metadata']['name'], safe=':'))
+        current = self.get(item)
+        obj = copy.deepcopy(obj)
+        obj['metadata']['resourceVersion'] = current['metadata']['resourceVersion']
+        return self.request('PUT', item, obj)
+
+
+def ns_path(namespace, resource, group='', name=None):
+    base = '/api/v1' if not group else '/apis/' + group
+    path = '%s/namespaces/%s/%s' % (base, namespace, resource) if namespace else '%s/%s' % (base, resource)
+    return path + ('/' + quote(name, safe=':') if name else '')
+
+
+def api_failure(exc, what):
+    return '%s: %s' % (what, exc.message if isinstance(exc, ApiError) else exc)
+
+
+def admin_client(path=ADMIN_CONF):
+    if not exists(path):
+        raise KubeadmError('failed to load admin kubeconfig: open %s: no such file or directory' % path)
+    return Client.from_kubeconfig(path)
+
+
+# --- wait-control-plane ------------------------------------------------------------------------
+
+def wait_for(check, timeout, interval=POLL):
+    """Call check() until it returns a true value or timeout seconds pass; the value or None."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = check()
+        except (OSError, ApiError, ssl.SSLError, http.client.HTTPException):
+            value = None
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(interval)
+
+
+def phase_wait_control_plane(cfg, client):
+    say('[wait-control-plane] Waiting for the kubelet to boot up the control plane as static Pods from directory "%s"' % MANIFESTS_DIR)
+    say('[kubelet-check] Waiting for a healthy kubelet at http://127.0.0.1:10248/healthz. This can take up to 4m0s')
+    say('[kubelet-check] The kubelet is healthy after 501.235457ms')
+    say('[control-plane-check] Waiting for healthy control plane components. This can take up to 4m0s')
+    url = 'https://%s/livez' % join_host_port(cfg.advertise, cfg.bind_port)
+    say('[control-plane-check] Checking kube-apiserver at %s' % url)
+    start = time.monotonic()
+    if not wait_for(lambda: client.request('GET', '/livez', timeout=5) is not None, API_WAIT):
+        raise KubeadmError('failed while waiting for the control plane to start: kube-apiserver check failed at %s: '
+                           'Get "%s?timeout=10s": context deadline exceeded' % (url, url), 'wait-control-plane')
+    say('[control-plane-check] kube-apiserver is healthy after %.9fs' % (time.monotonic() - start))
+
+
+# --- upload-config / upload-certs ------------------------------------------------------------
+
+def _configmap(namespace, cm_name, data):
+    return {'apiVersion': 'v1', 'kind': 'ConfigMap', 'metadata': {'name': cm_name, 'namespace': namespace}, 'data': data}
+
+
+def _role(namespace, role_name, rules):
+    return {'apiVersion': 'rbac.authorization.k8s.io/v1', 'kind': 'Role', 'metadata': {'name': role_name, 'namespace': namespace},
+            'rules': rules}
+
+
+def _binding(namespace, binding_name, role_kind, role_name, subjects):
+    kind = 'RoleBinding' if namespace else 'ClusterRoleBinding'
+    meta = {'name': binding_name}
+    if namespace:
+        meta['namespace'] = namespace
+    return {'apiVersion': 'rbac.authorization.k8s.io/v1', 'kind': kind, 'metadata': meta,
+            'roleRef': {'apiGroup': 'rbac.authorization.k8s.io', 'kind': role_kind, 'name': role_name},
+            'subjects': [{'apiGroup': 'rbac.authorization.k8s.io', 'kind': k, 'name': n} for k, n in subjects]}
+
+
+def _rbac(client, obj):
+    ns = obj['metadata'].get('namespace')
+    resource = {'Role': 'roles', 'RoleBinding': 'rolebindings', 'ClusterRole': 'clusterroles', 'ClusterRoleBinding': 'clusterrolebindings'}[obj['kind']]
+    client.create_or_update(ns_path(ns, resource, 'rbac.authorization.k8s.io/v1'), obj)
+
+
+def phase_upload_config(cfg, client, kubelet_conf):
+    say('[upload-config] Storing the configuration used in ConfigMap "kubeadm-config" in the "kube-system" Namespace')
+    try:
+        client.create_or_update(ns_path('kube-system', 'configmaps'),
+                                _configmap('kube-system', 'kubeadm-config', {'ClusterConfiguration': dump(cfg.cluster)}))
+        _rbac(client, _role('kube-system', 'kubeadm:nodes-kubeadm-config',
+                            [{'apiGroups': [''], 'resources': ['configmaps'], 'resourceNames': ['kubeadm-config'], 'verbs': ['get']}]))
+        _rbac(client, _binding('kube-system', 'kubeadm:nodes-kubeadm-config', 'Role', 'kubeadm:nodes-kubeadm-config',
+                               [('Group', DEFAULT_TOKEN_GROUP), ('Group', 'system:nodes')]))
+    except (ApiError, OSError) as exc:
+        raise KubeadmError(api_failure(exc, 'error uploading the kubeadm ClusterConfiguration'), 'upload-config/kubeadm')
+    say('[kubelet] Creating a ConfigMap "kubelet-config" in namespace kube-system with the configuration for the kubelets in the cluster')
+    try:
+        client.create_or_update(ns_path('kube-system', 'configmaps'), _configmap('kube-system', 'kubelet-config', {'kubelet': dump(kubelet_conf)}))
+        _rbac(client, _role('kube-system', 'kubeadm:kubelet-config',
+                            [{'apiGroups': [''], 'resources': ['configmaps'], 'resourceNames': ['kubelet-config'], 'verbs': ['get']}]))
+        _rbac(client, _binding('kube-system', 'kubeadm:kubelet-config', 'Role', 'kubeadm:kubelet-config',
+                               [('Group', 'system:nodes'), ('Group', DEFAULT_TOKEN_GROUP)]))
+    except (ApiError, OSError) as exc:
+        raise KubeadmError(api_failure(exc, 'error creating kubelet configuration ConfigMap'), 'upload-config/kubelet')
+
+
+def generate_token():
+    alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789'
+    return '%s.%s' % (''.join(secrets.choice(alphabet) for _ in range(6)), ''.join(secrets.choice(alphabet) for _ in range(16)))
+
+
+def generate_certificate_key():
+    return secrets.token_hex(32)
+
+
+def encrypt(data, key_hex):
+    """kubeadm's EncryptBytes: AES-256-GCM, the 12-byte nonce prepended to ciphertext+tag."""
+    nonce = secrets.token_bytes(12)
+    return nonce + AESGCM(bytes.fromhex(key_hex)).encrypt(nonce, data, None)
+
+
+def decrypt(data, key_hex):
+    """kubeadm's DecryptBytes; KubeadmError when the key does not open it."""
+    if len(data) < 12:
+        raise KubeadmError('error decoding secret data with provided key: size of data is less than the nonce')
+    try:
+        return AESGCM(bytes.fromhex(key_hex)).decrypt(data[:12], data[12:], None)
+    except InvalidTag:
+        raise KubeadmError('error decoding secret data with provided key: cipher: message authentication failed')
+
+
+def parse_duration(text):
+    """A Go duration ('24h0m0s', '15m', '1h30m', '0') in seconds."""
+    text = str(text).strip()
+    if text in ('0', ''):
+        return 0.0
+    units = {'ns': 1e-9, 'us': 1e-6, 'µs': 1e-6, 'ms': 1e-3, 's': 1, 'm': 60, 'h': 3600}
+    parts = re.findall(r'(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)', text)
+    if not parts or ''.join(n + u for n, u in parts) != text.lstrip('+'):
+        raise KubeadmError('time: invalid duration "%s"' % text)
+    return sum(float(n) * units[u] for n, u in parts)
+
+
+def token_secret(token, ttl=86400.0, usages=('signing', 'authentication'), groups=(DEFAULT_TOKEN_GROUP,), description=''):  # pylint: disable=too-many-arguments
+    """The bootstrap-token-<id> Secret (bootstrap.kubernetes.io/token) of a token."""
+    token_id, token_value = token.split('.')
+    data = {'token-id': token_id, 'token-secret': token_value}
+    if description:
+        data['description'] = description
+    if ttl:
+        data['expiration'] = rfc3339(now() + datetime.timedelta(seconds=ttl))
+    for usage in usages:
+        data['usage-bootstrap-%s' % usage] = 'true'
+    if groups:
+        data['auth-extra-groups'] = ','.join(groups)
+    return {'apiVersion': 'v1', 'kind': 'Secret', 'type': 'bootstrap.kubernetes.io/token',
+            'metadata': {'name': 'bootstrap-token-' + token_id, 'namespace': 'kube-system'},
+            'data': dict((k, b64(v)) for k, v in data.items())}
+
+
+def upload_certs(client, key_hex):
+    """The kubeadm-certs Secret, owned by a 2 h bootstrap token; the Role/RoleBinding letting joins read it."""
+    token = generate_token()
+    owner = client.create_or_update(ns_path('kube-system', 'secrets'), token_secret(
+        token, CERTS_TTL.total_seconds(), usages=(), groups=(), description='Proxy for managing TTL for the kubeadm-certs secret'))
+    data = {}
+    for rel in SHARED_CERTS:
+        if exists(_pki(rel)):
+            data[rel.replace('/', '-')] = b64(encrypt(read(_pki(rel), True), key_hex))
+    secret = {'apiVersion': 'v1', 'kind': 'Secret', 'type': 'Opaque',
+              'metadata': {'name': CERTS_SECRET, 'namespace': 'kube-system',
+                           'ownerReferences': [{'apiVersion': 'v1', 'kind': 'Secret', 'name': owner['metadata']['name'],
+                                                'uid': owner['metadata'].get('uid', ''), 'controller': True,
+                                                'blockOwnerDeletion': True}]},
+              'data': data}
+    client.create_or_update(ns_path('kube-system', 'secrets'), secret)
+    _rbac(client, _role('kube-system', 'kubeadm:kubeadm-certs',
+                        [{'apiGroups': [''], 'resources': ['secrets'], 'resourceNames': [CERTS_SECRET], 'verbs': ['get']}]))
+    _rbac(client, _binding('kube-system', 'kubeadm:kubeadm-certs', 'Role', 'kubeadm:kubeadm-certs', [('Group', DEFAULT_TOKEN_GROUP)]))
+
+
+def phase_upload_certs(client, key_hex, skip_print=False):
+    say('[upload-certs] Storing the certificates in Secret "%s" in the "kube-system" Namespace' % CERTS_SECRET)
+    try:
+        upload_certs(client, key_hex)
+    except (ApiError, OSError) as exc:
+        raise KubeadmError(api_failure(exc, 'error uploading certs'), 'upload-certs')
+    if not skip_print:
+        say('[upload-certs] Using certificate key:')
+        say(key_hex)
+
+
+# --- mark-control-plane ------------------------------------------------------------------------
+
+def get_node(client, node):
+    return client.get(ns_path(None, 'nodes', name=node))
+
+
+def mark_control_plane(client, node, taints, phase='mark-control-plane'):
+    say('[mark-control-plane] Marking the node %s as control-plane by adding the labels: [%s]' % (node, ' '.join(CONTROL_PLANE_LABELS)))
+    if taints:
+        say('[mark-control-plane] Marking the node %s as control-plane by adding the taints [%s]'
+            % (node, ' '.join(taint_string(t) for t in taints)))
+    current = wait_for(lambda: get_node(client, node), API_WAIT)
+    if not current:
+        raise KubeadmError('error patching node "%s" through apiserver: timed out waiting for the condition' % node, phase)
+    have = list((current.get('spec') or {}).get('taints') or [])
+    for taint in taints:
+        if not any(t.get('key') == taint['key'] and t.get('effect') == taint['effect'] for t in have):
+            have.append(dict((k, v) for k, v in taint.items() if k in ('key', 'value', 'effect')))
+    patch = {'metadata': {'labels': dict((label, '') for label in CONTROL_PLANE_LABELS)}, 'spec': {'taints': have}}
+    try:
+        client.request('PATCH', ns_path(None, 'nodes', name=node), patch, 'application/strategic-merge-patch+json')
+    except (ApiError, OSError) as exc:
+        raise KubeadmError(api_failure(exc, 'error patching node "%s" through apiserver' % node), phase)
+
+
+# --- bootstrap-token -----------------------------------------------------------------------------
+
+def create_tokens(client, tokens, fail_if_exists=False):
+    """Create (or update) the Secrets of InitConfiguration.bootstrapTokens entries."""
+    for entry in tokens:
+        token = entry['token']
+        secret = token_secret(token, parse_duration(entry.get('ttl', '24h0m0s')), entry.get('usages') or ('signing', 'authentication'),
+                              entry.get('groups') or (DEFAULT_TOKEN_GROUP,), entry.get('description', ''))
+        if fail_if_exists:
+            try:
+                client.get(ns_path('kube-system', 'secrets', name=secret['metadata']['name']))
+                raise KubeadmError('a token with id "%s" already exists' % token.split('.')[0])
+            except ApiError as exc:
+                if exc.status != 404:
+                    raise
+            client.request('POST', ns_path('kube-system', 'secrets'), secret)
+        else:
+            client.create_or_update(ns_path('kube-system', 'secrets'), secret)
+
+
+def cluster_info_kubeconfig(server, ca_pem):
+    """kube-public/cluster-info's data.kubeconfig: the cluster only (no user), as kubeadm writes it."""
+    return dump({'apiVersion': 'v1', 'kind': 'Config', 'preferences': {}, 'current-context': '', 'contexts': None, 'users': None,
+                 'clusters': [{'name': '', 'cluster': {'certificate-authority-data': b64(ca_pem), 'server': server}}]})
+
+
+def phase_bootstrap_token(cfg, client, skip_print):
+    for entry in cfg.tokens:
+        if not skip_print:
+            say('[bootstrap-token] Using token: %s' % entry['token'])
+    say('[bootstrap-token] Configuring bootstrap tokens, cluster-info ConfigMap, RBAC Roles')
+    try:
+        create_tokens(client, cfg.tokens)
+        say('[bootstrap-token] Configured RBAC rules to allow Node Bootstrap tokens to get nodes')
+        client.create_or_update(ns_path(None, 'clusterroles', 'rbac.authorization.k8s.io/v1'), {
+            'apiVersion': 'rbac.authorization.k8s.io/v1', 'kind': 'ClusterRole', 'metadata': {'name': 'kubeadm:get-nodes'},
+            'rules': [{'apiGroups': [''], 'resources': ['nodes'], 'verbs': ['get']}]})
+        _rbac(client, _binding(None, 'kubeadm:get-nodes', 'ClusterRole', 'kubeadm:get-nodes', [('Group', DEFAULT_TOKEN_GROUP)]))
+        say('[bootstrap-token] Configured RBAC rules to allow Node Bootstrap tokens to post CSRs in order for nodes to get long term '
+            'certificate credentials')
+        _rbac(client, _binding(None, 'kubeadm:kubelet-bootstrap', 'ClusterRole', 'system:node-bootstrapper', [('Group', DEFAULT_TOKEN_GROUP)]))
+        say('[bootstrap-token] Configured RBAC rules to allow the csrapprover controller automatically approve CSRs from a Node Bootstrap Token')
+        _rbac(client, _binding(None, 'kubeadm:node-autoapprove-bootstrap', 'ClusterRole',
+                               'system:certificates.k8s.io:certificatesigningrequests:nodeclient', [('Group', DEFAULT_TOKEN_GROUP)]))
+        say('[bootstrap-token] Configured RBAC rules to allow certificate rotation for all node client certificates in the cluster')
+        _rbac(client, _binding(None, 'kubeadm:node-autoapprove-certificate-rotation', 'ClusterRole',
+                               'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', [('Group', 'system:nodes')]))
+        say('[bootstrap-token] Creating the "cluster-info" ConfigMap in the "kube-public" namespace')
+        ca_pem = read(_pki('ca.crt'), True)
+        client.create_or_update(ns_path('kube-public', 'configmaps'), _configmap(
+            'kube-public', 'cluster-info', {'kubeconfig': cluster_info_kubeconfig('https://' + cfg.endpoint, ca_pem)}))
+        _rbac(client, _role('kube-public', 'kubeadm:bootstrap-signer-clusterinfo',
+                            [{'apiGroups': [''], 'resources': ['configmaps'], 'resourceNames': ['cluster-info'], 'verbs': ['get']}]))
+        _rbac(client, _binding('kube-public', 'kubeadm:bootstrap-signer-clusterinfo', 'Role', 'kubeadm:bootstrap-signer-clusterinfo',
+                               [('User', 'system:anonymous')]))
+    except (ApiError, OSError) as exc:
+        raise KubeadmError(api_failure(exc, 'error updating or creating token'), 'bootstrap-token')
+
+
+# --- kubelet-finalize / addons -------------------------------------------------------------------
+
+def phase_kubelet_finalize():
+    if not exists(KUBELET_CLIENT_CURRENT) or not exists(KUBELET_CONF):
+        return
+    say('[kubelet-finalize] Updating "%s" to point to a rotatable kubelet client certificate and key' % KUBELET_CONF)
+    conf = yaml.safe_load(read(KUBELET_CONF))
+    for user in conf.get('users') or []:
+        user['user'] = {'client-certificate': KUBELET_CLIENT_CURRENT, 'client-key': KUBELET_CLIENT_CURRENT}
+    write(KUBELET_CONF, dump(conf), 0o600)
+
+
+def _service_account(namespace, sa_name):
+    return {'apiVersion': 'v1', 'kind': 'ServiceAccount', 'metadata': {'name': sa_name, 'namespace': namespace}}
+
+
+def addon_coredns(cfg, client):
+    repo = cfg.cluster['imageRepository']
+    dns_ip = service_ip(cfg.service_subnet, 10)
+    labels = {'k8s-app': 'kube-dns'}
+    corefile = ('.:53 {\n    errors\n    health {\n       lameduck 5s\n    }\n    ready\n    kubernetes %s in-addr.arpa ip6.arpa {\n'
+                '       pods insecure\n       fallthrough in-addr.arpa ip6.arpa\n       ttl 30\n    }\n    prometheus :9153\n'
+                '    forward . /etc/resolv.conf {\n       max_concurrent 1000\n    }\n    cache 30 {\n       disable success %s\n'
+                '       disable denial %s\n    }\n    loop\n    reload\n    loadbalance\n}\n') % ((cfg.dns_domain,) * 3)
+    client.create_or_update(ns_path('kube-system', 'configmaps'), _configmap('kube-system', 'coredns', {'Corefile': corefile}))
+    client.create_or_update(ns_path(None, 'clusterroles', 'rbac.authorization.k8s.io/v1'), {
+        'apiVersion': 'rbac.authorization.k8s.io/v1', 'kind': 'ClusterRole', 'metadata': {'name': 'system:coredns'},
+        'rules': [{'apiGroups': [''], 'resources': ['endpoints', 'services', 'pods', 'namespaces'], 'verbs': ['list', 'watch']},
+                  {'apiGroups': ['discovery.k8s.io'], 'resources': ['endpointslices'], 'verbs': ['list', 'watch']}]})
+    _rbac(client, _binding(None, 'system:coredns', 'ClusterRole', 'system:coredns', []))
+    client.create_or_update(ns_path('kube-system', 'serviceaccounts'), _service_account('kube-system', 'coredns'))
+    client.create_or_update(ns_path('kube-system', 'deployments', 'apps/v1'), {
+        'apiVersion': 'apps/v1', 'kind': 'Deployment', 'metadata': {'name': 'coredns', 'namespace': 'kube-system', 'labels': labels},
+        'spec': {'replicas': 2, 'selector': {'matchLabels': labels},
+                 'strategy': {'type': 'RollingUpdate', 'rollingUpdate': {'maxUnavailable': 1}},
+                 'template': {'metadata': {'labels': labels}, 'spec': {
+                     'priorityClassName': 'system-cluster-critical', 'serviceAccountName': 'coredns', 'dnsPolicy': 'Default',
+                     'nodeSelector': {'kubernetes.io/os': 'linux'},
+                     'tolerations': [{'key': 'CriticalAddonsOnly', 'operator': 'Exists'},
+                                     {'key': 'node-role.kubernetes.io/control-plane', 'effect': 'NoSchedule'}],
+                     'containers': [{'name': 'coredns', 'image': '%s/coredns/coredns:%s' % (repo, COREDNS_TAG),
+                                     'args': ['-conf', '/etc/coredns/Corefile'],
+                                     'ports': [{'containerPort': 53, 'name': 'dns', 'protocol': 'UDP'},
+                                               {'containerPort': 53, 'name': 'dns-tcp', 'protocol': 'TCP'},
+                                               {'containerPort': 9153, 'name': 'metrics', 'protocol': 'TCP'}],
+                                     'volumeMounts': [{'name': 'config-volume', 'mountPath': '/etc/coredns', 'readOnly': True}]}],
+                     'volumes': [{'name': 'config-volume', 'configMap': {'name': 'coredns', 'items': [{'key': 'Corefile', 'path': 'Corefile'}]}}]}}}})
+    client.create_or_update(ns_path('kube-system', 'services'), {
+        'apiVersion': 'v1', 'kind': 'Service',
+        'metadata': {'name': 'kube-dns', 'namespace': 'kube-system',
+                     'labels': {'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'CoreDNS'}},
+        'spec': {'clusterIP': dns_ip, 'selector': labels,
+                 'ports': [{'name': 'dns', 'port': 53, 'protocol': 'UDP', 'targetPort': 53},
+                           {'name': 'dns-tcp', 'port': 53, 'protocol': 'TCP', 'targetPort': 53},
+                           {'name': 'metrics', 'port': 9153, 'protocol': 'TCP', 'targetPort': 9153}]}})
+    say('[addons] Applied essential addon: CoreDNS')
+
+
+def addon_kube_proxy(cfg, client):
+    repo = cfg.cluster['imageRepository']
+    proxy = {'apiVersion': KUBEPROXY_API, 'kind': 'KubeProxyConfiguration', 'bindAddress': '0.0.0.0',
+             'clientConnection': {'kubeconfig': '/var/lib/kube-proxy/kubeconfig.conf'},
+             'clusterCIDR': cfg.cluster['networking'].get('podSubnet', ''), 'mode': ''}
+    proxy.update(cfg.kubeproxy_doc or {})
+    ca_file = '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt'
+    kube = {'apiVersion': 'v1', 'kind': 'Config',
+            'clusters': [{'name': 'default', 'cluster': {'certificate-authority': ca_file, 'server': 'https://' + cfg.endpoint}}],
+            'contexts': [{'name': 'default', 'context': {'cluster': 'default', 'namespace': 'default', 'user': 'default'}}],
+            'current-context': 'default',
+            'users': [{'name': 'default', 'user': {'tokenFile': '/var/run/secrets/kubernetes.io/serviceaccount/token'}}]}
+    client.create_or_update(ns_path('kube-system', 'configmaps'), _configmap(
+        'kube-system', 'kube-proxy', {'config.conf': dump(proxy), 'kubeconfig.conf': dump(kube)}))
+    client.create_or_update(ns_path('kube-system', 'serviceaccounts'), _service_account('kube-system', 'kube-proxy'))
+    _rbac(client, _binding(None, 'kubeadm:node-proxier', 'ClusterRole', 'system:node-proxier', []))
+    labels = {'k8s-app': 'kube-proxy'}
+    client.create_or_update(ns_path('kube-system', 'daemonsets', 'apps/v1'), {
+        'apiVersion': 'apps/v1', 'kind': 'DaemonSet', 'metadata': {'name': 'kube-proxy', 'namespace': 'kube-system', 'labels': labels},
+        'spec': {'selector': {'matchLabels': labels}, 'updateStrategy': {'type': 'RollingUpdate'},
+                 'template': {'metadata': {'labels': labels}, 'spec': {
+                     'hostNetwork': True, 'priorityClassName': 'system-node-critical', 'serviceAccountName': 'kube-proxy',
+                     'nodeSelector': {'kubernetes.io/os': 'linux'}, 'tolerations': [{'operator': 'Exists'}],
+                     'containers': [{'name': 'kube-proxy', 'image': '%s/kube-proxy:%s' % (repo, cfg.cluster['kubernetesVersion']),
+                                     'command': ['/usr/local/bin/kube-proxy', '--config=/var/lib/kube-proxy/config.conf',
+                                                 '--hostname-override=$(NODE_NAME)'],
+                                     'securityContext': {'privileged': True},
+                                     'volumeMounts': [{'name': 'kube-proxy', 'mountPath': '/var/lib/kube-proxy'}]}],
+                     'volumes': [{'name': 'kube-proxy', 'configMap': {'name': 'kube-proxy'}}]}}}})
+    say('[addons] Applied essential addon: kube-proxy')
+
+
+def phase_addons(cfg, client):
+    try:
+        if not (cfg.cluster.get('dns') or {}).get('disabled'):
+            addon_coredns(cfg, client)
+        if not (cfg.cluster.get('proxy') or {}).get('disabled'):
+            addon_kube_proxy(cfg, client)
+    except (ApiError, OSError) as exc:
+        raise KubeadmError(api_failure(exc, 'unable to create addon objects'), 'addon')
+
+
+# --- preflight -----------------------------------------------------------------------------------
+
+def _check_name(path):
+    return path.strip('/').replace('/', '-')
+
+
+def check_root():
+    if ROOT:
+        return []
+    return [] if os.geteuid() == 0 else [('IsPrivilegedUser', 'user is not running as root')]
+
+
+def check_swap(failing=True):
+    try:
+        lines = read('/proc/swaps').splitlines()
+    except OSError:
+        return []
+    if len([line for line in lines[1:] if line.strip()]) == 0:
+        return []
+    if not failing:
+        return [('Swap', 'swap is supported for cgroup v2 only. Please use --v=4 or higher to see details', 'warning')]
+    return [('Swap', 'running with swap on is not supported. Please disable swap')]
+
+
+def check_file_content(path, want='1'):
+    try:
+        content = read(path).strip()
+    except OSError:
+        return [('FileContent--' + _check_name(path), '%s does not exist' % path)]
+    if content != want:
+        return [('FileContent--' + _check_name(path), '%s contents are not set to %s' % (path, want))]
+    return []
+
+
+def check_port(port):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(('0.0.0.0', port))
+            sock.listen(1)
+        except OSError:
+            return [('Port-%d' % port, 'Port %d is in use' % port)]
+    return []
+
+
+def check_file_available(path):
+    return [('FileAvailable--' + _check_name(path), '%s already exists' % path)] if exists(path) else []
+
+
+def check_dir_available(path):
+    target = host(path)
+    if os.path.isdir(target) and os.listdir(target):
+        return [('DirAvailable--' + _check_name(path), '%s is not empty' % path)]
+    return []
+
+
+def check_cri(cri_socket):
+    path = cri_socket[len('unix://'):] if cri_socket.startswith('unix://') else cri_socket
+    target = host(path)
+    if os.path.exists(target) and not os.path.isdir(target):
+        return []
+    return [('CRI', 'could not connect to the container runtime: failed to create new CRI runtime service: validate service '
+                    'connection: validate CRI v1 runtime API for endpoint "%s": rpc error: code = Unavailable desc = connection '
+                    'error: desc = "transport: Error while dialing: dial unix %s: connect: no such file or directory"'
+             % (cri_socket, path))]
+
+
+def control_plane_checks(bind_port, etcd_dir=ETCD_DIR):
+    found = []
+    for port in (bind_port, 10259, 10257):
+        found += check_port(port)
+    for component in COMPONENTS + ('etcd',):
+        found += check_file_available('%s/%s.yaml' % (MANIFESTS_DIR, component))
+    for port in (2379, 2380):
+        found += check_port(port)
+    found += check_dir_available(etcd_dir)
+    return found
+
+
+def node_checks(cri_socket, fail_swap=True):
+    return (check_cri(cri_socket) + check_swap(fail_swap) + check_file_content('/proc/sys/net/ipv4/ip_forward')
+            + check_port(10250))
+
+
+def report_preflight(found, ignored, phase='preflight', intro='[preflight] Some fatal errors occurred:'):
+    """Print warnings for ignored or soft checks; KubeadmError for the fatal ones."""
+    ignore = set(i.lower() for i in ignored)
+    fatal = []
+    for item in found:
+        check, message = item[0], item[1]
+        if len(item) > 2 or 'all' in ignore or check.lower() in ignore:
+            warn('\t[WARNING %s]: %s' % (check, message))
+        else:
+            fatal.append('\t[ERROR %s]: %s' % (check, message))
+    if fatal:
+        raise KubeadmError('%s\n%s\n[preflight] If you know what you are doing, you can make a check non-fatal with '
+                           '`--ignore-preflight-errors=...`' % (intro, '\n'.join(fatal)), phase)
+
+
+def root_preflight(ignored):
+    report_preflight(check_root(), ignored)
+
+
+# --- init ----------------------------------------------------------------------------------------
+
+INIT_FLAGS = {'config': 'str', 'upload-certs': 'bool', 'skip-token-print': 'bool', 'skip-certificate-key-print': 'bool',
+              'certificate-key': 'str', 'ignore-preflight-errors': 'list', 'dry-run': 'bool', 'node-name': 'str',
+              'apiserver-advertise-address': 'str', 'apiserver-bind-port': 'str', 'cri-socket': 'str',
+              'control-plane-endpoint': 'str', 'pod-network-cidr': 'str', 'service-cidr': 'str', 'kubernetes-version': 'str',
+              'token': 'str', 'token-ttl': 'str', 'skip-phases': 'list', 'kubeconfig': 'str', 'apiserver-cert-extra-sans': 'list'}
+CONFIG_CONFLICTS = ('node-name', 'apiserver-advertise-address', 'apiserver-bind-port', 'cri-socket', 'control-plane-endpoint',
+                    'pod-network-cidr', 'service-cidr', 'kubernetes-version', 'token', 'token-ttl', 'apiserver-cert-extra-sans')
+
+
+def init_config(flags):
+    """The InitConfig of --config or of the flags (kubeadm refuses both together)."""
+    path = flags.get('config')
+    if path:
+        mixed = [name for name in CONFIG_CONFLICTS if name in flags.values]
+        if mixed:
+            raise KubeadmError("can not mix '--config' with arguments %s" % json.dumps(mixed).replace('"', ''))
+        found = classify(load_documents(path))
+        if 'InitConfiguration' not in found and 'ClusterConfiguration' not in found:
+            raise KubeadmError('no InitConfiguration or ClusterConfiguration kind was found in the YAML file')
+        return InitConfig(found)
+    init = {'apiVersion': V1BETA4, 'kind': 'InitConfiguration',
+            'nodeRegistration': {'name': flags.get('node-name'), 'criSocket': flags.get('cri-socket')},
+            'localAPIEndpoint': {'advertiseAddress': flags.get('apiserver-advertise-address'), 'bindPort': flags.get('apiserver-bind-port')}}
+    if flags.get('token'):
+        init['bootstrapTokens'] = [{'token': flags.get('token'), 'ttl': flags.get('token-ttl', '24h0m0s')}]
+    cluster = {'apiVersion': V1BETA4, 'kind': 'ClusterConfiguration', 'networking': {}}
+    for flag, key in (('control-plane-endpoint', 'controlPlaneEndpoint'), ('kubernetes-version', 'kubernetesVersion')):
+        if flags.get(flag):
+            cluster[key] = flags.get(flag)
+    for flag, key in (('pod-network-cidr', 'podSubnet'), ('service-cidr', 'serviceSubnet')):
+        if flags.get(flag):
+            cluster['networking'][key] = flags.get(flag)
+    if flags.get('apiserver-cert-extra-sans'):
+        cluster['apiServer'] = {'certSANs': flags.get('apiserver-cert-extra-sans')}
+    return InitConfig({'InitConfiguration': init, 'ClusterConfiguration': cluster})
+
+
+def validate_init(cfg):
+    """The checks of kubeadm's ValidateInitConfiguration that the double makes (tokens, key, version, CIDRs)."""
+    problems = []
+    for index, entry in enumerate(cfg.tokens):
+        if not TOKEN_RE.match(str(entry.get('token', ''))):
+            problems.append('bootstrapTokens[%d].token: Invalid value: "": the bootstrap token is invalid' % index)
+    if cfg.certificate_key and not CERT_KEY_RE.match(cfg.certificate_key):
+        problems.append('certificateKey: Invalid value: "": certificate key size must be 32 bytes')
+    version = cfg.cluster.get('kubernetesVersion')
+    match = re.match(r'^v?(\d+)\.(\d+)\.(\d+)', str(version))
+    if not match or (int(match.group(1)), int(match.group(2))) > (1, 34):
+        raise KubeadmError('this version of kubeadm only supports deploying clusters with the control plane version >= 1.33.0. '
+                           'Current version: %s' % version if match and int(match.group(2)) < 33 else
+                           'the specified version to deploy (%s) is not supported by this kubeadm version (%s)' % (version, VERSION[1:]))
+    if int(match.group(2)) < 33:
+        raise KubeadmError('this version of kubeadm only supports deploying clusters with the control plane version >= 1.33.0. '
+                           'Current version: %s' % version)
+    for key in ('serviceSubnet', 'podSubnet'):
+        value = cfg.cluster['networking'].get(key)
+        for part in (value.split(',') if value else []):
+            try:
+                ipaddress.ip_network(part.strip(), strict=False)
+            except ValueError:
+                problems.append('networking.%s: Invalid value: "%s": couldn\'t parse subnet' % (key, value))
+    try:
+        ipaddress.ip_address(cfg.advertise)
+    except ValueError:
+        problems.append('localAPIEndpoint.advertiseAddress: Invalid value: "%s": couldn\'t use "%s" as "apiserver-advertise-address", '
+                        'must be ipv4 or ipv6 address' % (cfg.advertise, cfg.advertise))
+    if problems:
+        raise KubeadmError('[' + ', '.join(problems) + ']')
+
+
+def init_preflight(cfg, ignored):
+    say('[preflight] Running pre-flight checks')
+    fail_swap = cfg.kubelet_doc.get('failSwapOn', True) is not False
+    found = control_plane_checks(cfg.bind_port, cfg.cluster['etcd']['local'].get('dataDir', ETCD_DIR))
+    found += node_checks(cfg.registration['criSocket'], fail_swap)
+    report_preflight(found, ignored)
+    say('[preflight] Pulling images required for setting up a Kubernetes cluster')
+    say('[preflight] This might take a minute or two, depending on the speed of your internet connection')
+    say("[preflight] You can also perform this action beforehand using 'kubeadm config images pull'")
+
+
+def print_init_success(cfg, ca_hash, key, skip_token_print):
+    token = cfg.tokens[0]['token'] if cfg.tokens and not skip_token_print else '<value withheld>'
+    say()
+    say('Your Kubernetes control-plane has initialized successfully!')
+    say()
+    say('To start using your cluster, you need to run the following as a regular user:')
+    say()
+    say('  mkdir -p $HOME/.kube')
+    say('  sudo cp -i /etc/kubernetes/admin.conf $HOME/.kube/config')
+    say('  sudo chown $(id -u):$(id -g) $HOME/.kube/config')
+    say()
+    say('Alternatively, if you are the root user, you can run:')
+    say()
+    say('  export KUBECONFIG=/etc/kubernetes/admin.conf')
+    say()
+    say('You should now deploy a pod network to the cluster.')
+    say('Run "kubectl apply -f [podnetwork].yaml" with one of the options listed at:')
+    say('  https://kubernetes.io/docs/concepts/cluster-administration/addons/')
+    say()
+    if key:
+        say('You can now join any number of control-plane nodes running the following command on each as root:')
+    else:
+        say('You can now join any number of control-plane nodes by copying certificate authorities')
+        say('and service account keys on each node and then running the following as root:')
+    say()
+    say('  kubeadm join %s --token %s \\' % (cfg.endpoint, token))
+    say('\t--discovery-token-ca-cert-hash %s \\' % ca_hash)
+    say('\t--control-plane%s' % (' --certificate-key %s' % key if key else ''))
+    say()
+    if key:
+        say('Please note that the certificate-key gives access to cluster sensitive data, keep it secret!')
+        say('As a safeguard, uploaded-certs will be deleted in two hours; If necessary, you can use')
+        say('"kubeadm init phase upload-certs --upload-certs" to reload certs afterward.')
+        say()
+    say('Then you can join any number of worker nodes by running the following on each as root:')
+    say()
+    say('kubeadm join %s --token %s \\' % (cfg.endpoint, token))
+    say('\t--discovery-token-ca-cert-hash %s ' % ca_hash)
+
+
+def cmd_init(argv):
+    if argv[:1] == ['phase']:
+        return cmd_init_phase(argv[1:])
+    flags = parse_flags(argv, INIT_FLAGS)
+    if flags.args:
+        raise KubeadmError('unknown command "%s" for "kubeadm init"' % flags.args[0])
+    ignored = flags.get('ignore-preflight-errors', [])
+    cfg = init_config(flags)
+    validate_init(cfg)
+    if not cfg.tokens:
+        cfg.tokens = [{'token': generate_token(), 'ttl': '24h0m0s'}]
+    key = ''
+    if flags.get('upload-certs'):
+        key = flags.get('certificate-key') or cfg.certificate_key or generate_certificate_key()
+        if not CERT_KEY_RE.match(key):
+            raise KubeadmError('invalid certificate key: encoding/hex: invalid byte')
+    say('[init] Using Kubernetes version: %s' % cfg.cluster['kubernetesVersion'])
+    root_preflight(ignored)
+    init_preflight(cfg, ignored)
+    cas = phase_certs(cfg)
+    phase_kubeconfig(cfg, cas)
+    phase_etcd(cfg)
+    phase_control_plane(cfg)
+    kubelet_conf = kubelet_cluster_config(cfg.kubelet_doc, cfg.cluster)
+    phase_kubelet_start(cfg.registration, kubelet_conf)
+    client = Client.from_kubeconfig(ADMIN_CONF)
+    phase_wait_control_plane(cfg, client)
+    phase_upload_config(cfg, client, kubelet_conf)
+    if key:
+        phase_upload_certs(client, key, flags.get('skip-certificate-key-print'))
+    else:
+        say('[upload-certs] Skipping phase. Please see --upload-certs')
+    mark_control_plane(client, cfg.node, cfg.registration['taints'])
+    phase_bootstrap_token(cfg, client, flags.get('skip-token-print'))
+    phase_kubelet_finalize()
+    phase_addons(cfg, client)
+    print_init_success(cfg, spki_hash(cas['ca'][0]), key if not flags.get('skip-certificate-key-print') else '<value withheld>' if key else '',
+                       flags.get('skip-token-print'))
+    return 0
+
+
+def cmd_init_phase(argv):
+    if argv[:1] != ['upload-certs']:
+        raise KubeadmError('the double supports only "kubeadm init phase upload-certs"; got "%s"' % ' '.join(argv[:1]))
+    flags = parse_flags(argv[1:], {'upload-certs': 'bool', 'certificate-key': 'str', 'config': 'str', 'kubeconfig': 'str',
+                                   'skip-certificate-key-print': 'bool', 'dry-run': 'bool'})
+    if not flags.get('upload-certs'):
+        say('[upload-certs] Skipping phase. Please see --upload-certs')
+        return 0
+    key = flags.get('certificate-key')
+    if not key and flags.get('config'):
+        found = classify(load_documents(flags.get('config')))
+        key = (found.get('InitConfiguration') or {}).get('certificateKey')
+    key = key or generate_certificate_key()
+    if not CERT_KEY_RE.match(key):
+        raise KubeadmError('invalid certificate key: encoding/hex: invalid byte', 'upload-certs')
+    client = admin_client(flags.get('kubeconfig', ADMIN_CONF))
+    phase_upload_certs(client, key, flags.get('skip-certificate-key-print'))
+    return 0
+
+
+# --- join ----------------------------------------------------------------------------------------
+
+JOIN_FLAGS = {'config': 'str', 'token': 'str', 'discovery-token': 'str', 'tls-bootstrap-token': 'str',
+              'discovery-token-ca-cert-hash': 'list', 'discovery-token-unsafe-skip-ca-verification': 'bool',
+              'control-plane': 'bool', 'certificate-key': 'str', 'ignore-preflight-errors': 'list', 'node-name': 'str',
+              'apiserver-advertise-address': 'str', 'apiserver-bind-port': 'str', 'cri-socket': 'str', 'dry-run': 'bool',
+              'skip-phases': 'list', 'discovery-file': 'str'}
+
+
+def join_config(flags):
+    """The defaulted JoinConfiguration of --config or of the flags."""
+    if flags.get('config'):
+        mixed = [n for n in ('token', 'discovery-token', 'discovery-token-ca-cert-hash', 'control-plane', 'certificate-key', 'node-name',
+                             'apiserver-advertise-address', 'apiserver-bind-port', 'cri-socket') if n in flags.values]
+        if mixed or flags.args:
+            raise KubeadmError("can not mix '--config' with arguments %s" % json.dumps(mixed + (['discovery-token-apiserver'] if flags.args else []))
+                               .replace('"', ''))
+        found = classify(load_documents(flags.get('config')))
+        if 'JoinConfiguration' not in found:
+            raise KubeadmError('no JoinConfiguration kind was found in the YAML file')
+        join = copy.deepcopy(found['JoinConfiguration'])
+    else:
+        token = flags.get('token')
+        discovery = {'bootstrapToken': {'apiServerEndpoint': flags.args[0] if flags.args else '',
+                                        'token': flags.get('discovery-token') or token,
+                                        'caCertHashes': flags.get('discovery-token-ca-cert-hash', []),
+                                        'unsafeSkipCAVerification': flags.get('discovery-token-unsafe-skip-ca-verification', False)},
+                     'tlsBootstrapToken': flags.get('tls-bootstrap-token') or token}
+        join = {'apiVersion': V1BETA4, 'kind': 'JoinConfiguration', 'discovery': discovery,
+                'nodeRegistration': {'name': flags.get('node-name'), 'criSocket': flags.get('cri-socket')}}
+        if flags.get('control-plane'):
+            join['controlPlane'] = {'certificateKey': flags.get('certificate-key', ''),
+                                    'localAPIEndpoint': {'advertiseAddress': flags.get('apiserver-advertise-address'),
+                                                         'bindPort': flags.get('apiserver-bind-port')}}
+    discovery = join.setdefault('discovery', {})
+    bootstrap = discovery.get('bootstrapToken') or {}
+    if not bootstrap.get('token') and not discovery.get('file'):
+        raise KubeadmError('discovery: Invalid value: "": bootstrapToken or file must be set')
+    if discovery.get('file'):
+        raise KubeadmError('the double supports only bootstrap token discovery (discovery.file is not simulated)')
+    if not bootstrap.get('apiServerEndpoint'):
+        raise KubeadmError('discovery.bootstrapToken.apiServerEndpoint: Invalid value: "": discovery.bootstrapToken.apiServerEndpoint '
+                           'or discovery.file.kubeConfigPath must be set')
+    if not TOKEN_RE.match(str(bootstrap.get('token'))):
+        raise KubeadmError('discovery.bootstrapToken.token: Invalid value: "": the bootstrap token is invalid')
+    if not bootstrap.get('caCertHashes') and not bootstrap.get('unsafeSkipCAVerification'):
+        raise KubeadmError('discovery.bootstrapToken.caCertHashes: Invalid value: []string(nil): using token-based discovery without '
+                           'caCertHashes can be unsafe. Set unsafeSkipCAVerification as true in your kubeadm config file or pass '
+                           '--discovery-token-unsafe-skip-ca-verification flag to continue')
+    discovery['tlsBootstrapToken'] = discovery.get('tlsBootstrapToken') or bootstrap['token']
+    control_plane = join.get('controlPlane')
+    join['nodeRegistration'] = default_registration(join.get('nodeRegistration'), control_plane is not None)
+    if control_plane is not None:
+        endpoint = control_plane.setdefault('localAPIEndpoint', {}) or {}
+        control_plane['localAPIEndpoint'] = endpoint
+        endpoint['advertiseAddress'] = endpoint.get('advertiseAddress') or default_address()
+        endpoint['bindPort'] = int(endpoint.get('bindPort') or 6443)
+        key = control_plane.get('certificateKey') or ''
+        if key and not CERT_KEY_RE.match(key):
+            raise KubeadmError('controlPlane.certificateKey: Invalid value: "": certificate key size must be 32 bytes')
+    return join
+
+
+def parse_jws_header(detached):
+    parts = detached.split('.')
+    if len(parts) != 3 or parts[1] != '':
+        raise ValueError('not a detached JWS')
+    return json.loads(base64.urlsafe_b64decode(parts[0] + '=' * (-len(parts[0]) % 4)))
+
+
+def _b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b'=').decode()
+
+
+def compute_detached_signature(content, token_id, token_secret_value):
+    """k8s.io/cluster-bootstrap jws.ComputeDetachedSignature: HS256 JWS over content, keyed by the token secret,
+    header {"alg":"HS256","kid":<token id>}, the payload left out (header..signature)."""
+    header = _b64url(json.dumps({'alg': 'HS256', 'kid': token_id}, separators=(',', ':'), sort_keys=True).encode())
+    signing_input = ('%s.%s' % (header, _b64url(content.encode()))).encode()
+    signature = _b64url(hmac.new(token_secret_value.encode(), signing_input, hashlib.sha256).digest())
+    return '%s..%s' % (header, signature)
+
+
+def verify_detached_signature(detached, content, token_id, token_secret_value):
+    """jws.DetachedTokenIsValid: the detached JWS verifies over content with the token (HS256, kid = token id)."""
+    try:
+        header = parse_jws_header(detached)
+    except (ValueError, TypeError):
+        return False
+    if header.get('alg') != 'HS256' or header.get('kid', token_id) != token_id:
+        return False
+    head = detached.split('.')[0]
+    signing_input = ('%s.%s' % (head, _b64url(content.encode()))).encode()
+    want = _b64url(hmac.new(token_secret_value.encode(), signing_input, hashlib.sha256).digest())
+    return hmac.compare_digest(want, detached.split('.')[2])
+
+
+def check_ca_pins(ca_pem, pins):
+    """The pubkeypin check: the CA's SPKI sha256 among pins; the error kubeadm prints otherwise."""
+    cert = x509.load_pem_x509_certificate(ca_pem)
+    actual = spki_hash(cert)
+    wanted = set(p.lower() for p in pins)
+    if actual.lower() not in wanted:
+        raise KubeadmError('cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "%s" are pinned' % actual)
+    return actual
+
+
+def parse_cluster_info(kubeconfig_text):
+    conf = yaml.safe_load(kubeconfig_text) or {}
+    clusters = conf.get('clusters') or []
+    if not clusters:
+        raise KubeadmError('the cluster-info ConfigMap does not hold a cluster')
+    cluster = clusters[0].get('cluster') or {}
+    return cluster.get('server'), base64.b64decode(cluster.get('certificate-authority-data', ''))
+
+
+def discover(bootstrap, timeout=DISCOVERY_WAIT, interval=DISCOVERY_INTERVAL):
+    """Token discovery: cluster-info fetched without credentials nor TLS verification, its JWS checked with the token,
+    the CA checked against the pins, then fetched again over verified TLS. (server, CA PEM)."""
+    token = bootstrap['token']
+    token_id, token_value = TOKEN_RE.match(token).groups()
+    endpoint = bootstrap['apiServerEndpoint']
+    path = ns_path('kube-public', 'configmaps', name='cluster-info')
+    insecure = Client('https://' + endpoint)
+    last = ['']
+
+    def fetch():
+        try:
+            cm = insecure.get(path)
+        except (ApiError, OSError, ssl.SSLError, http.client.HTTPException) as exc:
+            last[0] = 'failed to request the cluster-info ConfigMap: %s' % (exc.message if isinstance(exc, ApiError) else exc)
+            warn('[discovery] Failed to request cluster-info, will try again: %s' % last[0])
+            return None
+        if 'jws-kubeconfig-' + token_id not in (cm.get('data') or {}):
+            last[0] = 'could not find a JWS signature in the cluster-info ConfigMap for token ID "%s"' % token_id
+            return None
+        return cm
+
+    cm = wait_for(fetch, timeout, interval)
+    if cm is None:
+        raise KubeadmError("couldn't validate the identity of the API Server: %s" % last[0], 'preflight')
+    text = cm['data'].get('kubeconfig', '')
+    if not verify_detached_signature(cm['data']['jws-kubeconfig-' + token_id], text, token_id, token_value):
+        raise KubeadmError("couldn't validate the identity of the API Server: failed to verify JWS signature of received cluster info "
+                           "object, can't trust this API Server", 'preflight')
+    server, ca_pem = parse_cluster_info(text)
+    if not bootstrap.get('unsafeSkipCAVerification'):
+        try:
+            check_ca_pins(ca_pem, bootstrap.get('caCertHashes') or [])
+        except KubeadmError as exc:
+            raise KubeadmError("couldn't validate the identity of the API Server: " + exc.message, 'preflight')
+    say('[discovery] Cluster info signature and contents are valid and TLS certificate validates against pinned roots, will use API '
+        'Server "%s"' % endpoint)
+    try:
+        secure = Client('https://' + endpoint, ca_pem).get(path)
+    except (ApiError, OSError, ssl.SSLError, http.client.HTTPException) as exc:
+        raise KubeadmError("couldn't validate the identity of the API Server: failed to request the cluster-info ConfigMap: %s" % exc,
+                           'preflight')
+    if (secure.get('data') or {}).get('kubeconfig') != text:
+        raise KubeadmError("couldn't validate the identity of the API Server: the second cluster-info ConfigMap did not match the "
+                           "first", 'preflight')
+    return server or 'https://' + endpoint, ca_pem
+
+
+def download_certs(client, key_hex):
+    """The kubeadm-certs Secret decrypted with the certificate key, written under /etc/kubernetes/pki."""
+    say('[download-certs] Downloading the certificates in Secret "%s" in the "kube-system" Namespace' % CERTS_SECRET)
+    try:
+        secret = client.get(ns_path('kube-system', 'secrets', name=CERTS_SECRET))
+    except ApiError as exc:
+        if exc.status == 404:
+            raise KubeadmError('error downloading certs: error downloading the secret: Secret "%s" was not found in the "kube-system" '
+                               'Namespace. This Secret might have expired. Please, run `kubeadm init phase upload-certs '
+                               '--upload-certs` on a control plane to generate a new one' % CERTS_SECRET, 'control-plane-prepare/download-certs')
+        raise KubeadmError(api_failure(exc, 'error downloading certs: error downloading the secret'), 'control-plane-prepare/download-certs')
+    files = {}
+    for rel in SHARED_CERTS:
+        data = (secret.get('data') or {}).get(rel.replace('/', '-'))
+        if data is None:
+            continue
+        try:
+            files[rel] = decrypt(base64.b64decode(data), key_hex)
+        except KubeadmError as exc:
+            raise KubeadmError('error downloading certs: error decoding certs: ' + exc.message, 'control-plane-prepare/download-certs')
+    say('[download-certs] Saving the certificates to the folder: "%s"' % PKI_DIR)
+    for rel, data in files.items():
+        write(_pki(rel), data, 0o600 if rel.endswith('.key') else 0o644)
+
+
+class JoinControlPlane(InitConfig):  # pylint: disable=too-few-public-methods,too-many-instance-attributes
+    """The InitConfig-like view of a control-plane join: the cluster's ClusterConfiguration + this node."""
+
+    def __init__(self, join, cluster):  # pylint: disable=super-init-not-called
+        endpoint = join['controlPlane']['localAPIEndpoint']
+        self.api = V1BETA4
+        self.registration = join['nodeRegistration']
+        self.advertise, self.bind_port = endpoint['advertiseAddress'], endpoint['bindPort']
+        self.tokens, self.certificate_key, self.skip_phases = [], join['controlPlane'].get('certificateKey', ''), []
+        self.cluster = default_cluster(cluster, self.advertise, self.bind_port)
+        self.kubelet_doc, self.kubeproxy_doc = {}, {}
+        self.node = self.registration['name']
+        self.endpoint = self.cluster['controlPlaneEndpoint']
+
+
+def wait_tls_bootstrap(node):
+    """The kubelet's TLS bootstrap: kubelet.conf appears and this node's Node object exists."""
+    def done():
+        if not exists(KUBELET_CONF):
+            return None
+        client = Client.from_kubeconfig(KUBELET_CONF)
+        return get_node(client, node)
+    if not wait_for(done, API_WAIT):
+        raise KubeadmError('error waiting for the kubelet to perform the TLS Bootstrap: timed out waiting for the condition', 'kubelet-start')
+
+
+def join_preflight(join, ignored):
+    say('[preflight] Running pre-flight checks')
+    reg = join['nodeRegistration']
+    found = node_checks(reg['criSocket'])
+    found = found[:1] + check_file_available(KUBELET_CONF) + check_file_available(BOOTSTRAP_KUBELET_CONF) + \
+        check_dir_available(MANIFESTS_DIR) + check_file_available(PKI_DIR + '/ca.crt') + found[1:]
+    report_preflight(found, ignored)
+
+
+def cmd_join(argv):
+    flags = parse_flags(argv, JOIN_FLAGS)
+    ignored = flags.get('ignore-preflight-errors', [])
+    join = join_config(flags)
+    root_preflight(ignored)
+    join_preflight(join, ignored)
+    bootstrap = join['discovery']['bootstrapToken']
+    server, ca_pem = discover(bootstrap)
+    tls_token = join['discovery']['tlsBootstrapToken']
+    client = Client(server, ca_pem, token=tls_token)
+    say('[preflight] Reading configuration from the "kubeadm-config" ConfigMap in namespace "kube-system"...')
+    say("[preflight] Use 'kubeadm init phase upload-config kubeadm --config your-config-file' to re-upload it.")
+    try:
+        cluster = yaml.safe_load(client.get(ns_path('kube-system', 'configmaps', name='kubeadm-config'))['data']['ClusterConfiguration'])
+    except (ApiError, OSError, KeyError, TypeError) as exc:
+        raise KubeadmError(api_failure(exc, 'unable to fetch the kubeadm-config ConfigMap'), 'preflight')
+    control_plane = join.get('controlPlane') is not None
+    cfg = None
+    if control_plane:
+        cfg = JoinControlPlane(join, cluster)
+        say('[preflight] Running pre-flight checks before initializing the new control plane instance')
+        report_preflight(control_plane_checks(cfg.bind_port, cfg.cluster['etcd']['local'].get('dataDir', ETCD_DIR)), ignored)
+        say('[preflight] Pulling images required for setting up a Kubernetes cluster')
+        say('[preflight] This might take a minute or two, depending on the speed of your internet connection')
+        say("[preflight] You can also perform this action beforehand using 'kubeadm config images pull'")
+        if not cfg.certificate_key:
+            raise KubeadmError('[certs] the certificate key is required to download the certificates (--certificate-key)',
+                               'control-plane-prepare/download-certs')
+        download_certs(client, cfg.certificate_key)
+        cas = phase_certs(cfg)
+        say('[certs] Valid certificates and keys now exist in "%s"' % PKI_DIR)
+        say('[kubeconfig] Generating kubeconfig files')
+        phase_kubeconfig(cfg, cas, join=True)
+        phase_control_plane(cfg)
+        say('[check-etcd] Checking that the etcd cluster is healthy')
+    say('[kubelet-start] Writing kubelet configuration to file "%s"' % KUBELET_CONFIG)
+    try:
+        kubelet_text = client.get(ns_path('kube-system', 'configmaps', name='kubelet-config'))['data']['kubelet']
+    except (ApiError, OSError, KeyError, TypeError) as exc:
+        raise KubeadmError(api_failure(exc, 'error downloading kubelet configuration from the ConfigMap "kubelet-config" in the '
+                                            'kube-system namespace'), 'kubelet-start')
+    kubelet_conf = yaml.safe_load(kubelet_text) or {}
+    kubelet_conf['containerRuntimeEndpoint'] = join['nodeRegistration']['criSocket']
+    write(KUBELET_CONFIG, dump(kubelet_conf), 0o644)
+    say('[kubelet-start] Writing kubelet environment file with flags to file "%s"' % KUBELET_FLAGS)
+    write(KUBELET_FLAGS, kubelet_flags(join['nodeRegistration']), 0o644)
+    cluster_name = cluster.get('clusterName', 'kubernetes')
+    write(BOOTSTRAP_KUBELET_CONF, dump(kubeconfig(server, ca_pem, 'tls-bootstrap-token-user', token=tls_token, cluster=cluster_name)), 0o600)
+    say('[kubelet-start] Starting the kubelet')
+    ok, output = systemctl('restart', 'kubelet')
+    if not ok:
+        warn('[kubelet-start] WARNING: unable to start the kubelet service: [couldn\'t restart service: %s]' % output)
+    say('[kubelet-check] Waiting for a healthy kubelet at http://127.0.0.1:10248/healthz. This can take up to 4m0s')
+    say('[kubelet-check] The kubelet is healthy after 1.001246318s')
+    say('[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap')
+    wait_tls_bootstrap(join['nodeRegistration']['name'])
+    if control_plane:
+        phase_etcd(cfg, '%s=https://%s:2380' % (cfg.node, cfg.advertise))
+        say('[etcd] Announced new etcd member joining to the existing etcd cluster')
+        say('[etcd] Creating static Pod manifest for "etcd"')
+        mark_control_plane(admin_client(), cfg.node, cfg.registration['taints'], 'control-plane-join/mark-control-plane')
+        print_join_control_plane()
+    else:
+        print_join_worker()
+    return 0
+
+
+def print_join_worker():
+    say()
+    say('This node has joined the cluster:')
+    say('* Certificate signing request was sent to apiserver and a response was received.')
+    say('* The Kubelet was informed of the new secure connection details.')
+    say()
+    say("Run 'kubectl get nodes' on the control-plane to see this node join the cluster.")
+    say()
+
+
+def print_join_control_plane():
+    say()
+    say('This node has joined the cluster and a new control plane instance was created:')
+    say()
+    say('* Certificate signing request was sent to apiserver and approval was received.')
+    say('* The Kubelet was informed of the new secure connection details.')
+    say('* Control plane label and taint were applied to the new node.')
+    say('* The Kubernetes control plane instances scaled up.')
+    say('* A new etcd member was added to the local/stacked etcd cluster.')
+    say()
+    say('To start administering your cluster from this node, you need to run the following as a regular user:')
+    say()
+    say('\tmkdir -p $HOME/.kube')
+    say('\tsudo cp -i /etc/kubernetes/admin.conf $HOME/.kube/config')
+    say('\tsudo chown $(id -u):$(id -g) $HOME/.kube/config')
+    say()
+    say("Run 'kubectl get nodes' to see this node join the cluster.")
+    say()
+
+
+# --- token / certs -------------------------------------------------------------------------------
+
+def short_duration(seconds):
+    """apimachinery duration.ShortHumanDuration."""
+    if seconds < -1:
+        return '<invalid>'
+    if seconds < 0:
+        return '0s'
+    if seconds < 60:
+        return '%ds' % seconds
+    if seconds < 3600:
+        return '%dm' % (seconds // 60)
+    if seconds < 48 * 3600:
+        return '%dh' % (seconds // 3600)
+    if seconds < 365 * 86400:
+        return '%dd' % (seconds // 86400)
+    return '%dy' % (seconds // (365 * 86400))
+
+
+def join_command(kubeconfig_path, token):
+    conf = yaml.safe_load(read(kubeconfig_path)) or {}
+    cluster = (conf.get('clusters') or [{}])[0].get('cluster') or {}
+    ca = x509.load_pem_x509_certificate(base64.b64decode(cluster.get('certificate-authority-data', '')))
+    endpoint = urlsplit(cluster.get('server', '')).netloc
+    return 'kubeadm join %s --token %s --discovery-token-ca-cert-hash %s ' % (endpoint, token, spki_hash(ca))
+
+
+def token_table(items):
+    rows = [('TOKEN', 'TTL', 'EXPIRES', 'USAGES', 'DESCRIPTION', 'EXTRA GROUPS')]
+    for secret in items:
+        data = dict((k, base64.b64decode(v).decode()) for k, v in (secret.get('data') or {}).items())
+        if not TOKEN_ID_RE.match(data.get('token-id', '')):
+            continue
+        expires = data.get('expiration')
+        if expires:
+            when = datetime.datetime.strptime(expires, '%Y-%m-%dT%H:%M:%SZ').replace(tzinfo=datetime.timezone.utc)
+            ttl = short_duration((when - now()).total_seconds())
+        else:
+            ttl, expires = '<forever>', '<never>'
+        usages = ','.join(sorted(k[len('usage-bootstrap-'):] for k, v in data.items() if k.startswith('usage-bootstrap-') and v == 'true'))
+        rows.append(('%s.%s' % (data['token-id'], data.get('token-secret', '')), ttl, expires, usages or '<none>',
+                     data.get('description') or '<none>', data.get('auth-extra-groups', '')))
+    widths = [max(10, max(len(row[i]) for row in rows) + 3) for i in range(5)]
+    return '\n'.join(''.join(cell.ljust(widths[i]) for i, cell in enumerate(row[:5])) + row[5] for row in rows)
+
+
+def cmd_token(argv):
+    sub = argv[0] if argv else ''
+    spec = {'kubeconfig': 'str', 'dry-run': 'bool', 'ttl': 'str', 'print-join-command': 'bool', 'description': 'str',
+            'groups': 'list', 'usages': 'list', 'config': 'str', 'certificate-key': 'str', 'output': 'str',
+            'allow-missing-template-keys': 'bool', 'show-managed-fields': 'bool'}
+    flags = parse_flags(argv[1:], spec, {'o': 'output'})
+    kubeconfig_path = flags.get('kubeconfig', ADMIN_CONF)
+    if sub == 'generate':
+        say(generate_token())
+        return 0
+    if sub == 'create':
+        token = flags.args[0] if flags.args else generate_token()
+        if not TOKEN_RE.match(token):
+            raise KubeadmError('the bootstrap token "%s" was not of the form "^([a-z0-9]{6})\\.([a-z0-9]{16})$"' % token)
+        ttl = parse_duration(flags.get('ttl', '24h0m0s'))
+        usages = flags.get('usages') or ['signing', 'authentication']
+        for usage in usages:
+            if usage not in ('signing', 'authentication'):
+                raise KubeadmError('invalid bootstrap token usage string: %s, valid usage options: signing, authentication' % usage)
+        groups = flags.get('groups') or [DEFAULT_TOKEN_GROUP]
+        for group in groups:
+            if not group.startswith('system:bootstrappers:'):
+                raise KubeadmError('bootstrap group "%s" is invalid (must match ^system:bootstrappers:[a-z0-9:-]{0,255}[a-z0-9]$)' % group)
+        client = admin_client(kubeconfig_path)
+        try:
+            create_tokens(client, [{'token': token, 'ttl': '%ds' % ttl, 'usages': usages, 'groups': groups,
+                                    'description': flags.get('description', '')}], fail_if_exists=True)
+        except (ApiError, OSError) as exc:
+            raise KubeadmError(api_failure(exc, 'failed to create or update bootstrap token'))
+        say(join_command(kubeconfig_path, token) if flags.get('print-join-command') else token)
+        return 0
+    if sub == 'list':
+        client = admin_client(kubeconfig_path)
+        try:
+            items = client.get(ns_path('kube-system', 'secrets') + '?fieldSelector=' + quote('type=bootstrap.kubernetes.io/token')).get('items') or []
+        except (ApiError, OSError) as exc:
+            raise KubeadmError(api_failure(exc, 'failed to list bootstrap tokens'))
+        say(token_table(items))
+        return 0
+    if sub == 'delete':
+        if not flags.args:
+            raise KubeadmError('missing argument; \'token delete\' is missing token of form "^([a-z0-9]{6})$" or "^([a-z0-9]{6})\\.([a-z0-9]{16})$"')
+        client = admin_client(kubeconfig_path)
+        for arg in flags.args:
+            token_id = arg.split('.')[0]
+            if not TOKEN_ID_RE.match(token_id):
+                raise KubeadmError('given token didn\'t match pattern "^([a-z0-9]{6})$" or "^([a-z0-9]{6})\\.([a-z0-9]{16})$"')
+            try:
+                client.request('DELETE', ns_path('kube-system', 'secrets', name='bootstrap-token-' + token_id))
+            except (ApiError, OSError) as exc:
+                raise KubeadmError(api_failure(exc, 'failed to delete bootstrap token "%s"' % token_id))
+            say('bootstrap token "%s" deleted' % token_id)
+        return 0
+    raise KubeadmError('unknown command "%s" for "kubeadm token"' % sub if sub else
+                       'missing subcommand; "token" is not meant to be run on its own')
+
+
+def cmd_certs(argv):
+    if argv[:1] == ['certificate-key']:
+        parse_flags(argv[1:], {})
+        say(generate_certificate_key())
+        return 0
+    raise KubeadmError('the double supports only "kubeadm certs certificate-key"')
+
+
+# --- reset ---------------------------------------------------------------------------------------
+
+def _clean_dir(path):
+    target = host(path)
+    if not os.path.isdir(target):
+        return
+    for entry in os.listdir(target):
+        full = os.path.join(target, entry)
+        if os.path.isdir(full) and not os.path.islink(full):
+            shutil.rmtree(full)
+        else:
+            os.unlink(full)
+
+
+def cmd_reset(argv):
+    flags = parse_flags(argv, {'force': 'bool', 'cri-socket': 'str', 'ignore-preflight-errors': 'list', 'kubeconfig': 'str',
+                               'cert-dir': 'str', 'dry-run': 'bool', 'skip-phases': 'list', 'cleanup-tmp-dir': 'bool', 'config': 'str'},
+                        {'f': 'force'})
+    ignored = flags.get('ignore-preflight-errors', [])
+    if exists(ADMIN_CONF):
+        say('[reset] Reading configuration from the "kubeadm-config" ConfigMap in namespace "kube-system"...')
+        say("[reset] Use 'kubeadm init phase upload-config kubeadm --config your-config-file' to re-upload it.")
+    root_preflight(ignored)
+    if not flags.get('force'):
+        say("[reset] WARNING: Changes made to this host by 'kubeadm init' or 'kubeadm join' will be reverted.")
+        sys.stdout.write('[reset] Are you sure you want to proceed? [y/N]: ')
+        sys.stdout.flush()
+        answer = sys.stdin.readline().strip().lower()
+        if answer not in ('y', 'yes'):
+            raise KubeadmError('aborted reset operation')
+    say('[preflight] Running pre-flight checks')
+    manifests = host(MANIFESTS_DIR + '/etcd.yaml')
+    if os.path.exists(manifests):
+        say('[reset] Deleted contents of the etcd data directory: %s' % ETCD_DIR)
+    else:
+        warn('W%s %7d removeetcdmember.go:106] [reset] No kubeadm config, using etcd pod spec to get data directory'
+             % (time.strftime('%m%d %H:%M:%S.000000'), os.getpid()))
+        say('[reset] Deleted contents of the etcd data directory: %s' % ETCD_DIR)
+    _clean_dir(ETCD_DIR)
+    say('[reset] Stopping the kubelet service')
+    ok, output = systemctl('stop', 'kubelet')
+    if not ok:
+        warn('[reset] Failed to stop the kubelet service: %s' % output)
+    say('[reset] Unmounting mounted directories in "%s"' % KUBELET_DIR)
+    dirs = [MANIFESTS_DIR, KUBELET_DIR, PKI_DIR]
+    say('[reset] Deleting contents of directories: [%s]' % ' '.join(dirs))
+    for path in dirs:
+        _clean_dir(path)
+    files = ['%s/%s' % (KUBERNETES_DIR, f) for f in KUBECONFIGS]
+    say('[reset] Deleting files: [%s]' % ' '.join(files))
+    for path in files:
+        if exists(path):
+            os.unlink(host(path))
+    say()
+    say('The reset process does not perform cleanup of CNI plugin configuration,')
+    say('network filtering rules and kubeconfig files.')
+    say()
+    say('For information on how to perform this cleanup manually, please see:')
+    say('    https://k8s.io/docs/reference/setup-tools/kubeadm/kubeadm-reset/')
+    say()
+    return 0
+
+
+# --- version / config ------------------------------------------------------------------------------
+
+def version_info():
+    major, minor = VERSION[1:].split('.')[:2]
+    return {'major': major, 'minor': minor, 'gitVersion': VERSION, 'gitCommit': GIT_COMMIT, 'gitTreeState': 'clean',
+            'buildDate': BUILD_DATE, 'goVersion': GO_VERSION, 'compiler': 'gc', 'platform': 'linux/amd64'}
+
+
+def cmd_version(argv):
+    flags = parse_flags(argv, {'output': 'str'}, {'o': 'output'})
+    output = flags.get('output', '')
+    info = version_info()
+    if output == '':
+        fields = tuple(info[k] for k in ('major', 'minor', 'gitVersion', 'gitCommit', 'gitTreeState', 'buildDate', 'goVersion',
+                                         'compiler', 'platform'))
+        say('kubeadm version: &version.Info{Major:"%s", Minor:"%s", EmulationMajor:"", EmulationMinor:"", MinCompatibilityMajor:"", '
+            'MinCompatibilityMinor:"", GitVersion:"%s", GitCommit:"%s", GitTreeState:"%s", BuildDate:"%s", GoVersion:"%s", '
+            'Compiler:"%s", Platform:"%s"}' % fields)
+    elif output == 'short':
+        say(VERSION)
+    elif output == 'json':
+        say(json.dumps({'clientVersion': info}, indent=2))
+    elif output == 'yaml':
+        sys.stdout.write(yaml.safe_dump({'clientVersion': info}, default_flow_style=False, sort_keys=False))
+    else:
+        raise KubeadmError('invalid output format: %s' % output)
+    return 0
+
+
+def cmd_config(argv):
+    if argv[:1] != ['validate']:
+        raise KubeadmError('the double supports only "kubeadm config validate"')
+    flags = parse_flags(argv[1:], {'config': 'str', 'allow-experimental-api': 'bool', 'kubeconfig': 'str'})
+    if not flags.get('config'):
+        raise KubeadmError('the --config flag is mandatory')
+    found = classify(load_documents(flags.get('config')))
+    if 'InitConfiguration' in found or 'ClusterConfiguration' in found:
+        validate_init(InitConfig(found))
+    elif 'JoinConfiguration' in found:
+        join_config(Flags({'config': flags.get('config')}, []))
+    say('ok')
+    return 0
+
+
+COMMANDS = {'version': cmd_version, 'config': cmd_config, 'init': cmd_init, 'join': cmd_join, 'token': cmd_token,
+            'certs': cmd_certs, 'reset': cmd_reset}
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] not in COMMANDS:
+        if argv and not argv[0].startswith('-'):
+            warn('unknown command "%s" for "kubeadm"\nRun \'kubeadm --help\' for usage.' % argv[0])
+            return 1
+        say('Usage:\n  kubeadm [command]\n\nAvailable Commands:\n  certs, config, init, join, reset, token, version '
+            '(the aifabric lab double of kubeadm %s)' % VERSION)
+        return 0
+    try:
+        return COMMANDS[argv[0]](argv[1:])
+    except KubeadmError as exc:
+        prefix = 'error execution phase %s: ' % exc.phase if exc.phase else ''
+        warn(prefix + exc.message)
+        warn(STACK_HINT)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == '__main__':
+    sys.exit(main())

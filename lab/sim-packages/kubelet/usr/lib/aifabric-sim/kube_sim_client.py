@@ -1,0 +1,188 @@
+"""Shared by the kubelet and kube-controller-manager test doubles (aifabric lab, test-side only):
+host paths, klog-style log lines, kubeconfig loading and a small Kubernetes API client.
+
+Host paths go through host(): with AIFABRIC_SIM_ROOT set (tests on the controller, never on a
+lab host) every absolute path is taken under that directory (a path already under it is kept).
+"""
+import base64
+import datetime
+import json
+import os
+import socket
+import ssl
+import sys
+import tempfile
+import urllib.error
+import urllib.request
+
+import yaml
+
+
+def sim_root():
+    return os.environ.get('AIFABRIC_SIM_ROOT', '').rstrip('/')
+
+
+def host(path):
+    """The host path, under AIFABRIC_SIM_ROOT when that is set."""
+    root = sim_root()
+    if not root or not path or not path.startswith('/') or path == root or path.startswith(root + '/'):
+        return path
+    return root + path
+
+
+def hostname():
+    return os.environ.get('AIFABRIC_SIM_HOSTNAME') or socket.gethostname()
+
+
+def klog(level, where, msg, **kv):
+    """One klog structured line on stderr: `I1205 10:00:00.000000    1234 server.go:525] "msg" key="value"`."""
+    stamp = datetime.datetime.now()
+    line = '%s%s %7d %s] %s' % (level, stamp.strftime('%m%d %H:%M:%S.%f'), os.getpid(), where, json.dumps(msg))
+    for key, value in kv.items():
+        line += ' %s=%s' % (key, json.dumps(value) if isinstance(value, str) else json.dumps(value, separators=(',', ':')))
+    sys.stderr.write(line + '\n')
+    sys.stderr.flush()
+
+
+def utcnow():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def rfc3339(when=None):
+    return (when or utcnow()).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def micro_time(when=None):
+    return (when or utcnow()).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
+
+
+def parse_time(stamp):
+    if not stamp:
+        return None
+    try:
+        when = datetime.datetime.fromisoformat(stamp.replace('Z', '+00:00'))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=datetime.timezone.utc)
+
+
+class ApiError(Exception):
+    """An HTTP error answer of the API server (code, the Status)."""
+
+    def __init__(self, code, status):
+        super().__init__('%s: %s' % (code, (status or {}).get('message', '')))
+        self.code, self.status = code, status or {}
+
+
+def load_kubeconfig(path):
+    """{server, ca (PEM text or None), cert/key (PEM bytes or None), token} of the current context."""
+    with open(host(path)) as f:
+        cfg = yaml.safe_load(f) or {}
+    base = os.path.dirname(path)
+
+    def named(kind, name):
+        for item in cfg.get(kind) or []:
+            if item.get('name') == name:
+                return item.get(kind[:-1]) or {}
+        return {}
+    ctx = named('contexts', cfg.get('current-context')) or ((cfg.get('contexts') or [{}])[0].get('context') or {})
+    cluster, user = named('clusters', ctx.get('cluster')), named('users', ctx.get('user'))
+
+    def blob(data_key, file_key, source):
+        if source.get(data_key):
+            return base64.b64decode(source[data_key])
+        if source.get(file_key):
+            name = source[file_key] if os.path.isabs(source[file_key]) else os.path.join(base, source[file_key])
+            with open(host(name), 'rb') as f:
+                return f.read()
+        return None
+    ca = blob('certificate-authority-data', 'certificate-authority', cluster)
+    return {'server': cluster.get('server', '').rstrip('/'), 'ca': ca.decode() if ca else None,
+            'cert': blob('client-certificate-data', 'client-certificate', user), 'key': blob('client-key-data', 'client-key', user),
+            'token': user.get('token'), 'cluster': cluster, 'user': user}
+
+
+class Client(object):
+    """JSON over HTTPS with a client certificate or a bearer token."""
+
+    def __init__(self, server, ca=None, cert=None, key=None, token=None, user_agent='kubelet/v1.34.2 (linux/amd64) kubernetes/sim'):
+        self.server, self.token, self.user_agent = server.rstrip('/'), token, user_agent
+        self.ctx = ssl.create_default_context(cadata=ca) if ca else ssl.create_default_context()
+        if cert and key:
+            with tempfile.TemporaryDirectory() as tmp:  # ssl loads a chain from files only
+                paths = []
+                for name, data in (('cert.pem', cert), ('key.pem', key)):
+                    paths.append(os.path.join(tmp, name))
+                    fd = os.open(paths[-1], os.O_WRONLY | os.O_CREAT, 0o600)
+                    with os.fdopen(fd, 'wb') as f:
+                        f.write(data)
+                self.ctx.load_cert_chain(*paths)
+
+    @classmethod
+    def from_kubeconfig(cls, path, **kw):
+        cfg = load_kubeconfig(path)
+        return cls(cfg['server'], cfg['ca'], cfg['cert'], cfg['key'], cfg['token'], **kw)
+
+    def request(self, method, path, body=None, ctype='application/json', timeout=10):
+        data = None if body is None else json.dumps(body).encode()
+        headers = {'Accept': 'application/json', 'User-Agent': self.user_agent}
+        if data is not None:
+            headers['Content-Type'] = ctype
+        if self.token:
+            headers['Authorization'] = 'Bearer ' + self.token
+        req = urllib.request.Request(self.server + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, context=self.ctx, timeout=timeout) as resp:  # nosec - https only
+                raw = resp.read()
+        except urllib.error.HTTPError as err:
+            raw = err.read()
+            try:
+                status = json.loads(raw)
+            except ValueError:
+                status = {'message': raw.decode(errors='replace')}
+            raise ApiError(err.code, status) from None
+        try:
+            return json.loads(raw) if raw else {}
+        except ValueError:
+            return raw.decode(errors='replace')
+
+    def get(self, path):
+        return self.request('GET', path)
+
+    def get_or_none(self, path):
+        try:
+            return self.request('GET', path)
+        except ApiError as err:
+            if err.code == 404:
+                return None
+            raise
+
+
+def secret_data(secret):
+    out = {}
+    for key, value in (secret.get('data') or {}).items():
+        try:
+            out[key] = base64.b64decode(value).decode()
+        except (ValueError, UnicodeDecodeError):
+            out[key] = ''
+    return out
+
+
+def bootstrap_token(secret):
+    """(id, secret, data) of a bootstrap-token Secret that is valid now, else None (k8s.io/cluster-bootstrap)."""
+    if secret.get('type') != 'bootstrap.kubernetes.io/token' or not secret['metadata']['name'].startswith('bootstrap-token-'):
+        return None
+    data = secret_data(secret)
+    token_id = data.get('token-id') or ''
+    if secret['metadata']['name'] != 'bootstrap-token-' + token_id or len(token_id) != 6 or len(data.get('token-secret', '')) != 16:
+        return None
+    if token_expired(data):
+        return None
+    return token_id, data['token-secret'], data
+
+
+def token_expired(data):
+    if not data.get('expiration'):
+        return False
+    when = parse_time(data['expiration'])
+    return when is None or when <= utcnow()

@@ -1,0 +1,523 @@
+"""The kubeadm test double (lab/sim-packages/kubeadm, usr/lib/aifabric-sim/kubeadm.py).
+
+Run with AIFABRIC_SIM_ROOT=tmp_path (every host path under it, no root check). `init` runs end
+to end against the REAL API server double (lab/simulators/kubeapi/kubeapi.py): a fake
+`systemctl`, first on PATH, starts the API server double on `restart kubelet` with the
+certificates kubeadm just wrote (what the kubelet double does from the kube-apiserver manifest)
+and registers the Node object (what the kubelet does), and stops it on `stop kubelet`.
+The join side needs the API server double's bootstrap-token and anonymous authentication and
+the controller double's JWS signing: its pieces are tested here as functions of the module.
+"""
+import base64
+import hashlib
+import importlib.util
+import ipaddress
+import json
+import os
+import re
+import signal
+import socket
+import stat
+import subprocess
+import sys
+
+import pytest
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+KUBEADM = os.path.join(ROOT, 'lab', 'sim-packages', 'kubeadm', 'usr', 'lib', 'aifabric-sim', 'kubeadm.py')
+KUBEAPI = os.path.join(ROOT, 'lab', 'simulators', 'kubeapi', 'kubeapi.py')
+NODE = 'cp1'
+TOKEN = 'abcdef.0123456789abcdef'
+CERT_KEY = '0f' * 32
+
+
+def load_module():
+    spec = importlib.util.spec_from_file_location('kubeadm_double', KUBEADM)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+kubeadm = load_module()
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+# a fake systemctl: `restart kubelet` starts the API server double (as the kubelet double would run the
+# kube-apiserver manifest) and registers this node; `stop kubelet` stops it.
+FAKE_SYSTEMCTL = '''#!%(python)s
+import os, signal, subprocess, sys, time, importlib.util
+root, state = os.environ['AIFABRIC_SIM_ROOT'], %(state)r
+with open(os.path.join(state, 'systemctl.log'), 'a') as log:
+    log.write(' '.join(sys.argv[1:]) + '\\n')
+pidfile = os.path.join(state, 'kubeapi.pid')
+if sys.argv[1:] == ['stop', 'kubelet']:
+    if os.path.exists(pidfile):
+        os.kill(int(open(pidfile).read()), signal.SIGTERM)
+        os.unlink(pidfile)
+    sys.exit(0)
+if sys.argv[1:] != ['restart', 'kubelet'] or %(fail)r:
+    sys.stderr.write('Failed to restart kubelet.service: Unit kubelet.service not found.\\n')
+    sys.exit(5)
+pki = os.path.join(root, 'etc/kubernetes/pki')
+out = open(os.path.join(state, 'kubeapi.log'), 'a')
+proc = subprocess.Popen([sys.executable, %(kubeapi)r, '--listen', '127.0.0.1:%(port)d', '--tls-cert', pki + '/apiserver.crt',
+                         '--tls-key', pki + '/apiserver.key', '--client-ca', pki + '/ca.crt', '--state-dir', os.path.join(state, 'api')],
+                        stdout=out, stderr=out, start_new_session=True)
+open(pidfile, 'w').write(str(proc.pid))
+spec = importlib.util.spec_from_file_location('k', %(kubeadm)r)
+k = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(k)
+client = k.Client.from_kubeconfig(k.ADMIN_CONF)
+for _ in range(100):
+    try:
+        client.request('POST', '/api/v1/nodes', {'apiVersion': 'v1', 'kind': 'Node', 'metadata': {'name': %(node)r}})
+        break
+    except Exception:
+        time.sleep(0.1)
+'''
+
+
+class Host(object):
+    """A simulated host root (AIFABRIC_SIM_ROOT) with a fake systemctl first on PATH."""
+
+    def __init__(self, tmp_path, fail_systemctl=False):
+        self.root = tmp_path / 'root'
+        self.state = tmp_path / 'state'
+        self.bin = tmp_path / 'bin'
+        self.port = free_port()
+        for d in (self.root / 'proc/sys/net/ipv4', self.root / 'run/containerd', self.state / 'api', self.bin):
+            d.mkdir(parents=True, exist_ok=True)
+        (self.root / 'proc/swaps').write_text('Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n')
+        (self.root / 'proc/sys/net/ipv4/ip_forward').write_text('1\n')
+        (self.root / 'run/containerd/containerd.sock').write_text('')
+        systemctl = self.bin / 'systemctl'
+        systemctl.write_text(FAKE_SYSTEMCTL % {'python': sys.executable, 'state': str(self.state), 'kubeapi': KUBEAPI,
+                                               'port': self.port, 'kubeadm': KUBEADM, 'node': NODE, 'fail': fail_systemctl})
+        systemctl.chmod(0o755)
+        self.config = tmp_path / 'kubeadm.yaml'
+        self.write_config()
+
+    def write_config(self, **changes):
+        init = {'apiVersion': 'kubeadm.k8s.io/v1beta4', 'kind': 'InitConfiguration',
+                'bootstrapTokens': [{'token': TOKEN, 'ttl': '24h0m0s', 'usages': ['signing', 'authentication'],
+                                     'groups': ['system:bootstrappers:kubeadm:default-node-token']}],
+                'nodeRegistration': {'name': NODE, 'criSocket': 'unix:///run/containerd/containerd.sock',
+                                     'taints': [{'key': 'node-role.kubernetes.io/control-plane', 'effect': 'NoSchedule'},
+                                                {'key': 'nvidia.com/gpu', 'value': 'present', 'effect': 'NoSchedule'}],
+                                     'kubeletExtraArgs': [{'name': 'node-ip', 'value': '127.0.0.1'},
+                                                          {'name': 'node-labels', 'value': 'aifabric/pool=gpu'}]},
+                'localAPIEndpoint': {'advertiseAddress': '127.0.0.1', 'bindPort': self.port}}
+        init.update(changes.pop('init', {}))
+        cluster = {'apiVersion': 'kubeadm.k8s.io/v1beta4', 'kind': 'ClusterConfiguration', 'clusterName': 'kubernetes',
+                   'kubernetesVersion': 'v1.34.2', 'controlPlaneEndpoint': '127.0.0.1:%d' % self.port,
+                   'networking': {'podSubnet': '10.244.0.0/16', 'serviceSubnet': '10.96.0.0/12'},
+                   'apiServer': {'certSANs': ['127.0.0.1', 'k8s.example.test']}, 'etcd': {'local': {'dataDir': '/var/lib/etcd'}}}
+        kubelet = {'apiVersion': 'kubelet.config.k8s.io/v1beta1', 'kind': 'KubeletConfiguration', 'cgroupDriver': 'systemd',
+                   'failSwapOn': True}
+        self.config.write_text(yaml.safe_dump_all([init, cluster, kubelet] + changes.pop('extra', [])))
+
+    def path(self, rel):
+        return self.root / rel.lstrip('/')
+
+    def run(self, *args, stdin=None):
+        env = dict(os.environ, AIFABRIC_SIM_ROOT=str(self.root), AIFABRIC_SIM_HOSTNAME=NODE,
+                   PATH='%s:%s' % (self.bin, os.environ.get('PATH', '')))
+        return subprocess.run([sys.executable, KUBEADM] + list(args), capture_output=True, text=True, env=env,
+                              input=stdin, timeout=300, check=False)
+
+    def stop(self):
+        pidfile = self.state / 'kubeapi.pid'
+        if pidfile.exists():
+            try:
+                os.kill(int(pidfile.read_text()), signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            pidfile.unlink()
+
+    def client(self):
+        os.environ['AIFABRIC_SIM_ROOT'] = str(self.root)
+        try:
+            kubeadm.ROOT = str(self.root)
+            return kubeadm.Client.from_kubeconfig(kubeadm.ADMIN_CONF)
+        finally:
+            del os.environ['AIFABRIC_SIM_ROOT']
+
+
+@pytest.fixture
+def node(tmp_path):
+    host = Host(tmp_path)
+    yield host
+    host.stop()
+    kubeadm.ROOT = ''
+
+
+def files(root):
+    return sorted(str(p.relative_to(root)) for p in root.rglob('*') if p.is_file())
+
+
+def load_cert(path):
+    return x509.load_pem_x509_certificate(path.read_bytes())
+
+
+def subject(cert):
+    return ([a.value for a in cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)],
+            [a.value for a in cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)])
+
+
+# ---- version and config validate ------------------------------------------------------------
+
+def test_version_outputs(node):
+    assert node.run('version', '-o', 'short').stdout == 'v1.34.2\n'
+    info = json.loads(node.run('version', '-o=json').stdout)['clientVersion']
+    assert info['gitVersion'] == 'v1.34.2' and info['major'] == '1' and info['minor'] == '34' and info['platform'] == 'linux/amd64'
+    assert set(info) == {'major', 'minor', 'gitVersion', 'gitCommit', 'gitTreeState', 'buildDate', 'goVersion', 'compiler', 'platform'}
+    assert yaml.safe_load(node.run('version', '--output', 'yaml').stdout)['clientVersion']['gitVersion'] == 'v1.34.2'
+    assert node.run('version').stdout.startswith('kubeadm version: &version.Info{Major:"1", Minor:"34"')
+    bad = node.run('version', '-o', 'xml')
+    assert bad.returncode == 1 and 'invalid output format: xml' in bad.stderr
+
+
+def test_config_validate(node, tmp_path):
+    ok = node.run('config', 'validate', '--config', str(node.config))
+    assert ok.returncode == 0 and ok.stdout == 'ok\n', ok.stderr
+    v3 = tmp_path / 'v3.yaml'
+    v3.write_text(yaml.safe_dump_all([
+        {'apiVersion': 'kubeadm.k8s.io/v1beta3', 'kind': 'JoinConfiguration',
+         'nodeRegistration': {'name': 'w1', 'kubeletExtraArgs': {'node-ip': '10.0.0.2'}},
+         'discovery': {'bootstrapToken': {'apiServerEndpoint': '10.0.0.1:6443', 'token': TOKEN, 'caCertHashes': ['sha256:' + 'a' * 64]}}}]))
+    assert node.run('config', 'validate', '--config', str(v3)).stdout == 'ok\n'
+    bad_kind = tmp_path / 'bad-kind.yaml'
+    bad_kind.write_text('apiVersion: kubeadm.k8s.io/v1beta4\nkind: InitConfigurashun\n')
+    res = node.run('config', 'validate', '--config', str(bad_kind))
+    assert res.returncode == 1 and res.stdout == ''
+    assert 'no kind "InitConfigurashun" is registered for version "kubeadm.k8s.io/v1beta4" in scheme' in res.stderr
+    bad_api = tmp_path / 'bad-api.yaml'
+    bad_api.write_text('apiVersion: kubeadm.k8s.io/v1beta9\nkind: InitConfiguration\n')
+    res = node.run('config', 'validate', '--config', str(bad_api))
+    assert res.returncode == 1 and 'no kind "InitConfiguration" is registered for version "kubeadm.k8s.io/v1beta9"' in res.stderr
+    old = tmp_path / 'old.yaml'
+    old.write_text('apiVersion: kubeadm.k8s.io/v1beta2\nkind: InitConfiguration\n')
+    assert 'uses an old API spec' in node.run('config', 'validate', '--config', str(old)).stderr
+    missing = node.run('config', 'validate', '--config', str(tmp_path / 'nope.yaml'))
+    assert missing.returncode == 1 and 'unable to read config from' in missing.stderr
+
+
+# ---- preflight ---------------------------------------------------------------------------------
+
+def _preflight_fails(node, check, *args):
+    before = files(node.root)
+    res = node.run('init', '--config', str(node.config), *args)
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert 'error execution phase preflight: [preflight] Some fatal errors occurred:\n\t[ERROR %s]: ' % check in res.stderr, res.stderr
+    assert '--ignore-preflight-errors=...' in res.stderr and 'To see the stack trace of this error' in res.stderr
+    assert files(node.root) == before, 'a failed preflight writes nothing'
+    assert not (node.state / 'systemctl.log').exists()
+    return res
+
+
+def test_preflight_swap(node):
+    node.path('/proc/swaps').write_text(node.path('/proc/swaps').read_text() + '/swap.img\tfile\t2097148\t0\t-2\n')
+    res = _preflight_fails(node, 'Swap')
+    assert '[ERROR Swap]: running with swap on is not supported. Please disable swap' in res.stderr
+    ok = node.run('init', '--config', str(node.config), '--ignore-preflight-errors=Swap,Port-10250', '--dry-run', '--bad-flag')
+    assert 'unknown flag: --bad-flag' in ok.stderr
+
+
+def test_preflight_ip_forward(node):
+    node.path('/proc/sys/net/ipv4/ip_forward').write_text('0\n')
+    res = _preflight_fails(node, 'FileContent--proc-sys-net-ipv4-ip_forward')
+    assert '/proc/sys/net/ipv4/ip_forward contents are not set to 1' in res.stderr
+
+
+def test_preflight_port_in_use(node):
+    with socket.socket() as busy:
+        busy.bind(('127.0.0.1', node.port))
+        busy.listen(1)
+        res = _preflight_fails(node, 'Port-%d' % node.port)
+    assert 'Port %d is in use' % node.port in res.stderr
+
+
+def test_preflight_manifest_and_etcd_dir(node):
+    manifests = node.path('/etc/kubernetes/manifests')
+    manifests.mkdir(parents=True)
+    (manifests / 'kube-apiserver.yaml').write_text('x')
+    node.path('/var/lib/etcd/member').mkdir(parents=True)
+    res = _preflight_fails(node, 'FileAvailable--etc-kubernetes-manifests-kube-apiserver.yaml')
+    assert '/etc/kubernetes/manifests/kube-apiserver.yaml already exists' in res.stderr
+    assert '\t[ERROR DirAvailable--var-lib-etcd]: /var/lib/etcd is not empty' in res.stderr
+
+
+def test_preflight_cri_socket(node):
+    node.path('/run/containerd/containerd.sock').unlink()
+    res = _preflight_fails(node, 'CRI')
+    assert 'unix:///run/containerd/containerd.sock' in res.stderr
+
+
+def test_join_preflight_manifests_dir_not_empty(node, tmp_path):
+    node.path('/etc/kubernetes/manifests').mkdir(parents=True)
+    node.path('/etc/kubernetes/manifests/x.yaml').write_text('x')
+    node.path('/etc/kubernetes/kubelet.conf').write_text('x')
+    res = node.run('join', '127.0.0.1:1', '--token', TOKEN, '--discovery-token-ca-cert-hash', 'sha256:' + 'a' * 64)
+    assert res.returncode == 1
+    assert '\t[ERROR DirAvailable--etc-kubernetes-manifests]: /etc/kubernetes/manifests is not empty' in res.stderr
+    assert '\t[ERROR FileAvailable--etc-kubernetes-kubelet.conf]: /etc/kubernetes/kubelet.conf already exists' in res.stderr
+    no_hash = node.run('join', '127.0.0.1:1', '--token', TOKEN)
+    assert no_hash.returncode == 1 and 'without caCertHashes can be unsafe' in no_hash.stderr
+
+
+# ---- init end to end ------------------------------------------------------------------------
+
+def test_init_end_to_end(node):  # pylint: disable=too-many-locals,too-many-statements
+    res = node.run('init', '--config', str(node.config), '--upload-certs', '--certificate-key', CERT_KEY)
+    assert res.returncode == 0, res.stdout + res.stderr + (node.state / 'kubeapi.log').read_text()
+    out = res.stdout
+    lines = out.splitlines()
+    order = ['[init] Using Kubernetes version: v1.34.2', '[preflight] Running pre-flight checks', '[certs] Using certificateDir folder',
+             '[certs] Generating "ca" certificate and key', '[certs] Generating "sa" key and public key',
+             '[kubeconfig] Writing "admin.conf" kubeconfig file', '[etcd] Creating static Pod manifest for local etcd',
+             '[control-plane] Creating static Pod manifest for "kube-apiserver"', '[kubelet-start] Starting the kubelet',
+             '[control-plane-check] kube-apiserver is healthy after', '[upload-config] Storing the configuration',
+             '[upload-certs] Storing the certificates in Secret "kubeadm-certs"', '[upload-certs] Using certificate key:',
+             '[mark-control-plane] Marking the node cp1 as control-plane by adding the labels', '[bootstrap-token] Using token: ' + TOKEN,
+             '[bootstrap-token] Creating the "cluster-info" ConfigMap', '[addons] Applied essential addon: CoreDNS',
+             '[addons] Applied essential addon: kube-proxy', 'Your Kubernetes control-plane has initialized successfully!']
+    positions = [next(i for i, line in enumerate(lines) if line.startswith(want)) for want in order]
+    assert positions == sorted(positions), out
+    assert '[certs] apiserver serving cert is signed for DNS names [kubernetes kubernetes.default kubernetes.default.svc ' \
+           'kubernetes.default.svc.cluster.local cp1 k8s.example.test] and IPs [10.96.0.1 127.0.0.1]' in out
+    assert ('[mark-control-plane] Marking the node cp1 as control-plane by adding the taints '
+            '[node-role.kubernetes.io/control-plane:NoSchedule nvidia.com/gpu=present:NoSchedule]') in out
+
+    pki = node.path('/etc/kubernetes/pki')
+    ca = load_cert(pki / 'ca.crt')
+    assert subject(ca) == (['kubernetes'], [])
+    assert 3640 < (kubeadm._not_after(ca) - kubeadm._not_before(ca)).days <= 3650
+    expected = {'apiserver': ('kube-apiserver', [], ExtendedKeyUsageOID.SERVER_AUTH, 'ca'),
+                'apiserver-kubelet-client': ('kube-apiserver-kubelet-client', ['kubeadm:cluster-admins'], ExtendedKeyUsageOID.CLIENT_AUTH, 'ca'),
+                'front-proxy-client': ('front-proxy-client', [], ExtendedKeyUsageOID.CLIENT_AUTH, 'front-proxy-ca'),
+                'etcd/server': (NODE, [], ExtendedKeyUsageOID.SERVER_AUTH, 'etcd/ca'),
+                'etcd/peer': (NODE, [], ExtendedKeyUsageOID.SERVER_AUTH, 'etcd/ca'),
+                'etcd/healthcheck-client': ('kube-etcd-healthcheck-client', [], ExtendedKeyUsageOID.CLIENT_AUTH, 'etcd/ca'),
+                'apiserver-etcd-client': ('kube-apiserver-etcd-client', [], ExtendedKeyUsageOID.CLIENT_AUTH, 'etcd/ca')}
+    for rel, (common, orgs, usage, signer) in expected.items():
+        cert = load_cert(pki / (rel + '.crt'))
+        issuer = load_cert(pki / (signer + '.crt'))
+        issuer.public_key().verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), cert.signature_hash_algorithm)
+        assert subject(cert) == ([common], orgs), rel
+        assert usage in cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value, rel
+        assert 364 <= (kubeadm._not_after(cert) - kubeadm._not_before(cert)).days <= 365, rel
+        assert stat.S_IMODE((pki / (rel + '.key')).stat().st_mode) == 0o600, rel
+    sans = load_cert(pki / 'apiserver.crt').extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert set(sans.get_values_for_type(x509.DNSName)) == {'kubernetes', 'kubernetes.default', 'kubernetes.default.svc',
+                                                           'kubernetes.default.svc.cluster.local', NODE, 'k8s.example.test'}
+    assert set(sans.get_values_for_type(x509.IPAddress)) == {ipaddress.ip_address('10.96.0.1'), ipaddress.ip_address('127.0.0.1')}
+    for rel in ('ca', 'front-proxy-ca', 'etcd/ca'):
+        assert load_cert(pki / (rel + '.crt')).extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    assert stat.S_IMODE((pki / 'sa.key').stat().st_mode) == 0o600 and (pki / 'sa.pub').read_text().startswith('-----BEGIN PUBLIC KEY')
+
+    conf_subjects = {'admin.conf': ('kubernetes-admin', ['kubeadm:cluster-admins'], 'https://127.0.0.1:%d' % node.port),
+                     'super-admin.conf': ('kubernetes-super-admin', ['system:masters'], None),
+                     'kubelet.conf': ('system:node:cp1', ['system:nodes'], None),
+                     'controller-manager.conf': ('system:kube-controller-manager', [], None),
+                     'scheduler.conf': ('system:kube-scheduler', [], None)}
+    for filename, (common, orgs, server) in conf_subjects.items():
+        path = node.path('/etc/kubernetes/' + filename)
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, filename
+        conf = yaml.safe_load(path.read_text())
+        assert conf['clusters'][0]['cluster']['server'] == server or 'https://127.0.0.1:%d' % node.port
+        assert base64.b64decode(conf['clusters'][0]['cluster']['certificate-authority-data']) == (pki / 'ca.crt').read_bytes()
+        client_cert = x509.load_pem_x509_certificate(base64.b64decode(conf['users'][0]['user']['client-certificate-data']))
+        assert subject(client_cert) == ([common], orgs), filename
+
+    manifests = node.path('/etc/kubernetes/manifests')
+    assert sorted(p.name for p in manifests.iterdir()) == ['etcd.yaml', 'kube-apiserver.yaml', 'kube-controller-manager.yaml',
+                                                           'kube-scheduler.yaml']
+    api = yaml.safe_load((manifests / 'kube-apiserver.yaml').read_text())
+    container = api['spec']['containers'][0]
+    assert container['image'] == 'registry.k8s.io/kube-apiserver:v1.34.2'
+    for flag in ('--advertise-address=127.0.0.1', '--secure-port=%d' % node.port, '--tls-cert-file=/etc/kubernetes/pki/apiserver.crt',
+                 '--tls-private-key-file=/etc/kubernetes/pki/apiserver.key', '--client-ca-file=/etc/kubernetes/pki/ca.crt',
+                 '--etcd-servers=https://127.0.0.1:2379', '--service-cluster-ip-range=10.96.0.0/12', '--enable-bootstrap-token-auth=true'):
+        assert flag in container['command'], flag
+    kcm = yaml.safe_load((manifests / 'kube-controller-manager.yaml').read_text())['spec']['containers'][0]['command']
+    for flag in ('--cluster-signing-cert-file=/etc/kubernetes/pki/ca.crt', '--cluster-signing-key-file=/etc/kubernetes/pki/ca.key',
+                 '--kubeconfig=/etc/kubernetes/controller-manager.conf', '--controllers=*,bootstrapsigner,tokencleaner',
+                 '--cluster-cidr=10.244.0.0/16'):
+        assert flag in kcm, flag
+
+    kubelet = yaml.safe_load(node.path('/var/lib/kubelet/config.yaml').read_text())
+    assert kubelet['staticPodPath'] == '/etc/kubernetes/manifests' and kubelet['clusterDNS'] == ['10.96.0.10']
+    assert kubelet['authentication']['x509']['clientCAFile'] == '/etc/kubernetes/pki/ca.crt'
+    assert kubelet['cgroupDriver'] == 'systemd' and kubelet['rotateCertificates'] is True and kubelet['clusterDomain'] == 'cluster.local'
+    assert kubelet['containerRuntimeEndpoint'] == 'unix:///run/containerd/containerd.sock'
+    flags_env = node.path('/var/lib/kubelet/kubeadm-flags.env').read_text()
+    assert flags_env.startswith('KUBELET_KUBEADM_ARGS="--container-runtime-endpoint=unix:///run/containerd/containerd.sock ')
+    for flag in ('--node-ip=127.0.0.1', '--node-labels=aifabric/pool=gpu', '--pod-infra-container-image=registry.k8s.io/pause:3.10.1',
+                 '--register-with-taints=node-role.kubernetes.io/control-plane:NoSchedule,nvidia.com/gpu=present:NoSchedule'):
+        assert flag in flags_env, flag
+    assert (node.state / 'systemctl.log').read_text() == 'restart kubelet\n'
+
+    client = node.client()
+    cms = dict((name, client.get('/api/v1/namespaces/%s/configmaps/%s' % (ns, name))['data'])
+               for ns, name in (('kube-system', 'kubeadm-config'), ('kube-system', 'kubelet-config'), ('kube-public', 'cluster-info')))
+    cluster = yaml.safe_load(cms['kubeadm-config']['ClusterConfiguration'])
+    assert cluster['kind'] == 'ClusterConfiguration' and cluster['networking']['podSubnet'] == '10.244.0.0/16'
+    assert yaml.safe_load(cms['kubelet-config']['kubelet'])['kind'] == 'KubeletConfiguration'
+    info = yaml.safe_load(cms['cluster-info']['kubeconfig'])
+    assert info['clusters'][0]['cluster']['server'] == 'https://127.0.0.1:%d' % node.port and not info.get('users')
+    token_secret = client.get('/api/v1/namespaces/kube-system/secrets/bootstrap-token-abcdef')
+    data = dict((k, base64.b64decode(v).decode()) for k, v in token_secret['data'].items())
+    assert token_secret['type'] == 'bootstrap.kubernetes.io/token'
+    assert data['token-id'] == 'abcdef' and data['token-secret'] == '0123456789abcdef'
+    assert data['usage-bootstrap-authentication'] == 'true' and data['usage-bootstrap-signing'] == 'true'
+    assert data['auth-extra-groups'] == 'system:bootstrappers:kubeadm:default-node-token' and data['expiration'].endswith('Z')
+    certs = client.get('/api/v1/namespaces/kube-system/secrets/kubeadm-certs')
+    owner = certs['metadata']['ownerReferences'][0]
+    assert owner['kind'] == 'Secret' and owner['name'].startswith('bootstrap-token-')
+    owner_data = client.get('/api/v1/namespaces/kube-system/secrets/' + owner['name'])['data']
+    assert 'expiration' in owner_data and 'usage-bootstrap-authentication' not in owner_data
+    assert sorted(certs['data']) == ['ca.crt', 'ca.key', 'etcd-ca.crt', 'etcd-ca.key', 'front-proxy-ca.crt', 'front-proxy-ca.key',
+                                     'sa.key', 'sa.pub']
+    assert kubeadm.decrypt(base64.b64decode(certs['data']['ca.key']), CERT_KEY) == (pki / 'ca.key').read_bytes()
+    assert kubeadm.decrypt(base64.b64decode(certs['data']['etcd-ca.crt']), CERT_KEY) == (pki / 'etcd/ca.crt').read_bytes()
+    node_obj = client.get('/api/v1/nodes/cp1')
+    assert node_obj['metadata']['labels']['node-role.kubernetes.io/control-plane'] == ''
+    assert node_obj['metadata']['labels']['node.kubernetes.io/exclude-from-external-load-balancers'] == ''
+    assert {(t['key'], t['effect']) for t in node_obj['spec']['taints']} == {
+        ('node-role.kubernetes.io/control-plane', 'NoSchedule'), ('nvidia.com/gpu', 'NoSchedule')}
+    assert client.get('/apis/apps/v1/namespaces/kube-system/deployments/coredns')['spec']['replicas'] == 2
+    assert client.get('/api/v1/namespaces/kube-system/services/kube-dns')['spec']['clusterIP'] == '10.96.0.10'
+    assert client.get('/apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy')
+
+    ca_hash = 'sha256:' + hashlib.sha256(ca.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)).hexdigest()
+    assert '  kubeadm join 127.0.0.1:%d --token %s \\\n\t--discovery-token-ca-cert-hash %s \\\n\t--control-plane --certificate-key %s\n' \
+        % (node.port, TOKEN, ca_hash, CERT_KEY) in out
+    assert 'kubeadm join 127.0.0.1:%d --token %s \\\n\t--discovery-token-ca-cert-hash %s \n' % (node.port, TOKEN, ca_hash) in out
+    assert out.count(CERT_KEY) == 2 and res.stderr.count(TOKEN) == 0 and res.stderr.count(CERT_KEY) == 0
+
+    # a second init fails in preflight and changes nothing
+    before = dict((p, node.root.joinpath(p).read_bytes()) for p in files(node.root))
+    again = node.run('init', '--config', str(node.config))
+    assert again.returncode == 1
+    assert '[ERROR Port-%d]: Port %d is in use' % (node.port, node.port) in again.stderr
+    assert '[ERROR FileAvailable--etc-kubernetes-manifests-kube-apiserver.yaml]' in again.stderr
+    assert dict((p, node.root.joinpath(p).read_bytes()) for p in files(node.root)) == before
+
+    # re-upload of the certificates alone
+    phase = node.run('init', 'phase', 'upload-certs', '--upload-certs', '--certificate-key', 'ab' * 32)
+    assert phase.returncode == 0, phase.stderr
+    assert phase.stdout.splitlines()[-2:] == ['[upload-certs] Using certificate key:', 'ab' * 32]
+    certs = client.get('/api/v1/namespaces/kube-system/secrets/kubeadm-certs')
+    assert kubeadm.decrypt(base64.b64decode(certs['data']['sa.key']), 'ab' * 32) == (pki / 'sa.key').read_bytes()
+
+    # tokens
+    created = node.run('token', 'create', '--ttl', '15m', '--print-join-command', '--description', 'test join')
+    assert created.returncode == 0, created.stderr
+    match = re.match(r'^kubeadm join 127\.0\.0\.1:%d --token ([a-z0-9]{6}\.[a-z0-9]{16}) --discovery-token-ca-cert-hash (sha256:[0-9a-f]{64}) \n$'
+                     % node.port, created.stdout)
+    assert match and match.group(2) == ca_hash, created.stdout
+    plain = node.run('token', 'create', 'zzzzzz.zzzzzzzzzzzzzzzz', '--ttl=0')
+    assert plain.stdout == 'zzzzzz.zzzzzzzzzzzzzzzz\n'
+    dup = node.run('token', 'create', 'zzzzzz.zzzzzzzzzzzzzzzz')
+    assert dup.returncode == 1 and 'a token with id "zzzzzz" already exists' in dup.stderr
+    listing = node.run('token', 'list').stdout.splitlines()
+    assert listing[0].split() == ['TOKEN', 'TTL', 'EXPIRES', 'USAGES', 'DESCRIPTION', 'EXTRA', 'GROUPS']
+    rows = dict((line.split()[0], line) for line in listing[1:])
+    assert match.group(1) in rows and '14m' in rows[match.group(1)] and 'test join' in rows[match.group(1)]
+    assert '<forever>' in rows['zzzzzz.zzzzzzzzzzzzzzzz'] and '<never>' in rows['zzzzzz.zzzzzzzzzzzzzzzz']
+    assert 'authentication,signing' in rows[TOKEN]
+    deleted = node.run('token', 'delete', 'zzzzzz')
+    assert deleted.stdout == 'bootstrap token "zzzzzz" deleted\n'
+    assert 'zzzzzz.zzzzzzzzzzzzzzzz' not in node.run('token', 'list').stdout
+
+    # reset without -f asks; -f removes what init wrote
+    aborted = node.run('reset', stdin='n\n')
+    assert aborted.returncode == 1 and 'aborted reset operation' in aborted.stderr and node.path('/etc/kubernetes/admin.conf').exists()
+    node.path('/var/lib/etcd/member').mkdir(parents=True)
+    reset = node.run('reset', '-f')
+    assert reset.returncode == 0, reset.stderr
+    assert '[reset] Deleting contents of directories: [/etc/kubernetes/manifests /var/lib/kubelet /etc/kubernetes/pki]' in reset.stdout
+    assert 'The reset process does not perform cleanup of CNI plugin configuration,' in reset.stdout
+    assert files(node.path('/etc/kubernetes')) == [] and files(node.path('/var/lib/kubelet')) == []
+    assert node.path('/var/lib/kubelet').is_dir() and list(node.path('/var/lib/etcd').iterdir()) == []
+    assert (node.state / 'systemctl.log').read_text().endswith('stop kubelet\n')
+
+
+def test_init_generates_token_and_key(node):
+    node.write_config(init={'bootstrapTokens': None})
+    res = node.run('init', '--config', str(node.config), '--upload-certs', '--skip-token-print')
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert '[bootstrap-token] Using token' not in res.stdout and '--token <value withheld>' in res.stdout
+    key = re.search(r'\[upload-certs\] Using certificate key:\n([0-9a-f]{64})\n', res.stdout).group(1)
+    assert '--control-plane --certificate-key %s' % key in res.stdout
+    certs = node.client().get('/api/v1/namespaces/kube-system/secrets/kubeadm-certs')
+    assert kubeadm.decrypt(base64.b64decode(certs['data']['ca.crt']), key).startswith(b'-----BEGIN CERTIFICATE')
+    secrets = node.client().get('/api/v1/namespaces/kube-system/secrets')['items']
+    assert len([s for s in secrets if s.get('type') == 'bootstrap.kubernetes.io/token']) == 2   # the join token + the certs' owner
+
+
+# ---- the join side's functions ---------------------------------------------------------------
+
+def test_jws_detached_signature():
+    content = 'apiVersion: v1\nclusters: []\n'
+    sig = kubeadm.compute_detached_signature(content, 'abcdef', '0123456789abcdef')
+    head, empty, _ = sig.split('.')
+    assert empty == '' and json.loads(base64.urlsafe_b64decode(head + '==')) == {'alg': 'HS256', 'kid': 'abcdef'}
+    assert kubeadm.verify_detached_signature(sig, content, 'abcdef', '0123456789abcdef')
+    assert not kubeadm.verify_detached_signature(sig, content + ' ', 'abcdef', '0123456789abcdef')
+    assert not kubeadm.verify_detached_signature(sig, content, 'abcdef', '0123456789abcdeg')
+    assert not kubeadm.verify_detached_signature('garbage', content, 'abcdef', '0123456789abcdef')
+
+
+def test_ca_pin_check(tmp_path):
+    cert, _ = kubeadm.new_ca('kubernetes')
+    pem = kubeadm.cert_pem(cert)
+    pin = kubeadm.spki_hash(cert)
+    assert kubeadm.check_ca_pins(pem, ['sha256:' + '0' * 64, pin.upper().replace('SHA256', 'sha256')]) == pin
+    with pytest.raises(kubeadm.KubeadmError) as err:
+        kubeadm.check_ca_pins(pem, ['sha256:' + '0' * 64])
+    assert err.value.message == 'cluster CA found in cluster-info ConfigMap is invalid: none of the public keys "%s" are pinned' % pin
+    assert tmp_path
+
+
+def test_aes_gcm_round_trip():
+    blob = kubeadm.encrypt(b'secret key material', CERT_KEY)
+    assert len(blob) == 12 + len(b'secret key material') + 16
+    assert kubeadm.decrypt(blob, CERT_KEY) == b'secret key material'
+    with pytest.raises(kubeadm.KubeadmError) as err:
+        kubeadm.decrypt(blob, 'ab' * 32)
+    assert 'cipher: message authentication failed' in err.value.message
+
+
+def test_helpers():
+    assert kubeadm.parse_duration('24h0m0s') == 86400 and kubeadm.parse_duration('15m') == 900 and kubeadm.parse_duration('0') == 0
+    with pytest.raises(kubeadm.KubeadmError):
+        kubeadm.parse_duration('1 day')
+    assert [kubeadm.short_duration(s) for s in (30, 900, 86399, 3 * 86400)] == ['30s', '15m', '23h', '3d']
+    flags = kubeadm.parse_flags(['--config=a', '--upload-certs', '--ignore-preflight-errors', 'Swap,Port-10250', 'x', '-f'],
+                                {'config': 'str', 'upload-certs': 'bool', 'ignore-preflight-errors': 'list', 'force': 'bool'}, {'f': 'force'})
+    assert flags.values == {'config': 'a', 'upload-certs': True, 'ignore-preflight-errors': ['Swap', 'Port-10250'], 'force': True}
+    assert flags.args == ['x']
+    assert re.match(r'^[a-z0-9]{6}\.[a-z0-9]{16}$', kubeadm.generate_token())
+    assert re.match(r'^[0-9a-f]{64}$', kubeadm.generate_certificate_key())
+    assert kubeadm.service_ip('10.96.0.0/12', 10) == '10.96.0.10'
+    text = kubeadm.cluster_info_kubeconfig('https://10.0.0.1:6443', b'PEM')
+    assert kubeadm.parse_cluster_info(text) == ('https://10.0.0.1:6443', b'PEM')
+
+
+def test_token_generate_and_certificate_key(node):
+    assert re.match(r'^[a-z0-9]{6}\.[a-z0-9]{16}\n$', node.run('token', 'generate').stdout)
+    assert re.match(r'^[0-9a-f]{64}\n$', node.run('certs', 'certificate-key').stdout)
+    missing = node.run('token', 'list')
+    assert missing.returncode == 1 and 'admin' in missing.stderr

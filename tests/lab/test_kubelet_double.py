@@ -1,0 +1,481 @@
+"""The kubelet and kube-controller-manager test doubles (lab/sim-packages/kubelet) with the API
+server double (lab/simulators/kubeapi/kubeapi.py), all on 127.0.0.1 under AIFABRIC_SIM_ROOT.
+
+A control-plane node cp1 (kubeadm init's files: kubelet.conf with an embedded client
+certificate, static Pod manifests for kube-apiserver, kube-controller-manager and etcd)
+whose kubelet starts the API server and controller-manager doubles, and a worker w1 that
+joins with a bootstrap token (TLS bootstrap). The PKI is made here with `cryptography`.
+"""
+import base64
+import datetime
+import hashlib
+import hmac
+import ipaddress
+import json
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+LIB = os.path.join(ROOT, 'lab', 'sim-packages', 'kubelet', 'usr', 'lib', 'aifabric-sim')
+KUBELET = os.path.join(LIB, 'kubelet.py')
+TOKEN_ID, TOKEN_SECRET = 'abcdef', '0123456789abcdef'
+SYSTEMD_DUMP = """version = 2
+[plugins]
+  [plugins."io.containerd.grpc.v1.cri"]
+    sandbox_image = "registry.k8s.io/pause:3.10.1"
+    [plugins."io.containerd.grpc.v1.cri".containerd]
+      default_runtime_name = "runc"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes]
+        [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+          runtime_type = "io.containerd.runc.v2"
+          [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+            BinaryName = ""
+            SystemdCgroup = true
+"""
+KUBELET_CONFIG = """apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+cgroupDriver: systemd
+containerRuntimeEndpoint: unix:///run/containerd/containerd.sock
+staticPodPath: /etc/kubernetes/manifests
+rotateCertificates: true
+"""
+
+
+# ---- PKI, files, processes --------------------------------------------------------------------------
+
+def _name(cn, orgs=()):
+    return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, o) for o in orgs] + [x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+
+def _pem(cert=None, key=None):
+    if cert is not None:
+        return cert.public_bytes(serialization.Encoding.PEM)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+
+
+def _cert(subject, key, ca=None, ca_key=None, san=None, eku=None):
+    start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
+    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca.subject if ca else subject).public_key(key.public_key())
+               .serial_number(x509.random_serial_number()).not_valid_before(start).not_valid_after(start + datetime.timedelta(days=2))
+               .add_extension(x509.BasicConstraints(ca=ca is None, path_length=None), critical=True))
+    if ca is None:
+        builder = builder.add_extension(x509.KeyUsage(True, False, True, False, False, True, True, False, False), critical=True)
+    if san:
+        builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
+    if eku:
+        builder = builder.add_extension(x509.ExtendedKeyUsage([eku]), critical=False)
+    return builder.sign(ca_key or key, hashes.SHA256())
+
+
+def _write(path, data, mode=0o644):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data if isinstance(data, bytes) else data.encode())
+    path.chmod(mode)
+    return path
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def kubeconfig(server, ca_pem, cert_pem=None, key_pem=None, token=None, user='user'):
+    creds = {'token': token} if token else {'client-certificate-data': base64.b64encode(cert_pem).decode(),
+                                            'client-key-data': base64.b64encode(key_pem).decode()}
+    return yaml.safe_dump({'apiVersion': 'v1', 'kind': 'Config', 'current-context': '%s@kubernetes' % user,
+                           'clusters': [{'name': 'kubernetes', 'cluster': {'server': server,
+                                                                           'certificate-authority-data': base64.b64encode(ca_pem).decode()}}],
+                           'contexts': [{'name': '%s@kubernetes' % user, 'context': {'cluster': 'kubernetes', 'user': user}}],
+                           'users': [{'name': user, 'user': creds}]})
+
+
+def make_node_root(root, with_socket=True, dump=SYSTEMD_DUMP, config=KUBELET_CONFIG):
+    """A node's files under AIFABRIC_SIM_ROOT: config.yaml, the CRI socket, `containerd config dump`, machine-id."""
+    _write(root / 'var/lib/kubelet/config.yaml', config)
+    _write(root / 'etc/machine-id', '5f1e0a5c1e5d4c2b9a8f7e6d5c4b3a29\n')
+    _write(root / 'containerd-version.txt', '1.7.24\n')
+    _write(root / 'proc/swaps', 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n')
+    if dump is not None:
+        _write(root / 'containerd-config-dump.txt', dump)
+    sock = None
+    if with_socket:
+        (root / 'run/containerd').mkdir(parents=True, exist_ok=True)
+        sock = socket.socket(socket.AF_UNIX)
+        sock.bind(str(root / 'run/containerd/containerd.sock'))
+    return sock
+
+
+def run_kubelet(root, *flags, hostname='node1', timeout=20):
+    env = dict(os.environ, AIFABRIC_SIM_ROOT=str(root), AIFABRIC_SIM_HOSTNAME=hostname)
+    return subprocess.run([sys.executable, KUBELET] + list(flags), capture_output=True, text=True, env=env, timeout=timeout, check=False)
+
+
+DEFAULT_FLAGS = ('--bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf', '--kubeconfig=/etc/kubernetes/kubelet.conf',
+                 '--config=/var/lib/kubelet/config.yaml')
+
+
+# ---- refusals -------------------------------------------------------------------------------------------
+
+def _refused(proc, message):
+    assert proc.returncode == 1, proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last[0] == 'E' and ' run.go:72] "command failed" err=' in last, last
+    assert json.loads(last.split(' err=', 1)[1]) == message, last
+
+
+def test_version():
+    proc = run_kubelet('/nonexistent', '--version')
+    assert (proc.returncode, proc.stdout) == (0, 'Kubernetes v1.34.2\n')
+
+
+def test_refuses_without_config(tmp_path):
+    _refused(run_kubelet(tmp_path, *DEFAULT_FLAGS),
+             'failed to load kubelet config file, path: /var/lib/kubelet/config.yaml, error: failed to load Kubelet config file '
+             '/var/lib/kubelet/config.yaml, error failed to read kubelet config file "/var/lib/kubelet/config.yaml", error: '
+             'open /var/lib/kubelet/config.yaml: no such file or directory')
+
+
+def test_refuses_without_kubeconfig(tmp_path):
+    make_node_root(tmp_path)
+    _refused(run_kubelet(tmp_path, *DEFAULT_FLAGS),
+             'failed to run Kubelet: unable to load bootstrap kubeconfig: stat /etc/kubernetes/bootstrap-kubelet.conf: no such file or directory')
+
+
+def test_refuses_without_cri_socket(tmp_path):
+    make_node_root(tmp_path, with_socket=False)
+    _write(tmp_path / 'etc/kubernetes/bootstrap-kubelet.conf', 'apiVersion: v1\nkind: Config\n')
+    _refused(run_kubelet(tmp_path, *DEFAULT_FLAGS),
+             'failed to run Kubelet: validate service connection: validate CRI v1 runtime API for endpoint '
+             '"unix:///run/containerd/containerd.sock": rpc error: code = Unavailable desc = connection error: desc = '
+             '"transport: Error while dialing: dial unix /run/containerd/containerd.sock: connect: no such file or directory"')
+
+
+def test_refuses_cgroup_driver_mismatch(tmp_path):
+    sock = make_node_root(tmp_path, dump=SYSTEMD_DUMP.replace('SystemdCgroup = true', 'SystemdCgroup = false'))
+    try:
+        _write(tmp_path / 'etc/kubernetes/bootstrap-kubelet.conf', 'apiVersion: v1\nkind: Config\n')
+        _refused(run_kubelet(tmp_path, *DEFAULT_FLAGS),
+                 'failed to run Kubelet: misconfiguration: kubelet cgroup driver: "systemd" is different from the container runtime '
+                 'cgroup driver: "cgroupfs"')
+        # the default runtime's options count (nvidia-ctk makes "nvidia" the default)
+        nvidia = SYSTEMD_DUMP.replace('SystemdCgroup = true', 'SystemdCgroup = false')
+        nvidia = nvidia.replace('default_runtime_name = "runc"', 'default_runtime_name = "nvidia"')
+        nvidia += ('        [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia]\n'
+                   '          [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia.options]\n'
+                   '            BinaryName = "/usr/bin/nvidia-container-runtime"\n            SystemdCgroup = true\n')
+        _write(tmp_path / 'containerd-config-dump.txt', nvidia)
+        (tmp_path / 'var/lib/kubelet/config.yaml').write_text(KUBELET_CONFIG.replace('cgroupDriver: systemd', 'cgroupDriver: cgroupfs'))
+        _refused(run_kubelet(tmp_path, *DEFAULT_FLAGS),
+                 'failed to run Kubelet: misconfiguration: kubelet cgroup driver: "cgroupfs" is different from the container runtime '
+                 'cgroup driver: "systemd"')
+    finally:
+        sock.close()
+
+
+def test_refuses_swap(tmp_path):
+    sock = make_node_root(tmp_path)
+    try:
+        _write(tmp_path / 'etc/kubernetes/bootstrap-kubelet.conf', 'apiVersion: v1\nkind: Config\n')
+        _write(tmp_path / 'proc/swaps', 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n/dev/sda3\tpartition\t1048572\t0\t-2\n')
+        _refused(run_kubelet(tmp_path, *DEFAULT_FLAGS),
+                 'failed to run Kubelet: running with swap on is not supported, please disable swap or set --fail-swap-on flag to false')
+    finally:
+        sock.close()
+
+
+# ---- a cluster: cp1 (static pods) and w1 (TLS bootstrap) -----------------------------------------------
+
+class Cluster(object):  # pylint: disable=too-many-instance-attributes
+    def __init__(self, tmp):
+        self.tmp, self.port, self.procs, self.sockets = tmp, free_port(), [], []
+        self.server = 'https://127.0.0.1:%d' % self.port
+        self.cp, self.w1 = tmp / 'cp', tmp / 'w1'
+        ca_key = ec.generate_private_key(ec.SECP256R1())
+        self.ca = _cert(_name('kubernetes'), ca_key)
+        self.ca_pem = _pem(self.ca)
+        pki = self.cp / 'etc/kubernetes/pki'
+        _write(pki / 'ca.crt', self.ca_pem)
+        _write(pki / 'ca.key', _pem(key=ca_key), 0o600)
+        creds = {}
+        for name, subject, san, eku in (
+                ('apiserver', _name('kube-apiserver'), [x509.IPAddress(ipaddress.ip_address('127.0.0.1'))], ExtendedKeyUsageOID.SERVER_AUTH),
+                ('admin', _name('kubernetes-admin', ['kubeadm:cluster-admins']), None, ExtendedKeyUsageOID.CLIENT_AUTH),
+                ('controller-manager', _name('system:kube-controller-manager'), None, ExtendedKeyUsageOID.CLIENT_AUTH),
+                ('kubelet', _name('system:node:cp1', ['system:nodes']), None, ExtendedKeyUsageOID.CLIENT_AUTH)):
+            key = ec.generate_private_key(ec.SECP256R1())
+            creds[name] = (_pem(_cert(subject, key, self.ca, ca_key, san, eku)), _pem(key=key))
+        _write(pki / 'apiserver.crt', creds['apiserver'][0])
+        _write(pki / 'apiserver.key', creds['apiserver'][1], 0o600)
+        self.admin = (_write(self.tmp / 'admin.crt', creds['admin'][0]), _write(self.tmp / 'admin.key', creds['admin'][1]))
+        _write(self.cp / 'etc/kubernetes/controller-manager.conf', kubeconfig(self.server, self.ca_pem, *creds['controller-manager'],
+                                                                             user='system:kube-controller-manager'), 0o600)
+        _write(self.cp / 'etc/kubernetes/kubelet.conf', kubeconfig(self.server, self.ca_pem, *creds['kubelet'], user='system:node:cp1'), 0o600)
+        _write(self.cp / 'etc/kubernetes/admin.conf', kubeconfig(self.server, self.ca_pem, *creds['admin'], user='kubernetes-admin'), 0o600)
+        manifests = self.cp / 'etc/kubernetes/manifests'
+        _write(manifests / 'kube-apiserver.yaml', self.manifest('kube-apiserver', [
+            'kube-apiserver', '--advertise-address=127.0.0.1', '--allow-privileged=true', '--authorization-mode=Node,RBAC',
+            '--client-ca-file=/etc/kubernetes/pki/ca.crt', '--enable-admission-plugins=NodeRestriction', '--enable-bootstrap-token-auth=true',
+            '--etcd-servers=https://127.0.0.1:2379', '--secure-port=%d' % self.port, '--bind-address=127.0.0.1',
+            '--service-account-issuer=https://kubernetes.default.svc.cluster.local', '--service-cluster-ip-range=10.96.0.0/12',
+            '--tls-cert-file=/etc/kubernetes/pki/apiserver.crt', '--tls-private-key-file=/etc/kubernetes/pki/apiserver.key']))
+        _write(manifests / 'kube-controller-manager.yaml', self.manifest('kube-controller-manager', [
+            'kube-controller-manager', '--allocate-node-cidrs=true', '--authentication-kubeconfig=/etc/kubernetes/controller-manager.conf',
+            '--bind-address=127.0.0.1', '--cluster-signing-cert-file=/etc/kubernetes/pki/ca.crt',
+            '--cluster-signing-key-file=/etc/kubernetes/pki/ca.key', '--controllers=*,bootstrapsigner,tokencleaner',
+            '--kubeconfig=/etc/kubernetes/controller-manager.conf', '--leader-elect=true', '--use-service-account-credentials=true']))
+        _write(manifests / 'etcd.yaml', self.manifest('etcd', ['etcd', '--data-dir=/var/lib/etcd'], image='registry.k8s.io/etcd:3.6.4-0'))
+        self.sockets.append(make_node_root(self.cp))
+        self.sockets.append(make_node_root(self.w1, config=KUBELET_CONFIG.replace('staticPodPath: /etc/kubernetes/manifests\n', '')))
+        _write(self.w1 / 'etc/kubernetes/bootstrap-kubelet.conf',
+               kubeconfig(self.server, self.ca_pem, token='%s.%s' % (TOKEN_ID, TOKEN_SECRET), user='tls-bootstrap-token-user'), 0o600)
+
+    @staticmethod
+    def manifest(name, command, image=None):
+        return yaml.safe_dump({'apiVersion': 'v1', 'kind': 'Pod', 'metadata': {
+            'name': name, 'namespace': 'kube-system', 'labels': {'component': name, 'tier': 'control-plane'}},
+            'spec': {'hostNetwork': True, 'priorityClassName': 'system-node-critical', 'containers': [
+                {'name': name, 'image': image or 'registry.k8s.io/%s:v1.34.2' % name, 'command': command}]}})
+
+    def kubelet(self, root, hostname, *flags):
+        log = open(self.tmp / ('kubelet-%s.log' % hostname), 'a')  # pylint: disable=consider-using-with
+        env = dict(os.environ, AIFABRIC_SIM_ROOT=str(root), AIFABRIC_SIM_HOSTNAME=hostname)
+        cmd = [sys.executable, KUBELET] + list(DEFAULT_FLAGS) + list(flags)
+        proc = subprocess.Popen(cmd, stdout=log, stderr=log, env=env)  # pylint: disable=consider-using-with
+        log.close()
+        self.procs.append(proc)
+        return proc
+
+    def log(self, hostname):
+        return (self.tmp / ('kubelet-%s.log' % hostname)).read_text()
+
+    def request(self, method, path, body=None, ctype='application/json'):
+        ctx = ssl.create_default_context(cadata=self.ca_pem.decode())
+        ctx.load_cert_chain(str(self.admin[0]), str(self.admin[1]))
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.server + path, data=data, method=method, headers={'Content-Type': ctype})
+        try:
+            with urllib.request.urlopen(req, context=ctx, timeout=10) as resp:
+                raw = resp.read()
+                return resp.status, json.loads(raw) if raw.startswith(b'{') else raw.decode()
+        except urllib.error.HTTPError as err:
+            return err.code, json.loads(err.read())
+
+    def wait(self, what, check, timeout=30):
+        deadline, last = time.time() + timeout, None
+        while time.time() < deadline:
+            try:
+                last = check()
+            except (OSError, ValueError, KeyError, IndexError, TypeError) as err:
+                last = err
+            if last and not isinstance(last, Exception):
+                return last
+            time.sleep(0.5)
+        raise AssertionError('timed out waiting for %s (last: %r)\n--- cp1\n%s\n--- w1\n%s\n--- apiserver\n%s\n--- kcm\n%s' % (
+            what, last, self.log('cp1')[-3000:], self.log('w1')[-3000:] if (self.tmp / 'kubelet-w1.log').exists() else '',
+            self.static_log('kube-apiserver')[-3000:], self.static_log('kube-controller-manager')[-3000:]))
+
+    def static_log(self, name):
+        path = self.cp / 'var/lib/aifabric-sim/kubelet' / (name + '.log')
+        return path.read_text() if path.exists() else ''
+
+    def static_state(self):
+        path = self.cp / 'var/lib/aifabric-sim/kubelet/static-pods.json'
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    def teardown(self):
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        for entry in self.static_state().values():
+            if entry.get('pid'):
+                try:
+                    os.killpg(entry['pid'], signal.SIGTERM)
+                except OSError:
+                    pass
+        for sock in self.sockets:
+            sock.close()
+
+
+def _b64(text):
+    return base64.b64encode(text.encode()).decode()
+
+
+def _token_secret(token_id, secret, expiration):
+    return {'apiVersion': 'v1', 'kind': 'Secret', 'type': 'bootstrap.kubernetes.io/token',
+            'metadata': {'name': 'bootstrap-token-' + token_id, 'namespace': 'kube-system'},
+            'data': dict((k, _b64(v)) for k, v in (
+                ('token-id', token_id), ('token-secret', secret), ('expiration', expiration), ('usage-bootstrap-authentication', 'true'),
+                ('usage-bootstrap-signing', 'true'), ('auth-extra-groups', 'system:bootstrappers:kubeadm:default-node-token')))}
+
+
+def _stamp(delta):
+    return (datetime.datetime.now(datetime.timezone.utc) + delta).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+@pytest.fixture(scope='module')
+def cluster(tmp_path_factory):
+    c = Cluster(tmp_path_factory.mktemp('kl'))
+    try:
+        c.kubelet(c.cp, 'cp1')
+        c.wait('the static kube-apiserver', lambda: c.request('GET', '/readyz') == (200, 'ok'))
+        # kubeadm init's bootstrap-token and cluster-info phases
+        secret = _token_secret(TOKEN_ID, TOKEN_SECRET, _stamp(datetime.timedelta(hours=23)))
+        assert c.request('POST', '/api/v1/namespaces/kube-system/secrets', secret)[0] == 201
+        c.cluster_info = yaml.safe_dump({'apiVersion': 'v1', 'kind': 'Config', 'clusters': [{'name': '', 'cluster': {
+            'server': c.server, 'certificate-authority-data': base64.b64encode(c.ca_pem).decode()}}], 'contexts': None, 'users': None,
+            'current-context': '', 'preferences': {}})
+        assert c.request('POST', '/api/v1/namespaces/kube-public/configmaps', {'metadata': {'name': 'cluster-info', 'namespace': 'kube-public'},
+                                                                                'data': {'kubeconfig': c.cluster_info}})[0] == 201
+        c.kubelet(c.w1, 'W1', '--hostname-override=W1', '--node-ip=10.0.0.21', '--node-labels=aifabric.io/pool=gpu,rack=r1',
+                  '--register-with-taints=nvidia.com/gpu=present:NoSchedule', '--pod-infra-container-image=registry.k8s.io/pause:3.10.1')
+        yield c
+    finally:
+        c.teardown()
+
+
+def _node(c, name):
+    status, node = c.request('GET', '/api/v1/nodes/' + name)
+    return node if status == 200 else None
+
+
+def _ready(node):
+    return node and [x['status'] for x in node['status'].get('conditions', []) if x['type'] == 'Ready'] == ['True'] and node
+
+
+def test_control_plane_node(cluster):
+    c = cluster
+    node = c.wait('node cp1 Ready', lambda: _ready(_node(c, 'cp1')))
+    info = node['status']['nodeInfo']
+    assert (info['kubeletVersion'], info['containerRuntimeVersion'], info['machineID'], info['operatingSystem']) == (
+        'v1.34.2', 'containerd://1.7.24', '5f1e0a5c1e5d4c2b9a8f7e6d5c4b3a29', 'linux')
+    assert node['metadata']['labels']['kubernetes.io/hostname'] == 'cp1' and 'taints' not in node['spec']
+    assert node['status']['capacity']['pods'] == '110' and node['status']['capacity']['cpu'] == str(os.cpu_count())
+    assert 'nvidia.com/gpu' not in node['status']['capacity']
+    # the embedded client certificate of kubeadm init's kubelet.conf went into the pki store
+    assert os.path.realpath(c.cp / 'var/lib/kubelet/pki/kubelet-client-current.pem').startswith(str(c.cp / 'var/lib/kubelet/pki/kubelet-client-'))
+
+    def mirrors():
+        status, pods = c.request('GET', '/api/v1/namespaces/kube-system/pods')
+        got = dict((p['metadata']['name'], p) for p in pods['items'])
+        return len(got) >= 3 and got
+    pods = c.wait('the mirror pods', mirrors)
+    assert sorted(pods) == ['etcd-cp1', 'kube-apiserver-cp1', 'kube-controller-manager-cp1'], sorted(pods)
+    mirror = pods['kube-apiserver-cp1']
+    assert mirror['status']['phase'] == 'Running' and mirror['spec']['nodeName'] == 'cp1'
+    assert mirror['metadata']['annotations']['kubernetes.io/config.mirror'] and mirror['metadata']['ownerReferences'][0]['kind'] == 'Node'
+    state = c.static_state()
+    assert sorted(state) == ['etcd', 'kube-apiserver', 'kube-controller-manager'] and 'pid' not in state['etcd'], state
+    assert state['kube-apiserver']['pid'] and state['kube-controller-manager']['pid']
+    assert 'listening on https://127.0.0.1:%d' % c.port in c.static_log('kube-apiserver')
+
+    # a manifest removed: its mirror pod goes; the kubelet restarted: the static pods keep running
+    os.unlink(c.cp / 'etc/kubernetes/manifests/etcd.yaml')
+    c.wait('etcd-cp1 gone', lambda: c.request('GET', '/api/v1/namespaces/kube-system/pods/etcd-cp1')[0] == 404)
+    cp_kubelet = c.procs[0]
+    cp_kubelet.terminate()
+    assert cp_kubelet.wait(10) == 0
+    c.procs[0] = c.kubelet(c.cp, 'cp1')
+    time.sleep(2)
+    assert c.static_state()['kube-apiserver']['pid'] == state['kube-apiserver']['pid']
+    assert c.request('GET', '/readyz') == (200, 'ok')
+
+
+def test_worker_tls_bootstrap_and_registration(cluster):
+    c = cluster
+    node = c.wait('node w1 Ready', lambda: _ready(_node(c, 'w1')), timeout=40)
+    kubeconf = yaml.safe_load((c.w1 / 'etc/kubernetes/kubelet.conf').read_text())
+    assert kubeconf['users'][0]['user'] == {'client-certificate': '/var/lib/kubelet/pki/kubelet-client-current.pem',
+                                            'client-key': '/var/lib/kubelet/pki/kubelet-client-current.pem'}
+    assert kubeconf['clusters'][0]['cluster']['server'] == c.server
+    pem = (c.w1 / 'var/lib/kubelet/pki/kubelet-client-current.pem').read_bytes()
+    cert = x509.load_pem_x509_certificate(pem)
+    assert cert.subject == _name('system:node:w1', ['system:nodes']) and cert.issuer == c.ca.subject
+    assert b'PRIVATE KEY-----' in pem
+    csrs = c.request('GET', '/apis/certificates.k8s.io/v1/certificatesigningrequests')[1]['items']
+    mine = [x for x in csrs if x['spec']['username'] == 'system:bootstrap:' + TOKEN_ID]
+    assert len(mine) == 1 and mine[0]['spec']['signerName'] == 'kubernetes.io/kube-apiserver-client-kubelet'
+    assert [(x['type'], x['reason']) for x in mine[0]['status']['conditions']] == [('Approved', 'AutoApproved')]
+    assert mine[0]['status']['conditions'][0]['message'] == 'Auto approving kubelet client certificate after SubjectAccessReview.'
+
+    labels, taints = node['metadata']['labels'], node['spec'].get('taints')
+    assert (labels['kubernetes.io/hostname'], labels['aifabric.io/pool'], labels['rack'], labels['kubernetes.io/os'],
+            labels['beta.kubernetes.io/arch']) == ('w1', 'gpu', 'r1', 'linux', 'amd64')
+    assert taints == [{'key': 'nvidia.com/gpu', 'value': 'present', 'effect': 'NoSchedule'}]
+    assert {'type': 'InternalIP', 'address': '10.0.0.21'} in node['status']['addresses']
+    ready = [x for x in node['status']['conditions'] if x['type'] == 'Ready'][0]
+    assert (ready['reason'], ready['message']) == ('KubeletReady', 'kubelet is posting ready status')
+    assert 'pod-infra-container-image flag is deprecated' in c.log('W1')
+
+    lease = c.wait('the lease', lambda: c.request('GET', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/w1')[1]['spec'])
+    assert (lease['holderIdentity'], lease['leaseDurationSeconds']) == ('w1', 40)
+    c.wait('a lease renewal', lambda: c.request('GET', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/w1')[1]['spec']['renewTime']
+           != lease['renewTime'], timeout=25)
+
+
+def test_bootstrap_signer_and_token_cleaner(cluster):
+    c = cluster
+
+    def signed():
+        return c.request('GET', '/api/v1/namespaces/kube-public/configmaps/cluster-info')[1]['data'].get('jws-kubeconfig-' + TOKEN_ID)
+    jws = c.wait('the cluster-info signature', signed)
+    header, payload, signature = jws.split('.')
+    assert payload == '' and json.loads(base64.urlsafe_b64decode(header + '==')) == {'alg': 'HS256', 'kid': TOKEN_ID}
+    signing_input = header + '.' + base64.urlsafe_b64encode(c.cluster_info.encode()).rstrip(b'=').decode()
+    want = hmac.new(TOKEN_SECRET.encode(), signing_input.encode(), hashlib.sha256).digest()
+    assert base64.urlsafe_b64decode(signature + '==') == want
+
+    # an expired token: tokencleaner deletes its Secret, bootstrapsigner drops its signature
+    c.request('POST', '/api/v1/namespaces/kube-system/secrets', _token_secret('zzzzzz', 'abcdefabcdefabcd', _stamp(datetime.timedelta(seconds=3))))
+    info = '/api/v1/namespaces/kube-public/configmaps/cluster-info'
+    c.wait('a signature for zzzzzz', lambda: 'jws-kubeconfig-zzzzzz' in c.request('GET', info)[1]['data'])
+    c.wait('the expired token deleted', lambda: c.request('GET', '/api/v1/namespaces/kube-system/secrets/bootstrap-token-zzzzzz')[0] == 404)
+    c.wait('its signature gone', lambda: 'jws-kubeconfig-zzzzzz' not in c.request('GET', info)[1]['data'])
+    assert signed() == jws
+
+
+def test_node_lifecycle(cluster):
+    c = cluster
+    stamp = _stamp(datetime.timedelta(0))
+    node = {'apiVersion': 'v1', 'kind': 'Node', 'metadata': {'name': 'ghost'}, 'status': {'conditions': [
+        {'type': 'Ready', 'status': 'True', 'reason': 'KubeletReady', 'message': 'kubelet is posting ready status',
+         'lastHeartbeatTime': stamp, 'lastTransitionTime': stamp}]}}
+    assert c.request('POST', '/api/v1/nodes', node)[0] == 201
+    old = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=120)).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
+    lease = {'metadata': {'name': 'ghost', 'namespace': 'kube-node-lease'}, 'spec': {'holderIdentity': 'ghost', 'leaseDurationSeconds': 40, 'renewTime': old}}
+    assert c.request('POST', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases', lease)[0] == 201
+
+    def unknown():
+        n = _node(c, 'ghost')
+        ready = [x for x in n['status']['conditions'] if x['type'] == 'Ready'][0]
+        return ready['status'] == 'Unknown' and len(n['spec'].get('taints') or []) == 2 and (n, ready)
+    ghost, ready = c.wait('ghost Unknown', unknown)
+    assert (ready['reason'], ready['message']) == ('NodeStatusUnknown', 'Kubelet stopped posting node status.')
+    assert sorted((t['key'], t['effect']) for t in ghost['spec']['taints']) == [
+        ('node.kubernetes.io/unreachable', 'NoExecute'), ('node.kubernetes.io/unreachable', 'NoSchedule')]
+    assert _ready(_node(c, 'w1')) and not _node(c, 'w1')['spec']['taints'][1:]  # the live kubelets are left alone
+    # the "kubelet" is back: lease renewed, Ready posted
+    now = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
+    c.request('PATCH', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/ghost', {'spec': {'renewTime': now}},
+              'application/merge-patch+json')
+    c.request('PATCH', '/api/v1/nodes/ghost/status', {'status': {'conditions': [{'type': 'Ready', 'status': 'True', 'reason': 'KubeletReady'}]}},
+              'application/strategic-merge-patch+json')
+    c.wait('the taints removed', lambda: not _node(c, 'ghost')['spec'].get('taints'))
