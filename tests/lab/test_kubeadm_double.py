@@ -472,7 +472,7 @@ def test_init_generates_token_and_key(node):
 def test_jws_detached_signature():
     content = 'apiVersion: v1\nclusters: []\n'
     sig = kubeadm.compute_detached_signature(content, 'abcdef', '0123456789abcdef')
-    head, empty, _ = sig.split('.')
+    head, empty, _signature = sig.split('.')
     assert empty == '' and json.loads(base64.urlsafe_b64decode(head + '==')) == {'alg': 'HS256', 'kid': 'abcdef'}
     assert kubeadm.verify_detached_signature(sig, content, 'abcdef', '0123456789abcdef')
     assert not kubeadm.verify_detached_signature(sig, content + ' ', 'abcdef', '0123456789abcdef')
@@ -481,7 +481,7 @@ def test_jws_detached_signature():
 
 
 def test_ca_pin_check(tmp_path):
-    cert, _ = kubeadm.new_ca('kubernetes')
+    cert, _key = kubeadm.new_ca('kubernetes')
     pem = kubeadm.cert_pem(cert)
     pin = kubeadm.spki_hash(cert)
     assert kubeadm.check_ca_pins(pem, ['sha256:' + '0' * 64, pin.upper().replace('SHA256', 'sha256')]) == pin

@@ -222,8 +222,8 @@ class Cluster(object):  # pylint: disable=too-many-instance-attributes
         _write(pki / 'apiserver.crt', creds['apiserver'][0])
         _write(pki / 'apiserver.key', creds['apiserver'][1], 0o600)
         self.admin = (_write(self.tmp / 'admin.crt', creds['admin'][0]), _write(self.tmp / 'admin.key', creds['admin'][1]))
-        _write(self.cp / 'etc/kubernetes/controller-manager.conf', kubeconfig(self.server, self.ca_pem, *creds['controller-manager'],
-                                                                             user='system:kube-controller-manager'), 0o600)
+        _write(self.cp / 'etc/kubernetes/controller-manager.conf',
+               kubeconfig(self.server, self.ca_pem, *creds['controller-manager'], user='system:kube-controller-manager'), 0o600)
         _write(self.cp / 'etc/kubernetes/kubelet.conf', kubeconfig(self.server, self.ca_pem, *creds['kubelet'], user='system:node:cp1'), 0o600)
         _write(self.cp / 'etc/kubernetes/admin.conf', kubeconfig(self.server, self.ca_pem, *creds['admin'], user='kubernetes-admin'), 0o600)
         manifests = self.cp / 'etc/kubernetes/manifests'
@@ -343,8 +343,8 @@ def cluster(tmp_path_factory):
         c.cluster_info = yaml.safe_dump({'apiVersion': 'v1', 'kind': 'Config', 'clusters': [{'name': '', 'cluster': {
             'server': c.server, 'certificate-authority-data': base64.b64encode(c.ca_pem).decode()}}], 'contexts': None, 'users': None,
             'current-context': '', 'preferences': {}})
-        assert c.request('POST', '/api/v1/namespaces/kube-public/configmaps', {'metadata': {'name': 'cluster-info', 'namespace': 'kube-public'},
-                                                                                'data': {'kubeconfig': c.cluster_info}})[0] == 201
+        info = {'metadata': {'name': 'cluster-info', 'namespace': 'kube-public'}, 'data': {'kubeconfig': c.cluster_info}}
+        assert c.request('POST', '/api/v1/namespaces/kube-public/configmaps', info)[0] == 201
         c.kubelet(c.w1, 'W1', '--hostname-override=W1', '--node-ip=10.0.0.21', '--node-labels=aifabric.io/pool=gpu,rack=r1',
                   '--register-with-taints=nvidia.com/gpu=present:NoSchedule', '--pod-infra-container-image=registry.k8s.io/pause:3.10.1')
         yield c

@@ -680,7 +680,7 @@ PRINTERS = {
                   + [_col('Node Selector'), _col('Age')], _workload_cells),
     'CustomResourceDefinition': ([_col('Created At', fmt='date')], lambda o: [o['metadata'].get('creationTimestamp')]),
     'CertificateSigningRequest': ([_col('Age'), _col('SignerName'), _col('Requestor'), _col('RequestedDuration'), _col('Condition')],
-                                  lambda o: _csr_cells(o)),
+                                  _csr_cells),
 }
 
 

@@ -572,7 +572,7 @@ def phase_certs(cfg):
             write(_pki(item + '.key'), key_pem(key), 0o600)
             cas[item] = (cert, key)
             continue
-        _, ca_name, common, orgs, usages, dns, ips = specs[item]
+        _kind, ca_name, common, orgs, usages, dns, ips = specs[item]
         ca, ca_key = cas[ca_name]
         crt, keyfile = _pki(item + '.crt'), _pki(item + '.key')
         if exists(crt) and exists(keyfile):
@@ -677,10 +677,10 @@ def static_pod(component, image, command, mounts, probe_port, probe_scheme, prob
                'livenessProbe': _probe(probe_port, '/livez' if component == 'kube-apiserver' else '/healthz', probe_scheme, probe_host),
                'startupProbe': _probe(probe_port, '/livez' if component == 'kube-apiserver' else '/healthz', probe_scheme, probe_host, 24),
                'resources': {'requests': {'cpu': '250m' if component == 'kube-apiserver' else '200m' if component == 'kube-controller-manager' else '100m'}},
-               'volumeMounts': [{'mountPath': path, 'name': vol, 'readOnly': ro} for vol, path, ro, _ in mounts]}],
+               'volumeMounts': [{'mountPath': path, 'name': vol, 'readOnly': ro} for vol, path, ro, _kind in mounts]}],
                'hostNetwork': True, 'priority': 2000001000, 'priorityClassName': 'system-node-critical',
                'securityContext': {'seccompProfile': {'type': 'RuntimeDefault'}},
-               'volumes': [_host_path(vol, path, kind) for vol, path, _, kind in mounts]},
+               'volumes': [_host_path(vol, path, kind) for vol, path, _ro, kind in mounts]},
            'status': {}}
     if component == 'kube-apiserver':
         pod['spec']['containers'][0]['readinessProbe'] = dict(_probe(probe_port, '/readyz', probe_scheme, probe_host, 3), periodSeconds=1)
@@ -1042,7 +1042,7 @@ def phase_upload_config(cfg, client, kubelet_conf):
 
 def generate_token():
     alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789'
-    return '%s.%s' % (''.join(secrets.choice(alphabet) for _ in range(6)), ''.join(secrets.choice(alphabet) for _ in range(16)))
+    return '%s.%s' % (''.join(secrets.choice(alphabet) for _i in range(6)), ''.join(secrets.choice(alphabet) for _i in range(16)))
 
 
 def generate_certificate_key():

@@ -176,7 +176,9 @@ class ControllerManager(object):
         seconds = self.signing_duration
         if spec.get('expirationSeconds'):
             seconds = min(seconds, max(int(spec['expirationSeconds']), 600))
-        end = min(start + datetime.timedelta(seconds=seconds), getattr(self.ca, 'not_valid_after_utc', None) or self.ca.not_valid_after.replace(tzinfo=datetime.timezone.utc))
+        # cryptography 38 (Debian 12) has no not_valid_after_utc
+        ca_end = getattr(self.ca, 'not_valid_after_utc', None) or self.ca.not_valid_after.replace(tzinfo=datetime.timezone.utc)
+        end = min(start + datetime.timedelta(seconds=seconds), ca_end)
         usages = set(spec.get('usages') or [])
         eku = [oid for name, oid in (('client auth', ExtendedKeyUsageOID.CLIENT_AUTH), ('server auth', ExtendedKeyUsageOID.SERVER_AUTH))
                if name in usages]

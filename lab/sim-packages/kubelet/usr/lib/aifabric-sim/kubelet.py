@@ -419,8 +419,8 @@ class Kubelet(object):  # pylint: disable=too-many-instance-attributes
         cert = base64.b64decode(status['certificate'])
         key = self.csr_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption())
         self.write_pki(cert, key)
-        cluster = dict((k, v) for k, v in boot['cluster'].items() if k in ('server', 'certificate-authority', 'certificate-authority-data',
-                                                                            'tls-server-name', 'insecure-skip-tls-verify'))
+        keep = ('server', 'certificate-authority', 'certificate-authority-data', 'tls-server-name', 'insecure-skip-tls-verify')
+        cluster = dict((k, v) for k, v in boot['cluster'].items() if k in keep)
         kubeconfig = {'apiVersion': 'v1', 'clusters': [{'cluster': cluster, 'name': 'default-cluster'}],
                       'contexts': [{'context': {'cluster': 'default-cluster', 'namespace': 'default', 'user': 'default-auth'},
                                     'name': 'default-context'}],
@@ -461,8 +461,9 @@ class Kubelet(object):  # pylint: disable=too-many-instance-attributes
                     'memory': '%dKi' % mem, 'pods': str(self.config.get('maxPods') or 110)}
         allocatable = dict(capacity, memory='%dKi' % max(mem - 100 * 1024, 0), **{'ephemeral-storage': str(disk_ki * 1024 * 9 // 10)})
         node = {'apiVersion': 'v1', 'kind': 'Node',
-                'metadata': {'name': self.node, 'labels': labels, 'annotations': {'node.alpha.kubernetes.io/ttl': '0',
-                                                                                 'volumes.kubernetes.io/controller-managed-attach-detach': 'true'}},
+                'metadata': {'name': self.node, 'labels': labels,
+                             'annotations': {'node.alpha.kubernetes.io/ttl': '0',
+                                             'volumes.kubernetes.io/controller-managed-attach-detach': 'true'}},
                 'spec': {},
                 'status': {'addresses': [{'type': 'InternalIP', 'address': self.ip}, {'type': 'Hostname', 'address': self.node}],
                            'capacity': capacity, 'allocatable': allocatable, 'conditions': self.conditions({}),
@@ -553,8 +554,9 @@ class Kubelet(object):  # pylint: disable=too-many-instance-attributes
     def mirror_pod(self, pod, name, digest):
         node = self.client.get('/api/v1/nodes/' + self.node)
         meta = pod.get('metadata') or {}
-        annotations = dict(meta.get('annotations') or {}, **{'kubernetes.io/config.hash': digest, 'kubernetes.io/config.mirror': digest,
-                                                            'kubernetes.io/config.seen': micro_time(), 'kubernetes.io/config.source': 'file'})
+        seen = {'kubernetes.io/config.hash': digest, 'kubernetes.io/config.mirror': digest,
+                'kubernetes.io/config.seen': micro_time(), 'kubernetes.io/config.source': 'file'}
+        annotations = dict(meta.get('annotations') or {}, **seen)
         spec = dict(pod.get('spec') or {}, nodeName=self.node)
         stamp = rfc3339()
         containers = spec.get('containers') or []
