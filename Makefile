@@ -77,7 +77,7 @@ lab-down:
 # with AIFABRIC_LAB_BARE_NODES=N, the bare nodes are first installed through their BMCs
 # (the PXE server on mgmt-01, then provision.yml); the whole lab is then converged and
 # accepted: one line per node and check
-demo: deps venv collection image
+demo: deps venv collection image tools
 	python3 lab/lab.py up
 	@bare=$$(python3 lab/inventory.py --list | python3 -c 'import json, sys; h = json.load(sys.stdin)["_meta"]["hostvars"]; print(",".join(sorted(n for n in h if h[n].get("lab_bare_node"))))'); \
 	if [ -n "$$bare" ]; then \
@@ -85,6 +85,9 @@ demo: deps venv collection image
 	fi
 	ansible-playbook playbooks/site.yml
 	ansible-playbook playbooks/acceptance.yml -e acceptance_print=true -e acceptance_report_dir=$(CACHE)/acceptance
+	@# the lab's Kubernetes nodes, seen by the real kubectl through the control-plane endpoint with the
+	@# admin kubeconfig the control-plane role fetched (inventories/lab: kubernetes_control_plane_fetch_kubeconfig)
+	$(CACHE)/tools/bin/kubectl --kubeconfig $(CACHE)/lab/admin.conf get nodes -o wide
 
 lint: venv collection
 	$(SUITE) run lint -- ansible-lint --profile production --offline
