@@ -203,3 +203,34 @@ def test_drift_is_named_in_check_mode_and_restored():
         h.run("sed -i '\\#%s#d' /etc/fstab" % SWAP_LINE)
         if "SystemdCgroup = false" in h.file(CONFIG).content_string:
             labhosts.playbook("kubernetes.yml", "--limit", name)
+
+
+@pytest.mark.fault
+def test_a_worker_is_removed_then_joins_again():
+    """Day 2: kubernetes_remove_node.yml drains a GPU worker, deletes its Node and resets it (kubeadm reset:
+    no kubelet credentials left); a second removal changes nothing; a control plane is refused before any change.
+    The Kubernetes phase limited to that node then joins it again with a fresh token: Ready, labelled, tainted,
+    and a further run changes nothing."""
+    name = GPU[-1]
+    h = labhosts.host(name)
+    removed = labhosts.playbook("kubernetes_remove_node.yml", "-e", "kubernetes_remove_nodes=" + name)
+    assert removed.returncode == 0, removed.stdout[-3000:]
+    assert name not in [n["metadata"]["name"] for n in json.loads(kubectl("get", "nodes", "-o", "json"))["items"]]
+    assert not h.file("/etc/kubernetes/kubelet.conf").exists
+    again = labhosts.playbook("kubernetes_remove_node.yml", "-e", "kubernetes_remove_nodes=" + name)
+    assert again.returncode == 0 and re.search(r"%s\s+: ok=\d+\s+changed=0 " % name, again.stdout), again.stdout[-3000:]
+    refused = labhosts.playbook("kubernetes_remove_node.yml", "-e", "kubernetes_remove_nodes=" + CONTROL[0])
+    assert refused.returncode != 0 and "%s is in kube_control_plane" % CONTROL[0] in refused.stdout, refused.stdout[-3000:]
+    assert labhosts.host(CONTROL[0]).file("/etc/kubernetes/admin.conf").exists
+    unnamed = labhosts.playbook("kubernetes_remove_node.yml")
+    assert unnamed.returncode != 0 and "names no host of the inventory" in unnamed.stdout, unnamed.stdout[-3000:]
+
+    joined = labhosts.playbook("kubernetes.yml", "--limit", name)
+    assert joined.returncode == 0, joined.stdout[-3000:]
+    node = json.loads(kubectl("get", "node", name, "-o", "json"))
+    assert [c["status"] for c in node["status"]["conditions"] if c["type"] == "Ready"] == ["True"]
+    profile = labhosts.hostvars(name)["node_hw_profile"]
+    assert node["metadata"]["labels"].get("aifabric.io/hw-profile") == profile
+    assert {"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"} in node["spec"]["taints"]
+    settled = labhosts.playbook("kubernetes.yml", "--limit", name)
+    assert settled.returncode == 0 and "changed=0 " in settled.stdout, settled.stdout[-3000:]

@@ -274,7 +274,9 @@ def test_reinstall_true_reinstalls():
 # --- the hand-over: the provisioned node converged by site.yml and validated -------------
 
 
-HANDOVER = "%s,leaf-01,leaf-02" % DEBIAN
+# with the leaves its fabric port is cabled to and the Kubernetes control plane it joins (mgmt-01,
+# which this scenario converged only as the PXE server: the hand-over sets its control plane up)
+HANDOVER = "%s,%s,leaf-01,leaf-02" % (DEBIAN, PXE)
 
 
 def test_handover_site_converges_the_provisioned_node():
