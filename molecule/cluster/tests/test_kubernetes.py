@@ -209,8 +209,8 @@ def test_drift_is_named_in_check_mode_and_restored():
 def test_a_worker_is_removed_then_joins_again():
     """Day 2: kubernetes_remove_node.yml drains a GPU worker, deletes its Node and resets it (kubeadm reset:
     no kubelet credentials left); a second removal changes nothing; a control plane is refused before any change.
-    The Kubernetes phase limited to that node then joins it again with a fresh token: Ready, labelled, tainted,
-    and a further run changes nothing."""
+    Check mode names the join it would make; the Kubernetes phase limited to that node then joins it again with a
+    fresh token: Ready, labelled, tainted, and a further run changes nothing."""
     name = GPU[-1]
     h = labhosts.host(name)
     removed = labhosts.playbook("kubernetes_remove_node.yml", "-e", "kubernetes_remove_nodes=" + name)
@@ -225,6 +225,10 @@ def test_a_worker_is_removed_then_joins_again():
     unnamed = labhosts.playbook("kubernetes_remove_node.yml")
     assert unnamed.returncode != 0 and "names no host of the inventory" in unnamed.stdout, unnamed.stdout[-3000:]
 
+    check = labhosts.playbook("kubernetes.yml", "--check", "--diff", "--limit", name)
+    assert check.returncode == 0 and "%s has no kubelet credentials: it would join the cluster" % name in check.stdout, \
+        check.stdout[-3000:]
+    assert not h.file("/etc/kubernetes/kubelet.conf").exists
     joined = labhosts.playbook("kubernetes.yml", "--limit", name)
     assert joined.returncode == 0, joined.stdout[-3000:]
     node = json.loads(kubectl("get", "node", name, "-o", "json"))
