@@ -175,20 +175,26 @@ def test_no_bootstrap_token_reaches_the_logs():
 
 
 def test_drift_is_named_in_check_mode_and_restored():
-    """cgroupfs written into a GPU node's containerd config and a swap line added to its fstab:
-    check mode names both (and the restart they need) on that node and changes nothing; a converge restores the
-    config (containerd restarted and read back clean) and comments the swap line out."""
+    """cgroupfs written into a GPU node's containerd config, a swap line added to its fstab, its GPU taint and
+    profile label taken off with kubectl: check mode names all (and the restart they need) on that node and changes
+    nothing; a converge restores the config (containerd restarted and read back clean), comments the swap line
+    out and puts the taint and label back."""
     name = GPU[-1]
     h = labhosts.host(name)
+    profile = labhosts.hostvars(name)["node_hw_profile"]
     h.run("sed -i 's/SystemdCgroup = true/SystemdCgroup = false/' %s && echo '%s' >> /etc/fstab" % (CONFIG, SWAP_LINE))
+    kubectl("taint", "nodes", name, "nvidia.com/gpu-")
+    kubectl("label", "node", name, "aifabric.io/hw-profile-")
     try:
         assert containerd_info([name], gpu=True)[name]["problems"] == [
             "runtime 'nvidia' has SystemdCgroup = false, expected true (the kubelet's cgroupDriver is systemd)",
             "runtime 'runc' has SystemdCgroup = false, expected true (the kubelet's cgroupDriver is systemd)"]
         check = labhosts.playbook("kubernetes.yml", "--check", "--diff", "--limit", name)
         assert check.returncode == 0, check.stdout[-3000:]
-        assert "changed=3 " in check.stdout, check.stdout[-3000:]
+        assert "changed=4 " in check.stdout, check.stdout[-3000:]
         assert "-        SystemdCgroup = false\n+        SystemdCgroup = true" in check.stdout
+        assert "%s: labels {" % name in check.stdout and "are not all on the node" in check.stdout
+        assert "nvidia.com/gpu" not in kubectl("get", "node", name, "-o", "jsonpath={.spec.taints}")
         assert "+# disabled by aifabric.cluster.container_runtime (the kubelet needs swap off): %s" % SWAP_LINE \
             in check.stdout
         assert "SystemdCgroup = false" in h.file(CONFIG).content_string
@@ -197,6 +203,9 @@ def test_drift_is_named_in_check_mode_and_restored():
         assert containerd_info([name], gpu=True)[name]["problems"] == []
         assert "# disabled by aifabric.cluster.container_runtime (the kubelet needs swap off): %s" % SWAP_LINE \
             in h.file("/etc/fstab").content_string
+        node = json.loads(kubectl("get", "node", name, "-o", "json"))
+        assert {"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"} in node["spec"]["taints"]
+        assert node["metadata"]["labels"].get("aifabric.io/hw-profile") == profile
         again = labhosts.playbook("kubernetes.yml", "--limit", name)
         assert again.returncode == 0 and "changed=0 " in again.stdout, again.stdout[-3000:]
     finally:
