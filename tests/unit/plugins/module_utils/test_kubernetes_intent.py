@@ -614,5 +614,6 @@ def test_the_example_inventory_is_valid():
     # the same variable names in both inventories
     lab = _load_yaml(os.path.join(ROOT, 'inventories', 'lab', 'group_vars', 'all', 'kubernetes.yml'))
     example = _load_yaml(os.path.join(inventory_dir, 'group_vars', 'all', 'kubernetes.yml'))
-    assert sorted(lab) == sorted(example) == ['cluster_kubernetes']
+    assert sorted(lab) == sorted(example) == ['cluster_kubernetes', 'kubernetes_control_plane_fetch_kubeconfig',
+                                              'kubernetes_control_plane_kubeconfig_dest']
     assert set(lab['cluster_kubernetes']) <= set(example['cluster_kubernetes'])
