@@ -23,7 +23,13 @@ fi
 
 rm -rf "$out" && mkdir -p "$out/debian/pool/mirror" "$out/debian/pool/sim" "$out/debian/dists/bookworm/main/binary-amd64"
 cp "$cache"/mirror/pool/*.deb "$out/debian/pool/mirror/"
-for pkg in "$lab"/sim-packages/*/; do
+# the Kubernetes doubles are built at the lab's version (git: 1.34.2) and at the next minor,
+# the target of the upgrade the cluster scenario rehearses (playbooks/kubernetes_upgrade.yml):
+# the same source, its VERSION line and the package's version replaced
+kube_from=1.34.2
+kube_versions="$kube_from 1.35.0"
+build_sim() {  # package directory, version of a Kubernetes double (empty for the others)
+  local pkg="$1" ver="$2" name staging
   name="$(basename "$pkg")"
   staging="$(mktemp -d)"
   cp -a "$pkg/." "$staging/"
@@ -32,9 +38,20 @@ for pkg in "$lab"/sim-packages/*/; do
   if [ "$name" = kubelet ]; then
     install -m 0644 "$lab/simulators/kubeapi/kubeapi.py" "$staging/usr/lib/aifabric-sim/kube_apiserver.py"
   fi
+  if [ -n "$ver" ] && [ "$ver" != "$kube_from" ]; then
+    sed -i "s/^VERSION = 'v$kube_from'\$/VERSION = 'v$ver'/" "$staging/usr/lib/aifabric-sim/$name.py"
+    grep -q "^VERSION = 'v$ver'\$" "$staging/usr/lib/aifabric-sim/$name.py"
+    sed -i "s/$kube_from/$ver/g" "$staging/DEBIAN/control"
+  fi
   find "$staging" -type d -exec chmod 0755 {} +
-  dpkg-deb --root-owner-group -Zgzip --build "$staging" "$out/debian/pool/sim/${name}.deb" >/dev/null
+  dpkg-deb --root-owner-group -Zgzip --build "$staging" "$out/debian/pool/sim/${name}${ver:+_$ver}.deb" >/dev/null
   rm -rf "$staging"
+}
+for pkg in "$lab"/sim-packages/*/; do
+  case "$(basename "$pkg")" in
+    kubeadm|kubelet) for ver in $kube_versions; do build_sim "$pkg" "$ver"; done ;;
+    *) build_sim "$pkg" "" ;;
+  esac
 done
 # the installer images pxe_server fetches (inventories/lab: pxe_server_os_images): test
 # doubles of an Ubuntu netboot kernel and initrd, not bootable, with a SHA256SUMS as the

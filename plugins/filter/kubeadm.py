@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, aifabric.cluster contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""kubeadm configuration filters; each one is documented in plugins/filter/<filter name>.yml."""
+"""kubeadm configuration and Kubernetes version filters; each one is documented in plugins/filter/<filter name>.yml."""
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
@@ -10,6 +10,7 @@ import yaml
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.aifabric.cluster.plugins.module_utils.kubeadm_config import DEFAULT_CLUSTER_NAME, build, validate
+from ansible_collections.aifabric.cluster.plugins.module_utils.kubernetes_intent import INTENT_VAR, live_version_problems
 from ansible_collections.aifabric.cluster.plugins.module_utils.to_plain import to_plain
 
 
@@ -36,6 +37,12 @@ def _kubeadm_config_problems(docs, version):
     return validate(docs, str(version))
 
 
+def _kubernetes_version_problems(target, host, installed=None, server=None, in_cluster=False, source=INTENT_VAR + '.version'):
+    return live_version_problems(str(host), str(target), None if installed is None else str(installed),
+                                 None if server is None else str(server), bool(in_cluster), str(source))
+
+
 class FilterModule(object):
     def filters(self):
-        return {'kubeadm_config': _kubeadm_config, 'kubeadm_config_problems': _kubeadm_config_problems}
+        return {'kubeadm_config': _kubeadm_config, 'kubeadm_config_problems': _kubeadm_config_problems,
+                'kubernetes_version_problems': _kubernetes_version_problems}

@@ -491,3 +491,54 @@ def check_kubernetes(hosts, groups, report, cluster, networks=None, profiles=Non
         known = set(profiles or []) | set(hw_profiles if isinstance(hw_profiles, dict) else [])
     _check_taints(intent, known, report)
     _check_labels(intent, known, report)
+
+
+UPGRADE_PLAYBOOK = 'playbooks/kubernetes_upgrade.yml'
+_RUNNING_RE = re.compile(r'^v?(\d+)\.(\d+)\.(\d+)')
+
+
+def running_version(value):
+    """(major, minor, patch) of a version a tool reports: 'v1.34.2' (/version, nodeInfo), '1.34.2-1.1' (a package)."""
+    match = _RUNNING_RE.match(value.strip()) if isinstance(value, str) else None
+    return tuple(int(part) for part in match.groups()) if match else None
+
+
+def _dotted(version):
+    return '%d.%d.%d' % version
+
+
+def live_version_problems(host, target, installed=None, server=None, in_cluster=False, source=INTENT_VAR + '.version'):
+    """What stops a converge from moving this host's kubelet to ``target`` (an 'X.Y.Z').
+
+    ``installed``: the kubelet package's version here (dpkg-query; None or '' when absent);
+    ``server``: the gitVersion the API server answers on /version (None before the cluster
+    exists); ``in_cluster``: the host has joined (/etc/kubernetes/kubelet.conf). A converge
+    never changes the version of a node in the cluster (the upgrade playbook drains it first)
+    and never installs a kubelet the version-skew policy forbids. One message per problem;
+    an unparseable ``target`` is preflight's to report, so it gives none here.
+    """
+    want = parse_version(target)
+    if want is None:
+        return []
+    problems = []
+    have = running_version(installed)
+    if in_cluster and have is not None and have != want:
+        if want > have:
+            problems.append("%s: kubelet %s runs here and %s asks %s: a converge does not upgrade a node of the cluster; "
+                            "run %s (control planes first, one minor at a time)"
+                            % (host, _dotted(have), source, target, UPGRADE_PLAYBOOK))
+        else:
+            problems.append("%s: kubelet %s runs here and %s asks %s: downgrades are not supported; allowed: %s or, "
+                            "through %s, a newer version" % (host, _dotted(have), source, target, _dotted(have),
+                                                            UPGRADE_PLAYBOOK))
+    api = running_version(server)
+    if api is not None:
+        if want[:2] > api[:2] or (want[:2] == api[:2] and want > api):
+            problems.append("%s: %s '%s' is newer than the API server (%s): a kubelet is never newer than the API server; "
+                            "allowed: %s or older (at most %d minors); upgrade the control plane first with %s"
+                            % (host, source, target, server, _dotted(api), KUBELET_MAX_SKEW, UPGRADE_PLAYBOOK))
+        elif want[0] == api[0] and api[1] - want[1] > KUBELET_MAX_SKEW:
+            problems.append("%s: %s '%s' is %d minors older than the API server (%s); allowed: 1.%d.x-%s"
+                            % (host, source, target, api[1] - want[1], server, max(api[1] - KUBELET_MAX_SKEW, 0),
+                               _dotted(api)))
+    return problems

@@ -3,7 +3,8 @@
 Tests marked ``fault`` break something on the converged cluster (a GPU fault, a switch
 port without PFC, a host MTU of 1500, ...) and restore it before they end. They run
 after every other test of every phase, so that no phase's verify sees another phase's
-injected fault; among themselves they keep file order.
+injected fault; among themselves they keep file order. Tests marked ``final`` leave the
+cluster changed for good (the Kubernetes upgrade): they run after the faults.
 """
 import os
 import sys
@@ -13,7 +14,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "fault: breaks one thing on the converged cluster and restores it (runs last)")
+    config.addinivalue_line("markers", "final: leaves the cluster changed for good (runs after the faults)")
 
 
 def pytest_collection_modifyitems(session, config, items):  # pylint: disable=unused-argument
-    items.sort(key=lambda item: item.get_closest_marker("fault") is not None)
+    items.sort(key=lambda item: (item.get_closest_marker("fault") is not None or item.get_closest_marker("final") is not None,
+                                 item.get_closest_marker("final") is not None))

@@ -42,7 +42,7 @@ def doc_of(name):
 
 
 def test_filters_are_registered_with_a_doc_each():
-    assert sorted(FILTERS) == ['kubeadm_config', 'kubeadm_config_problems']
+    assert sorted(FILTERS) == ['kubeadm_config', 'kubeadm_config_problems', 'kubernetes_version_problems']
     for name, function in FILTERS.items():
         doc = doc_of(name)
         assert doc['DOCUMENTATION']['name'] == name
@@ -107,3 +107,10 @@ def test_problems_of_unreadable_text():
     with pytest.raises(AnsibleFilterError, match='cannot be read: ParserError at line 3, column 1') as info:
         FILTERS['kubeadm_config_problems']('bootstrapTokens:\n- token: [abcdef.0123456789abcdef\n', '1.34.2')
     assert TOKEN not in str(info.value)
+
+
+def test_kubernetes_version_problems_filter_takes_ansible_values():
+    problems = FILTERS['kubernetes_version_problems'](wrap_var('1.35.0'), wrap_var('gpu-node-01'), installed=wrap_var('1.34.2-1.1'),
+                                                      server=wrap_var('v1.34.2'), in_cluster=True)
+    assert len(problems) == 2 and all(p.startswith('gpu-node-01: ') for p in problems)
+    assert FILTERS['kubernetes_version_problems']('1.34.2', 'n1') == []

@@ -617,3 +617,55 @@ def test_the_example_inventory_is_valid():
     assert sorted(lab) == sorted(example) == ['cluster_kubernetes', 'kubernetes_control_plane_fetch_kubeconfig',
                                               'kubernetes_control_plane_kubeconfig_dest']
     assert set(lab['cluster_kubernetes']) <= set(example['cluster_kubernetes'])
+
+
+# the live check a converge makes before it installs a kubelet (kubernetes_version_problems)
+@pytest.mark.parametrize('installed, server, in_cluster', [
+    (None, None, False),                       # a new node, no cluster yet
+    ('', 'v1.34.2', False),                    # a new node joining a cluster at the version
+    ('1.34.2-1.1', 'v1.34.2', True),           # converged: nothing moves
+    ('1.34.2-1.1-0aifabric1', 'v1.35.0', True),  # a worker behind a control plane already upgraded
+    ('1.33.1-1.1', 'v1.34.2', False),          # installed, not joined: apt may move it
+])
+def test_live_version_allowed(installed, server, in_cluster):
+    assert not ki.live_version_problems('gpu-node-01', '1.34.2', installed, server, in_cluster)
+
+
+def test_a_converge_does_not_upgrade_a_node_in_the_cluster():
+    problems = ki.live_version_problems('gpu-node-01', '1.35.0', '1.34.2-1.1', 'v1.35.0', True)
+    assert len(problems) == 1
+    assert problems[0].startswith("gpu-node-01: kubelet 1.34.2 runs here and cluster_kubernetes.version asks 1.35.0")
+    assert 'playbooks/kubernetes_upgrade.yml' in problems[0]
+
+
+def test_a_downgrade_is_refused():
+    (problem,) = ki.live_version_problems('cp-01', '1.34.2', '1.35.0-1.1', 'v1.35.0', True, 'kubernetes_kubelet_version')
+    assert 'kubelet 1.35.0 runs here and kubernetes_kubelet_version asks 1.34.2: downgrades are not supported' in problem
+
+
+@pytest.mark.parametrize('target', ['1.35.0', '1.34.3'])
+def test_a_kubelet_newer_than_the_api_server(target):
+    problems = ki.live_version_problems('gpu-node-02', target, None, 'v1.34.2', False)
+    assert problems == ["gpu-node-02: cluster_kubernetes.version '%s' is newer than the API server (v1.34.2): a kubelet is "
+                        "never newer than the API server; allowed: 1.34.2 or older (at most 3 minors); upgrade the control "
+                        "plane first with playbooks/kubernetes_upgrade.yml" % target]
+
+
+def test_both_problems_of_an_upgraded_intent_on_a_joined_node():
+    problems = ki.live_version_problems('gpu-node-01', '1.35.0', '1.34.2-1.1', 'v1.34.2', True)
+    assert len(problems) == 2
+
+
+def test_a_kubelet_too_old_for_the_api_server():
+    (problem,) = ki.live_version_problems('n1', '1.30.4', None, 'v1.34.2')
+    assert "'1.30.4' is 4 minors older than the API server (v1.34.2); allowed: 1.31.x-1.34.2" in problem
+
+
+@pytest.mark.parametrize('value, expected', [('v1.34.2', (1, 34, 2)), ('1.35.0-1.1', (1, 35, 0)),
+                                             ('v1.34.2+k3s1', (1, 34, 2)), ('', None), (None, None), ('x', None)])
+def test_running_version(value, expected):
+    assert ki.running_version(value) == expected
+
+
+def test_an_invalid_target_is_preflights_to_report():
+    assert ki.live_version_problems('n1', '1.34', '1.34.2-1.1', 'v1.34.2', True) == []

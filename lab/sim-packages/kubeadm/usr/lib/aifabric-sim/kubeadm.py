@@ -66,6 +66,9 @@ BUILD_DATE = '2025-11-11T19:09:51Z'
 GO_VERSION = 'go1.24.9'
 
 ROOT = os.environ.get('AIFABRIC_SIM_ROOT', '')     # test-side path prefix (controller tests)
+# everything version-dependent follows VERSION (lab/repo/build-repo.sh builds this source at two versions)
+KUBEADM_VERSION = tuple(int(part) for part in VERSION[1:].split('-')[0].split('.'))
+MINIMUM_CONTROL_PLANE = (KUBEADM_VERSION[0], KUBEADM_VERSION[1] - 1, 0)   # constants.MinimumControlPlaneVersion
 
 KUBERNETES_DIR = '/etc/kubernetes'
 PKI_DIR = '/etc/kubernetes/pki'
@@ -820,7 +823,9 @@ def kubelet_cluster_config(doc, cluster):
 
 def kubelet_flags(registration, pause_image=PAUSE_IMAGE):
     """KUBELET_KUBEADM_ARGS: the runtime endpoint, the pause image, hostname-override, taints, kubeletExtraArgs."""
-    merged = {'container-runtime-endpoint': registration['criSocket'], 'pod-infra-container-image': pause_image}
+    merged = {'container-runtime-endpoint': registration['criSocket']}
+    if KUBEADM_VERSION[:2] < (1, 35):   # kubeadm 1.35 stopped passing it (the kubelet flag is gone)
+        merged['pod-infra-container-image'] = pause_image
     if registration['name'] != hostname():
         merged['hostname-override'] = registration['name']
     if registration.get('taints'):
@@ -883,8 +888,8 @@ class Client(object):
                 self.context.load_cert_chain(cert_file, key_file)
 
     @classmethod
-    def from_kubeconfig(cls, path):
-        """A client from a kubeconfig file (embedded data or file paths, mapped through host())."""
+    def from_kubeconfig(cls, path, server=None):
+        """A client from a kubeconfig file (embedded data or file paths, mapped through host()); server replaces its server."""
         conf = yaml.safe_load(read(path)) or {}
         current = conf.get('current-context')
         context = next((c['context'] for c in conf.get('contexts') or [] if c.get('name') == current), None) or \
@@ -900,7 +905,7 @@ class Client(object):
             return read(entry[key], True) if entry.get(key) else None
 
         ca = data(cluster, 'certificate-authority')
-        return cls(cluster['server'], ca, data(user, 'client-certificate'), data(user, 'client-key'), user.get('token'))
+        return cls(server or cluster['server'], ca, data(user, 'client-certificate'), data(user, 'client-key'), user.get('token'))
 
     def request(self, method, path, body=None, content_type='application/json', timeout=10):
         conn = http.client.HTTPSConnection(self.host, self.port, context=self.context, timeout=timeout)
@@ -1184,30 +1189,40 @@ def phase_bootstrap_token(cfg, client, skip_print):
     say('[bootstrap-token] Configuring bootstrap tokens, cluster-info ConfigMap, RBAC Roles')
     try:
         create_tokens(client, cfg.tokens)
-        say('[bootstrap-token] Configured RBAC rules to allow Node Bootstrap tokens to get nodes')
-        client.create_or_update(ns_path(None, 'clusterroles', 'rbac.authorization.k8s.io/v1'), {
-            'apiVersion': 'rbac.authorization.k8s.io/v1', 'kind': 'ClusterRole', 'metadata': {'name': 'kubeadm:get-nodes'},
-            'rules': [{'apiGroups': [''], 'resources': ['nodes'], 'verbs': ['get']}]})
-        _rbac(client, _binding(None, 'kubeadm:get-nodes', 'ClusterRole', 'kubeadm:get-nodes', [('Group', DEFAULT_TOKEN_GROUP)]))
-        say('[bootstrap-token] Configured RBAC rules to allow Node Bootstrap tokens to post CSRs in order for nodes to get long term '
-            'certificate credentials')
-        _rbac(client, _binding(None, 'kubeadm:kubelet-bootstrap', 'ClusterRole', 'system:node-bootstrapper', [('Group', DEFAULT_TOKEN_GROUP)]))
-        say('[bootstrap-token] Configured RBAC rules to allow the csrapprover controller automatically approve CSRs from a Node Bootstrap Token')
-        _rbac(client, _binding(None, 'kubeadm:node-autoapprove-bootstrap', 'ClusterRole',
-                               'system:certificates.k8s.io:certificatesigningrequests:nodeclient', [('Group', DEFAULT_TOKEN_GROUP)]))
-        say('[bootstrap-token] Configured RBAC rules to allow certificate rotation for all node client certificates in the cluster')
-        _rbac(client, _binding(None, 'kubeadm:node-autoapprove-certificate-rotation', 'ClusterRole',
-                               'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', [('Group', 'system:nodes')]))
+        bootstrap_token_rbac(client)
         say('[bootstrap-token] Creating the "cluster-info" ConfigMap in the "kube-public" namespace')
         ca_pem = read(_pki('ca.crt'), True)
         client.create_or_update(ns_path('kube-public', 'configmaps'), _configmap(
             'kube-public', 'cluster-info', {'kubeconfig': cluster_info_kubeconfig('https://' + cfg.endpoint, ca_pem)}))
-        _rbac(client, _role('kube-public', 'kubeadm:bootstrap-signer-clusterinfo',
-                            [{'apiGroups': [''], 'resources': ['configmaps'], 'resourceNames': ['cluster-info'], 'verbs': ['get']}]))
-        _rbac(client, _binding('kube-public', 'kubeadm:bootstrap-signer-clusterinfo', 'Role', 'kubeadm:bootstrap-signer-clusterinfo',
-                               [('User', 'system:anonymous')]))
+        cluster_info_rbac(client)
     except (ApiError, OSError) as exc:
         raise KubeadmError(api_failure(exc, 'error updating or creating token'), 'bootstrap-token')
+
+
+def bootstrap_token_rbac(client):
+    """The RBAC rules for bootstrap tokens (get nodes, post CSRs, auto-approval, rotation), with kubeadm's lines."""
+    say('[bootstrap-token] Configured RBAC rules to allow Node Bootstrap tokens to get nodes')
+    client.create_or_update(ns_path(None, 'clusterroles', 'rbac.authorization.k8s.io/v1'), {
+        'apiVersion': 'rbac.authorization.k8s.io/v1', 'kind': 'ClusterRole', 'metadata': {'name': 'kubeadm:get-nodes'},
+        'rules': [{'apiGroups': [''], 'resources': ['nodes'], 'verbs': ['get']}]})
+    _rbac(client, _binding(None, 'kubeadm:get-nodes', 'ClusterRole', 'kubeadm:get-nodes', [('Group', DEFAULT_TOKEN_GROUP)]))
+    say('[bootstrap-token] Configured RBAC rules to allow Node Bootstrap tokens to post CSRs in order for nodes to get long term '
+        'certificate credentials')
+    _rbac(client, _binding(None, 'kubeadm:kubelet-bootstrap', 'ClusterRole', 'system:node-bootstrapper', [('Group', DEFAULT_TOKEN_GROUP)]))
+    say('[bootstrap-token] Configured RBAC rules to allow the csrapprover controller automatically approve CSRs from a Node Bootstrap Token')
+    _rbac(client, _binding(None, 'kubeadm:node-autoapprove-bootstrap', 'ClusterRole',
+                           'system:certificates.k8s.io:certificatesigningrequests:nodeclient', [('Group', DEFAULT_TOKEN_GROUP)]))
+    say('[bootstrap-token] Configured RBAC rules to allow certificate rotation for all node client certificates in the cluster')
+    _rbac(client, _binding(None, 'kubeadm:node-autoapprove-certificate-rotation', 'ClusterRole',
+                           'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', [('Group', 'system:nodes')]))
+
+
+def cluster_info_rbac(client):
+    """The Role and RoleBinding letting anonymous users read kube-public/cluster-info."""
+    _rbac(client, _role('kube-public', 'kubeadm:bootstrap-signer-clusterinfo',
+                        [{'apiGroups': [''], 'resources': ['configmaps'], 'resourceNames': ['cluster-info'], 'verbs': ['get']}]))
+    _rbac(client, _binding('kube-public', 'kubeadm:bootstrap-signer-clusterinfo', 'Role', 'kubeadm:bootstrap-signer-clusterinfo',
+                           [('User', 'system:anonymous')]))
 
 
 # --- kubelet-finalize / addons -------------------------------------------------------------------
@@ -1452,6 +1467,16 @@ def init_config(flags):
     return InitConfig({'InitConfiguration': init, 'ClusterConfiguration': cluster})
 
 
+def check_control_plane_version(version):
+    """kubeadm's window of control-plane versions: its own minor and the one before (MinimumControlPlaneVersion)."""
+    match = re.match(r'^v?(\d+)\.(\d+)\.(\d+)', str(version))
+    if match and (int(match.group(1)), int(match.group(2))) < MINIMUM_CONTROL_PLANE[:2]:
+        raise KubeadmError('this version of kubeadm only supports deploying clusters with the control plane version >= %d.%d.%d. '
+                           'Current version: %s' % (MINIMUM_CONTROL_PLANE + (version,)))
+    if not match or (int(match.group(1)), int(match.group(2))) > KUBEADM_VERSION[:2]:
+        raise KubeadmError('the specified version to deploy (%s) is not supported by this kubeadm version (%s)' % (version, VERSION[1:]))
+
+
 def validate_init(cfg):
     """The checks of kubeadm's ValidateInitConfiguration that the double makes (tokens, key, version, CIDRs)."""
     problems = []
@@ -1461,14 +1486,7 @@ def validate_init(cfg):
     if cfg.certificate_key and not CERT_KEY_RE.match(cfg.certificate_key):
         problems.append('certificateKey: Invalid value: "": certificate key size must be 32 bytes')
     version = cfg.cluster.get('kubernetesVersion')
-    match = re.match(r'^v?(\d+)\.(\d+)\.(\d+)', str(version))
-    if not match or (int(match.group(1)), int(match.group(2))) > (1, 34):
-        raise KubeadmError('this version of kubeadm only supports deploying clusters with the control plane version >= 1.33.0. '
-                           'Current version: %s' % version if match and int(match.group(2)) < 33 else
-                           'the specified version to deploy (%s) is not supported by this kubeadm version (%s)' % (version, VERSION[1:]))
-    if int(match.group(2)) < 33:
-        raise KubeadmError('this version of kubeadm only supports deploying clusters with the control plane version >= 1.33.0. '
-                           'Current version: %s' % version)
+    check_control_plane_version(version)
     for key in ('serviceSubnet', 'podSubnet'):
         value = cfg.cluster['networking'].get(key)
         for part in (value.split(',') if value else []):
@@ -2092,6 +2110,763 @@ def cmd_reset(argv):
     return 0
 
 
+# --- upgrade -------------------------------------------------------------------------------------
+
+UPGRADE_MANIFESTS_TIMEOUT = 300.0   # UpgradeConfiguration timeouts.upgradeManifests (5m0s)
+KUBELET_SKEW = 3                    # MaximumAllowedMinorVersionKubeletSkew
+KUBEADM_TMP = '/etc/kubernetes/tmp'
+CONTROL_PLANE_LABEL = CONTROL_PLANE_LABELS[0]
+SEMVER_RE = re.compile(r'^\s*v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+([0-9A-Za-z.-]+))?\s*$')
+RELEASE_LABEL_RE = re.compile(r'^(stable|latest)(-\d+(\.\d+)?)?$')
+LINE_SEPARATOR = '_____________________________________________________________________'
+# the certificates kubeadm renews before it upgrades each component (renewCertsByComponent)
+RENEWED_CERTS = {'etcd': [('etcd-server', 'etcd/server', 'etcd/ca'), ('etcd-peer', 'etcd/peer', 'etcd/ca'),
+                          ('etcd-healthcheck-client', 'etcd/healthcheck-client', 'etcd/ca')],
+                 'kube-apiserver': [('apiserver', 'apiserver', 'ca'), ('apiserver-kubelet-client', 'apiserver-kubelet-client', 'ca'),
+                                    ('front-proxy-client', 'front-proxy-client', 'front-proxy-ca'),
+                                    ('apiserver-etcd-client', 'apiserver-etcd-client', 'etcd/ca')],
+                 'kube-controller-manager': [('controller-manager.conf', None, 'ca')],
+                 'kube-scheduler': [('scheduler.conf', None, 'ca')]}
+UPGRADE_FLAGS = {'config': 'str', 'kubeconfig': 'str', 'ignore-preflight-errors': 'list', 'allow-experimental-upgrades': 'bool',
+                 'allow-release-candidate-upgrades': 'bool', 'print-config': 'bool', 'feature-gates': 'str'}
+
+
+class Version(object):  # pylint: disable=too-few-public-methods
+    """A semantic version as k8s.io/apimachinery's ParseSemantic reads it (the v optional); str() drops the v."""
+
+    def __init__(self, text):
+        match = SEMVER_RE.match(str(text))
+        if not match:
+            raise ValueError('could not parse "%s" as version' % text)
+        self.major, self.minor, self.patch = int(match.group(1)), int(match.group(2)), int(match.group(3))
+        self.pre = match.group(4) or ''
+
+    def key(self):
+        pre = [(0, int(p), '') if p.isdigit() else (1, 0, p) for p in self.pre.split('.')] if self.pre else []
+        return (self.major, self.minor, self.patch, 0 if self.pre else 1, pre)
+
+    def __lt__(self, other):
+        return self.key() < other.key()
+
+    def __str__(self):
+        return '%d.%d.%d%s' % (self.major, self.minor, self.patch, '-' + self.pre if self.pre else '')
+
+
+def klog_warning(where, message):
+    warn('W%s %7d %s] %s' % (datetime.datetime.now().strftime('%m%d %H:%M:%S.%f'), os.getpid(), where, message))
+
+
+def go_duration(seconds):
+    """A duration as Go prints it: 5m0s, 30s, 1h0m0s."""
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return '%dh%dm%ds' % (hours, minutes, secs)
+    return '%dm%ds' % (minutes, secs) if minutes else '%ds' % secs
+
+
+def release_version(text):
+    """kubeadm's KubernetesReleaseVersion without the internet: a version gets its v; a label (stable, latest-1.34)
+    falls back, as in an air-gapped host, to kubeadm's own version; anything else is refused."""
+    if SEMVER_RE.match(str(text)):
+        return 'v' + str(text).strip().lstrip('v')
+    if RELEASE_LABEL_RE.match(str(text)):
+        url = 'https://dl.k8s.io/release/%s.txt' % text
+        klog_warning('version.go:104', 'could not fetch a Kubernetes version from the internet: unable to get URL "%s": Get "%s": dial tcp: '
+                                       'lookup dl.k8s.io: no such host' % (url, url))
+        klog_warning('version.go:105', 'falling back to the local client version: %s' % VERSION)
+        return VERSION
+    raise KubeadmError('version "%s" doesn\'t match patterns for neither semantic version nor labels (stable, latest, ...)' % text)
+
+
+def tabwrite(rows):
+    """Go's text/tabwriter as kubeadm sets it (minwidth 10, padding 3, spaces): each cell but the last padded to its column."""
+    columns = max(len(row) for row in rows)
+    widths = [max([10] + [len(row[i]) + 3 for row in rows if i < len(row) - 1]) for i in range(columns - 1)]
+    return '\n'.join(''.join(cell.ljust(widths[i]) if i < len(row) - 1 else cell for i, cell in enumerate(row)) for row in rows)
+
+
+def upgrade_config(path):
+    """The UpgradeConfiguration of --config (kubeadm.k8s.io/v1beta4), {} without one."""
+    if not path:
+        return {}
+    return copy.deepcopy(classify(load_documents(path)).get('UpgradeConfiguration') or {})
+
+
+def flag_or_config(flags, name, section, key, default):
+    """A flag when given, else the UpgradeConfiguration's field, else the default (cmdutil.ValueFromFlagsOrConfig)."""
+    if name in flags.values:
+        return flags.get(name)
+    value = section.get(key)
+    return default if value is None else value
+
+
+def upgrade_client(path):
+    try:
+        return admin_client(path)
+    except KubeadmError as exc:
+        raise KubeadmError("couldn't create a Kubernetes client from file \"%s\": %s" % (path, exc.message))
+
+
+def fetch_cluster_configuration(client, prefix):
+    """The ClusterConfiguration of the kubeadm-config ConfigMap, with FetchInitConfigurationFromCluster's lines."""
+    say('[%s] Reading configuration from the "kubeadm-config" ConfigMap in namespace "kube-system"...' % prefix)
+    say("[%s] Use 'kubeadm init phase upload-config kubeadm --config your-config-file' to re-upload it." % prefix)
+    try:
+        cm = client.get(ns_path('kube-system', 'configmaps', name='kubeadm-config'))
+    except ApiError as exc:
+        if exc.status == 404:
+            raise KubeadmError('configmaps "kubeadm-config" not found', code=404)
+        raise KubeadmError(api_failure(exc, 'failed to get config map'))
+    except (OSError, ssl.SSLError, http.client.HTTPException) as exc:
+        raise KubeadmError(api_failure(exc, 'failed to get config map'))
+    cluster = yaml.safe_load((cm.get('data') or {}).get('ClusterConfiguration') or '') or {}
+    if not isinstance(cluster, dict) or not cluster.get('kubernetesVersion'):
+        raise KubeadmError('the ClusterConfiguration of the "kubeadm-config" ConfigMap has no kubernetesVersion')
+    return cluster
+
+
+def list_items(client, path):
+    return client.get(path).get('items') or []
+
+
+def local_node_name():
+    """This node's name: the CN (system:node:NAME) of kubelet.conf's client certificate, else the host name (GetNodeName)."""
+    try:
+        conf = yaml.safe_load(read(KUBELET_CONF)) or {}
+        user = (conf.get('users') or [{}])[0].get('user') or {}
+        data = base64.b64decode(user['client-certificate-data']) if user.get('client-certificate-data') else read(user['client-certificate'], True)
+        common = x509.load_pem_x509_certificate(data).subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+        if common.startswith('system:node:'):
+            return common[len('system:node:'):]
+    except (OSError, KeyError, IndexError, TypeError, ValueError, yaml.YAMLError):
+        pass
+    return hostname()
+
+
+def manifest_path(component):
+    return '%s/%s.yaml' % (MANIFESTS_DIR, component)
+
+
+def image_tag(image):
+    """The tag of an image reference (digest dropped, _ for + as kubeadm converts build metadata)."""
+    name = image.split('@')[0]
+    last = name.rsplit('/', 1)[-1]
+    return last.rpartition(':')[2].replace('_', '+') if ':' in last else ''
+
+
+def cluster_health(client, ignored, phase, intro):
+    """CheckClusterHealth: the control-plane Nodes Ready, this node's static Pod manifests present (the CreateJob
+    check is not made: the API server double runs no Jobs)."""
+    say('[upgrade] Running cluster health checks')
+    found = []
+    try:
+        nodes = list_items(client, ns_path(None, 'nodes') + '?labelSelector=' + quote(CONTROL_PLANE_LABEL + '='))
+        not_ready = [n['metadata']['name'] for n in nodes if (n['metadata'].get('labels') or {}).get(CONTROL_PLANE_LABEL) == ''
+                     for c in (n.get('status') or {}).get('conditions') or [] if c.get('type') == 'Ready' and c.get('status') != 'True']
+        if not_ready:
+            found.append(('ControlPlaneNodesReady', 'there are NotReady control-planes in the cluster: [%s]' % ' '.join(not_ready)))
+    except (ApiError, OSError, ssl.SSLError, http.client.HTTPException) as exc:
+        found.append(('ControlPlaneNodesReady', api_failure(exc, 'could not list nodes labeled with "%s"' % CONTROL_PLANE_LABEL)))
+    missing = [manifest_path(c) for c in COMPONENTS if not exists(manifest_path(c))]
+    if missing:
+        found.append(('StaticPodManifest', "The control plane seems to be Static Pod-hosted, but some of the manifests don't seem to exist on "
+                                           "disk. This probably means you're running 'kubeadm upgrade' on a remote machine, which is not "
+                                           "supported for a Static Pod-hosted cluster. Manifest files not found: [%s]" % ' '.join(missing)))
+    report_preflight(found, ignored, phase, intro)
+
+
+def server_version(client):
+    return client.request('GET', '/version', timeout=10).get('gitVersion', '')
+
+
+def kubelet_versions(client):
+    """{kubelet version: [node names]} of the cluster's Nodes (KubeletVersions)."""
+    versions = {}
+    for node in list_items(client, ns_path(None, 'nodes')):
+        version = ((node.get('status') or {}).get('nodeInfo') or {}).get('kubeletVersion', '')
+        versions.setdefault(version, []).append(node['metadata']['name'])
+    return versions
+
+
+def component_versions(client, component):
+    """{image tag: [node names]} of a control-plane component's mirror Pods (ComponentVersions); this node's static Pod
+    manifest when the API has none (the double's fallback: a kubelet that posts no mirror Pods)."""
+    selector = quote('component=%s,tier=control-plane' % component)
+    versions = {}
+    for pod in list_items(client, ns_path('kube-system', 'pods') + '?labelSelector=' + selector):
+        containers = (pod.get('spec') or {}).get('containers') or [{}]
+        versions.setdefault(image_tag(containers[0].get('image', '')), []).append((pod.get('spec') or {}).get('nodeName', ''))
+    if not versions and exists(manifest_path(component)):
+        pod = yaml.safe_load(read(manifest_path(component))) or {}
+        versions[image_tag(pod['spec']['containers'][0]['image'])] = [local_node_name()]
+    return versions
+
+
+def enforce_version_policies(target, cluster_version, kubelets):
+    """upgrade.EnforceVersionPolicies: (mandatory, skippable) error lists."""
+    mandatory, skippable = [], []
+    new, kubeadm, cluster = Version(target), Version(VERSION), Version(cluster_version)
+    if new.key()[:3] < MINIMUM_CONTROL_PLANE:
+        mandatory.append('Specified version to upgrade to "%s" is equal to or lower than the minimum supported version "%s". Please specify '
+                         'a higher version to upgrade to' % (target, cluster_version))
+    if new.minor > cluster.minor + 1:
+        (skippable if new.pre else mandatory).append('Specified version to upgrade to "%s" is too high; kubeadm can upgrade only 1 minor '
+                                                     'version at a time' % target)
+    if new.minor < cluster.minor - 1:
+        (skippable if new.pre else mandatory).append('Specified version to downgrade to "%s" is too low; kubeadm can downgrade only 1 minor '
+                                                     'version at a time' % target)
+    if kubeadm < new:
+        if new.minor > kubeadm.minor:
+            (skippable if new.pre else mandatory).append(
+                'Specified version to upgrade to "%s" is at least one minor release higher than the kubeadm minor release (%d > %d). Such an '
+                'upgrade is not supported' % (target, new.minor, kubeadm.minor))
+        else:
+            skippable.append('Specified version to upgrade to "%s" is higher than the kubeadm version "%s". Upgrade kubeadm first using the '
+                             'tool you used to install kubeadm' % (target, VERSION))
+    if kubeadm.major > new.major or kubeadm.minor > new.minor:
+        skippable.append('Kubeadm version %s can only be used to upgrade to Kubernetes version %d.%d' % (VERSION, kubeadm.major, kubeadm.minor))
+    if new.pre:
+        skippable.append('Specified version to upgrade to "%s" is an unstable version and such upgrades weren\'t allowed via setting the '
+                         '--allow-*-upgrades flags' % target)
+    too_old = []
+    for version in sorted(kubelets):
+        try:
+            if new.minor > Version(version).minor + KUBELET_SKEW:
+                too_old.append(version)
+        except ValueError:
+            skippable.append("couldn't parse kubelet version %s" % version)
+            break
+    if too_old:
+        skippable.append('There are kubelets in this cluster that are too old that have these versions [%s]' % ' '.join(too_old))
+    return mandatory, skippable
+
+
+def format_errors(errors):
+    return ''.join('\t- %s\n' % error for error in errors)
+
+
+def confirm(question='Are you sure you want to proceed?'):
+    """cmdutil.InteractivelyConfirmAction("upgrade", ...): y or yes on stdin, anything else aborts."""
+    sys.stdout.write('[upgrade] %s [y/N]: ' % question)
+    sys.stdout.flush()
+    if sys.stdin.readline().strip().lower() not in ('y', 'yes'):
+        raise KubeadmError("won't proceed; the user didn't answer (Y|y) in order to continue", 'preflight')
+
+
+def tmp_dir(prefix, stamped=False):
+    """A new directory under /etc/kubernetes/tmp: prefix + random digits (os.MkdirTemp) or prefix + -<time> (stamped)."""
+    if stamped:
+        path = '%s/%s-%s' % (KUBEADM_TMP, prefix, time.strftime('%Y-%m-%d-%H-%M-%S'))
+        os.makedirs(host(path), exist_ok=True)
+        return path
+    while True:
+        path = '%s/%s%d' % (KUBEADM_TMP, prefix, secrets.randbelow(10 ** 10))
+        try:
+            os.makedirs(host(path))
+            return path
+        except FileExistsError:
+            continue
+
+
+def _reissue(cert, public_key, ca, ca_key, validity):
+    """The certificate again, signed by its CA, valid from now (same subject, key and extensions: kubeadm's renewal)."""
+    start = now() - datetime.timedelta(minutes=5)
+    builder = (x509.CertificateBuilder().subject_name(cert.subject).issuer_name(ca.subject).public_key(public_key)
+               .serial_number(x509.random_serial_number()).not_valid_before(start).not_valid_after(start + validity))
+    for ext in cert.extensions:
+        builder = builder.add_extension(ext.value, ext.critical)
+    return builder.sign(ca_key, hashes.SHA256())
+
+
+def renew_certificates(component, validity):
+    """renewCertsByComponent: the component's certificates (or kubeconfig client certificates) re-issued by the local CA."""
+    for name, rel, ca_rel in RENEWED_CERTS[component]:
+        if not exists(_pki(ca_rel + '.key')):
+            continue    # external CA: nothing to renew with
+        ca, ca_key = load_cert(_pki(ca_rel + '.crt')), load_key(_pki(ca_rel + '.key'))
+        if rel:
+            if not exists(_pki(rel + '.crt')) or not exists(_pki(rel + '.key')):
+                continue
+            say('[upgrade/staticpods] Renewing %s certificate' % name)
+            key = load_key(_pki(rel + '.key'))
+            write(_pki(rel + '.crt'), cert_pem(_reissue(load_cert(_pki(rel + '.crt')), key.public_key(), ca, ca_key, validity)), 0o644)
+            continue
+        path = '%s/%s' % (KUBERNETES_DIR, name)
+        if not exists(path):
+            continue
+        say('[upgrade/staticpods] Renewing %s certificate' % name)
+        conf = yaml.safe_load(read(path)) or {}
+        user = conf['users'][0]['user']
+        key = serialization.load_pem_private_key(base64.b64decode(user['client-key-data']), password=None)
+        cert = x509.load_pem_x509_certificate(base64.b64decode(user['client-certificate-data']))
+        user['client-certificate-data'] = b64(cert_pem(_reissue(cert, key.public_key(), ca, ca_key, validity)))
+        write(path, dump(conf), 0o600)
+
+
+def _new_manifest(component, cluster, target):
+    """The component's static Pod manifest at the target version: this node's manifest with kubeadm's image for it
+    (the double's manifests differ between versions only in the image; etcd keeps the image this kubeadm pins)."""
+    pod = yaml.safe_load(read(manifest_path(component)))
+    repo = cluster.get('imageRepository') or 'registry.k8s.io'
+    pod['spec']['containers'][0]['image'] = '%s/%s:%s' % (repo, component, ETCD_IMAGE_TAG if component == 'etcd' else target)
+    return pod
+
+
+def local_api_client(admin_conf):
+    """A client of this node's API server (the advertise address of its manifest), with admin.conf's credentials."""
+    pod = yaml.safe_load(read(manifest_path('kube-apiserver'))) or {}
+    endpoint = ((pod.get('metadata') or {}).get('annotations') or {}).get('kubeadm.kubernetes.io/kube-apiserver.advertise-address.endpoint')
+    return Client.from_kubeconfig(admin_conf, 'https://' + endpoint if endpoint else None)
+
+
+def static_pod_upgrade(client, local, cluster, target, node, options):
+    """PerformStaticPodUpgrade: etcd (unless --etcd-upgrade=false), then the control-plane components, each with its
+    certificates renewed, its manifest moved in (the old one to the backup folder), and the kubelet awaited (the
+    kube-apiserver: until this node's API server answers /version with the target); a timeout rolls every moved
+    manifest back."""
+    timeout, renew = options['timeout'], options['renew']
+    validity = datetime.timedelta(seconds=parse_duration(cluster.get('certificateValidityPeriod') or '8760h0m0s'))
+    staging = tmp_dir('kubeadm-upgraded-manifests')
+    say('[upgrade/staticpods] Writing new Static Pod manifests to "%s"' % staging)
+    backup = tmp_dir('kubeadm-backup-manifests', stamped=True)
+    moved = []
+    components = (['etcd'] if options['etcd'] and exists(manifest_path('etcd')) else []) + list(COMPONENTS)
+    for component in components:
+        new_text = dump(_new_manifest(component, cluster, target))
+        write('%s/%s.yaml' % (staging, component), new_text, 0o600)
+        old_text = read(manifest_path(component))
+        if component == 'etcd':
+            current = image_tag(yaml.safe_load(old_text)['spec']['containers'][0]['image'])
+            try:
+                newer = Version(ETCD_IMAGE_TAG) < Version(current)
+            except ValueError:
+                newer = False
+            if newer:
+                say('[upgrade/etcd] Non fatal issue encountered during upgrade: the desired etcd version "%s" is older than the currently '
+                    'installed "%s". Skipping etcd upgrade' % (ETCD_IMAGE_TAG, current))
+                continue
+        say('[upgrade/staticpods] Preparing for "%s" upgrade' % component)
+        if renew:
+            renew_certificates(component, validity)
+        backup_file = '%s/%s.yaml' % (backup, component)
+        if new_text == old_text:
+            say('[upgrade/staticpods] Restarting the %s static pod and backing up its manifest to "%s"' % (component, backup_file))
+        else:
+            say('[upgrade/staticpods] Moving new manifest to "%s" and backing up old manifest to "%s"' % (manifest_path(component), backup_file))
+        write(backup_file, old_text, 0o600)
+        write(manifest_path(component), new_text, 0o600)
+        moved.append((component, backup_file))
+        say('[upgrade/staticpods] Waiting for the kubelet to restart the component')
+        say('[upgrade/staticpods] This can take up to %s' % go_duration(timeout))
+        if component == 'kube-apiserver' and not wait_for(lambda: server_version(local) == target, timeout):
+            for done, saved in moved:
+                write(manifest_path(done), read(saved), 0o600)
+            raise KubeadmError("couldn't complete the static pod upgrade: couldn't upgrade control plane. kubeadm has tried to recover "
+                               "everything into the earlier state. Errors faced: static Pod hash for component %s on Node %s did not change "
+                               "after %s: timed out waiting for the condition" % (component, node, go_duration(timeout)), 'control-plane')
+        try:
+            found = len(list_items(client, ns_path('kube-system', 'pods') + '?labelSelector=' + quote('component=' + component)))
+        except (ApiError, OSError, ssl.SSLError, http.client.HTTPException):
+            found = 0
+        if found:
+            say('[apiclient] Found %d Pods for label selector component=%s' % (found, component))
+        say('[upgrade/staticpods] Component "%s" upgraded successfully!' % component)
+        if component == 'etcd':
+            say('[upgrade/etcd] Waiting for etcd to become available')
+    shutil.rmtree(host(staging), ignore_errors=True)
+
+
+def kubelet_config_phase(client):
+    """The kubelet-config phase: /var/lib/kubelet/config.yaml from the cluster's kubelet-config ConfigMap (the node's
+    containerRuntimeEndpoint kept), the old file backed up first."""
+    stamped = KUBEADM_VERSION[:2] >= (1, 35)
+    backup = tmp_dir('kubeadm-kubelet-config', stamped)
+    klog_warning('postupgrade.go:%d' % (105 if stamped else 116), 'Using temporary directory %s for kubelet config. To override it set the '
+                                                                  'environment variable KUBEADM_UPGRADE_DRYRUN_DIR' % backup)
+    try:
+        text = client.get(ns_path('kube-system', 'configmaps', name='kubelet-config'))['data']['kubelet']
+    except (ApiError, OSError, KeyError, TypeError, ssl.SSLError, http.client.HTTPException) as exc:
+        raise KubeadmError(api_failure(exc, 'failed to download kubelet configuration from the ConfigMap "kubelet-config" in the kube-system '
+                                            'namespace'), 'kubelet-config')
+    conf = yaml.safe_load(text) or {}
+    if exists(KUBELET_CONFIG):
+        old = read(KUBELET_CONFIG)
+        say('[upgrade] Backing up kubelet config file to %s/config.yaml' % backup)
+        write(backup + '/config.yaml', old, 0o644)
+        endpoint = (yaml.safe_load(old) or {}).get('containerRuntimeEndpoint')
+        if endpoint:
+            conf['containerRuntimeEndpoint'] = endpoint
+    say('[kubelet-start] Writing kubelet configuration to file "%s"' % KUBELET_CONFIG)
+    write(KUBELET_CONFIG, dump(conf), 0o644)
+    say('[upgrade/kubelet-config] The kubelet configuration for this node was successfully upgraded!')
+
+
+def addon_phase(client, cluster, target, node):
+    """The addon phase: CoreDNS and kube-proxy re-applied at the target version, unless another control plane's
+    kube-apiserver mirror Pod still runs an older one."""
+    try:
+        pods = list_items(client, ns_path('kube-system', 'pods') + '?labelSelector=' + quote('component=kube-apiserver,tier=control-plane'))
+        proxy = yaml.safe_load(client.get(ns_path('kube-system', 'configmaps', name='kube-proxy'))['data']['config.conf'])
+    except ApiError as exc:
+        if exc.status != 404:
+            raise KubeadmError(api_failure(exc, 'failed to perform addons upgrade'), 'addon')
+        proxy = None
+    except (OSError, KeyError, TypeError, ssl.SSLError, http.client.HTTPException) as exc:
+        raise KubeadmError(api_failure(exc, 'failed to perform addons upgrade'), 'addon')
+    behind = sorted(set(p['spec'].get('nodeName', '') for p in pods if p['spec'].get('nodeName') != node
+                        and image_tag(p['spec']['containers'][0].get('image', '')) != target))
+    if behind:
+        for _addon in ('coredns', 'kube-proxy'):
+            say('[upgrade/addon] Skipping upgrade of addons because control plane instances [%s] have not been upgraded' % ' '.join(behind))
+        return
+    found = {'ClusterConfiguration': dict(cluster, kubernetesVersion=target)}
+    if proxy:
+        found['KubeProxyConfiguration'] = proxy
+    cfg = InitConfig(found)
+    phase_addons(cfg, client)
+
+
+def kubelet_env_phase():
+    """kubeadm 1.35's post-upgrade phase: --pod-infra-container-image dropped from kubeadm-flags.env (backed up first)."""
+    if KUBEADM_VERSION[:2] < (1, 35) or not exists(KUBELET_FLAGS):
+        return
+    backup = tmp_dir('kubeadm-kubelet-env')
+    klog_warning('postupgrade.go:203', 'Using temporary directory %s for kubelet env file. To override it set the environment variable '
+                                       'KUBEADM_UPGRADE_DRYRUN_DIR' % backup)
+    text = read(KUBELET_FLAGS)
+    say('[upgrade] Backing up kubelet env file to %s/kubeadm-flags.env' % backup)
+    write(backup + '/kubeadm-flags.env', text, 0o644)
+    say('[kubelet-start] Writing kubelet environment file with flags to file "%s"' % KUBELET_FLAGS)
+    write(KUBELET_FLAGS, re.sub(r' ?--pod-infra-container-image=[^ "]*', '', text).replace('=" ', '="'), 0o644)
+
+
+def _upgrade_flags(argv, extra, short=None):
+    flags = parse_flags(argv, dict(UPGRADE_FLAGS, **extra), short)
+    doc = upgrade_config(flags.get('config'))
+    return flags, doc
+
+
+def cmd_upgrade(argv):
+    sub = argv[0] if argv else ''
+    if sub == 'plan':
+        return cmd_upgrade_plan(argv[1:])
+    if sub == 'apply':
+        return cmd_upgrade_apply(argv[1:])
+    if sub == 'node':
+        return cmd_upgrade_node(argv[1:])
+    if sub in ('diff',):
+        raise KubeadmError('the double does not simulate "kubeadm upgrade %s"' % sub)
+    raise KubeadmError('unknown command "%s" for "kubeadm upgrade"' % sub if sub else
+                       'missing subcommand; "upgrade" is not meant to be run on its own')
+
+
+# --- upgrade plan --
+
+def available_upgrades(client, target_arg):
+    """upgrade.GetAvailableUpgrades with kubeadm's own version for the release labels (no internet): [(description, before, after)]."""
+    say('[upgrade] Fetching available versions to upgrade to')
+    try:
+        apiservers = component_versions(client, 'kube-apiserver')
+        cluster = max((Version(v) for v in apiservers), key=Version.key) if apiservers else Version(server_version(client))
+    except (ApiError, OSError, ssl.SSLError, http.client.HTTPException, ValueError) as exc:
+        raise KubeadmError(api_failure(exc, '[upgrade/versions] FATAL'))
+    cluster_str = str(cluster)
+    say('[upgrade/versions] Cluster version: %s' % cluster_str)
+    say('[upgrade/versions] kubeadm version: %s' % VERSION)
+
+    def label_version(label):
+        if target_arg:
+            try:
+                return target_arg, Version(target_arg)
+            except ValueError as exc:
+                raise KubeadmError("[upgrade/versions] FATAL: Couldn't parse version %s: %s" % (label, exc))
+        text = release_version(label)
+        return text, Version(text)
+
+    stable_str, stable = label_version('stable')
+    say('[upgrade/versions] Target version: %s' % stable_str)
+    try:
+        kubelets = kubelet_versions(client)
+        before = {'kube': cluster_str, 'kubelets': kubelets, 'etcd': component_versions(client, 'etcd'), 'apiserver': apiservers,
+                  'controller-manager': component_versions(client, 'kube-controller-manager'),
+                  'scheduler': component_versions(client, 'kube-scheduler'), 'dns': dns_version(client)}
+    except (ApiError, OSError, ssl.SSLError, http.client.HTTPException) as exc:
+        raise KubeadmError(api_failure(exc, '[upgrade/versions] FATAL'))
+    upgrades = []
+    minor_upgrade = cluster < stable
+    if not stable < cluster:
+        branch = '%d.%d' % (cluster.major, cluster.minor)
+        description = 'version in the v%s series' % branch
+        patch_str, patch = label_version('stable-' + branch)
+        say('[upgrade/versions] Latest %s: %s' % (description, patch_str))
+        minor_upgrade = patch < stable
+        if cluster < patch:
+            upgrades.append((description, before, {'kube': patch_str, 'kubeadm': VERSION if not Version(VERSION) < patch else patch_str}))
+    if minor_upgrade:
+        upgrades.append(('stable version', before, {'kube': stable_str, 'kubeadm': stable_str}))
+    say()
+    return upgrades
+
+
+def dns_version(client):
+    """The CoreDNS Deployment's image tag (DeployedDNSAddon), '' without one."""
+    try:
+        deployment = client.get(ns_path('kube-system', 'deployments', 'apps/v1', 'coredns'))
+    except ApiError as exc:
+        if exc.status == 404:
+            return ''
+        raise
+    return image_tag(deployment['spec']['template']['spec']['containers'][0]['image'])
+
+
+def config_version_states(client):
+    """componentconfigs.GetVersionStates: (group, current, preferred, manual upgrade) of kube-proxy's and the kubelet's configs."""
+    states = []
+    for group, preferred, cm_name, key in (('kubeproxy.config.k8s.io', 'v1alpha1', 'kube-proxy', 'config.conf'),
+                                           ('kubelet.config.k8s.io', 'v1beta1', 'kubelet-config', 'kubelet')):
+        try:
+            doc = yaml.safe_load(client.get(ns_path('kube-system', 'configmaps', name=cm_name))['data'][key]) or {}
+            current = str(doc.get('apiVersion', '')).rpartition('/')[2]
+        except (ApiError, KeyError, TypeError):
+            current = ''
+        states.append((group, current or '-', preferred, 'yes' if current and current != preferred else 'no'))
+    return states
+
+
+def print_upgrade(description, before, after):
+    """printAvailableUpgrade: the kubelets table, the control-plane table, the apply command."""
+    target = after['kube']
+    rows = [('COMPONENT', 'NODE', 'CURRENT', 'TARGET')]
+    kubelets = before['kubelets']
+    if len(kubelets) > 1 or (len(kubelets) == 1 and target not in kubelets):
+        rows += [('kubelet', name, version, target) for version in sorted(kubelets) for name in kubelets[version]]
+    say("Components that must be upgraded manually after you have upgraded the control plane with 'kubeadm upgrade apply':")
+    say(tabwrite(rows))
+    say()
+    say('Upgrade to the latest %s:' % description)
+    say()
+    rows = [('COMPONENT', 'NODE', 'CURRENT', 'TARGET')]
+    for component, key in (('kube-apiserver', 'apiserver'), ('kube-controller-manager', 'controller-manager'), ('kube-scheduler', 'scheduler')):
+        rows += [(component, name, version, target) for version in sorted(before[key]) for name in before[key][version]]
+    rows.append(('kube-proxy', '', before['kube'], target))
+    rows.append(('CoreDNS', '', before['dns'], COREDNS_TAG))
+    rows += [('etcd', name, version, ETCD_IMAGE_TAG) for version in sorted(before['etcd']) for name in before['etcd'][version]]
+    say(tabwrite(rows))
+    say()
+    say('You can now apply the upgrade by executing the following command:')
+    say()
+    pre = Version(target).pre
+    say('\tkubeadm upgrade apply %s%s' % (target, (' --allow-release-candidate-upgrades' if pre.startswith('rc') else
+                                                   ' --allow-experimental-upgrades') if pre else ''))
+    say()
+    if after['kubeadm'] != VERSION:
+        say('Note: Before you can perform this upgrade, you have to update kubeadm to %s.' % after['kubeadm'])
+        say()
+    say(LINE_SEPARATOR)
+    say()
+
+
+def cmd_upgrade_plan(argv):
+    flags, doc = _upgrade_flags(argv, {'output': 'str', 'show-managed-fields': 'bool', 'allow-missing-template-keys': 'bool'}, {'o': 'output'})
+    output = flags.get('output', 'text')
+    if output != 'text':
+        raise KubeadmError('could not construct output printer: unable to match a printer suitable for the output format "%s", allowed '
+                           'formats are: text (the double prints text only)' % output)
+    if len(flags.args) > 1:
+        raise KubeadmError('too many arguments. Required arguments: [version]')
+    plan = doc.get('plan') or {}
+    ignored = flags.get('ignore-preflight-errors') or plan.get('ignorePreflightErrors') or []
+    kubeconfig_path = flags.get('kubeconfig', ADMIN_CONF)
+    client = upgrade_client(kubeconfig_path)
+    say('[preflight] Running pre-flight checks.')
+    report_preflight(check_root(), ignored, None)
+    try:
+        fetch_cluster_configuration(client, 'upgrade/config')
+    except KubeadmError as exc:
+        raise KubeadmError('[upgrade/init config] FATAL: ' + (exc.message if exc.code != 404 else
+                                                              'failed to get config map: ' + exc.message))
+    target_arg = flags.args[0] if flags.args else plan.get('kubernetesVersion') or ''
+    cluster_health(client, ignored, None, '[upgrade/health] FATAL: [preflight] Some fatal errors occurred:')
+    upgrades = available_upgrades(client, target_arg)
+    if not upgrades:
+        if int(flags.get('v') or 0) >= 1:
+            warn('I%s %7d plan.go:174] [upgrade/plan] Awesome, you\'re up-to-date! Enjoy!'
+                 % (datetime.datetime.now().strftime('%m%d %H:%M:%S.%f'), os.getpid()))
+        return 0
+    for description, before, after in upgrades:
+        print_upgrade(description, before, after)
+    states = config_version_states(client)
+    say()
+    say('The table below shows the current state of component configs as understood by this version of kubeadm.')
+    say('Configs that have a "yes" mark in the "MANUAL UPGRADE REQUIRED" column require manual config upgrade or')
+    say('resetting to kubeadm defaults before a successful upgrade can be performed. The version to manually')
+    say('upgrade to is denoted in the "PREFERRED VERSION" column.')
+    say()
+    say(tabwrite([('API GROUP', 'CURRENT VERSION', 'PREFERRED VERSION', 'MANUAL UPGRADE REQUIRED')] + states))
+    say(LINE_SEPARATOR)
+    say()
+    return 0
+
+
+# --- upgrade apply --
+
+def upload_config_phase(client, cluster, target):
+    """The upload-config phase: kubeadm-config with the new kubernetesVersion, kubelet-config uploaded again."""
+    cluster = dict(cluster, kubernetesVersion=target)
+    try:
+        text = client.get(ns_path('kube-system', 'configmaps', name='kubelet-config'))['data']['kubelet']
+        kubelet_conf = yaml.safe_load(text) or {}
+    except ApiError as exc:
+        if exc.status != 404:
+            raise KubeadmError(api_failure(exc, 'error uploading the kubeadm ClusterConfiguration'), 'upload-config')
+        kubelet_conf = kubelet_cluster_config({}, cluster)
+    except (OSError, KeyError, TypeError, ssl.SSLError, http.client.HTTPException) as exc:
+        raise KubeadmError(api_failure(exc, 'error uploading the kubeadm ClusterConfiguration'), 'upload-config')
+
+    class Uploaded(object):  # pylint: disable=too-few-public-methods
+        pass
+    uploaded = Uploaded()
+    uploaded.cluster = cluster
+    phase_upload_config(uploaded, client, kubelet_conf)
+
+
+def cmd_upgrade_apply(argv):  # pylint: disable=too-many-locals
+    flags, doc = _upgrade_flags(argv, {'yes': 'bool', 'force': 'bool', 'dry-run': 'bool', 'etcd-upgrade': 'bool', 'certificate-renewal': 'bool',
+                                       'patches': 'str', 'skip-phases': 'list'}, {'y': 'yes', 'f': 'force'})
+    section = doc.get('apply') or {}
+    if flags.get('dry-run') or section.get('dryRun'):
+        raise KubeadmError('the double does not simulate "kubeadm upgrade apply --dry-run"')
+    version = section.get('kubernetesVersion') or ''
+    if not version and len([a for a in flags.args if a]) != 1 or len([a for a in flags.args if a]) > 1:
+        raise KubeadmError('%s. Required arguments: [version]' % ('too many arguments' if len(flags.args) > 1 else
+                                                                  'missing one or more required arguments'))
+    if flags.args:
+        version = flags.args[0]
+    ignored = (flags.get('ignore-preflight-errors') or []) + list(section.get('ignorePreflightErrors') or [])
+    force = flag_or_config(flags, 'force', section, 'forceUpgrade', False)
+    options = {'renew': flag_or_config(flags, 'certificate-renewal', section, 'certificateRenewal', True),
+               'etcd': flag_or_config(flags, 'etcd-upgrade', section, 'etcdUpgrade', True),
+               'timeout': parse_duration((doc.get('timeouts') or {}).get('upgradeManifests') or '5m0s')}
+    kubeconfig_path = flags.get('kubeconfig', ADMIN_CONF)
+    client = upgrade_client(kubeconfig_path)
+    try:
+        cluster = fetch_cluster_configuration(client, 'upgrade')
+    except KubeadmError as exc:
+        if exc.code == 404:
+            say('[upgrade] In order to upgrade, a ConfigMap called "kubeadm-config" in the "kube-system" namespace must exist.')
+            say("[upgrade] Use 'kubeadm init phase upload-config --config your-config.yaml' to re-upload it.")
+            raise KubeadmError('[upgrade] FATAL: the ConfigMap "kubeadm-config" in the "kube-system" namespace was not found')
+        raise KubeadmError('[upgrade] FATAL: ' + exc.message)
+    node = local_node_name()
+
+    # preflight
+    say('[upgrade/preflight] Running preflight checks')
+    report_preflight(check_root(), ignored)
+    cluster_health(client, ignored, 'preflight', '[preflight] Some fatal errors occurred:')
+    target = release_version(version)
+    say('[upgrade/preflight] You have chosen to upgrade the cluster version to "%s"' % target)
+    try:
+        cluster_version = server_version(client)
+        kubelets = kubelet_versions(client)
+    except (ApiError, OSError, ssl.SSLError, http.client.HTTPException) as exc:
+        raise KubeadmError('the version argument is invalid due to these fatal errors:\n\n\t- Unable to fetch cluster version: Couldn\'t fetch '
+                           'cluster version from the API Server: %s\n\nPlease fix the misalignments highlighted above and try upgrading again'
+                           % (exc.message if isinstance(exc, ApiError) else exc), 'preflight')
+    say('[upgrade/versions] Cluster version: %s' % cluster_version)
+    say('[upgrade/versions] kubeadm version: %s' % VERSION)
+    mandatory, skippable = enforce_version_policies(target, cluster_version, kubelets)
+    if mandatory:
+        raise KubeadmError('the version argument is invalid due to these fatal errors:\n\n%s\nPlease fix the misalignments highlighted above '
+                           'and try upgrading again' % format_errors(mandatory), 'preflight')
+    if skippable and not force:
+        raise KubeadmError('the version argument is invalid due to these errors:\n\n%s\nCan be bypassed if you pass the --force flag'
+                           % format_errors(skippable), 'preflight')
+    if skippable:
+        sys.stdout.write('[upgrade/preflight] Found %d potential version compatibility errors but skipping since the --force flag is set: \n\n%s'
+                         % (len(skippable), format_errors(skippable)))
+    if not (flags.get('yes') or force):
+        confirm()
+    say('[upgrade/preflight] Pulling images required for setting up a Kubernetes cluster')
+    say('[upgrade/preflight] This might take a minute or two, depending on the speed of your internet connection')
+    say("[upgrade/preflight] You can also perform this action beforehand using 'kubeadm config images pull'")
+
+    # control-plane
+    say('[upgrade/control-plane] Upgrading your static Pod-hosted control plane to version "%s" (timeout: %s)...'
+        % (target, go_duration(options['timeout'])))
+    static_pod_upgrade(client, local_api_client(kubeconfig_path), cluster, target, node, options)
+    say('[upgrade/control-plane] The control plane instance for this node was successfully upgraded!')
+    upload_config_phase(client, cluster, target)
+    say('[upgrade/kubeconfig] The kubeconfig files for this node were successfully upgraded!')
+    kubelet_config_phase(client)
+    say('[upgrade/bootstrap-token] Configuring bootstrap token and cluster-info RBAC rules')
+    try:
+        bootstrap_token_rbac(client)
+        cluster_info_rbac(client)
+    except (ApiError, OSError) as exc:
+        raise KubeadmError(api_failure(exc, 'error updating RBAC rules for bootstrap tokens'), 'bootstrap-token')
+    addon_phase(client, cluster, target, node)
+    kubelet_env_phase()
+    say()
+    say('[upgrade] SUCCESS! A control plane node of your cluster was upgraded to "%s".' % target)
+    say()
+    say('[upgrade] Now please proceed with upgrading the rest of the nodes by following the right order.')
+    return 0
+
+
+# --- upgrade node --
+
+def cmd_upgrade_node(argv):
+    flags, doc = _upgrade_flags(argv, {'dry-run': 'bool', 'etcd-upgrade': 'bool', 'certificate-renewal': 'bool', 'patches': 'str',
+                                       'skip-phases': 'list'})
+    section = doc.get('node') or {}
+    if flags.get('dry-run') or section.get('dryRun'):
+        raise KubeadmError('the double does not simulate "kubeadm upgrade node --dry-run"')
+    if flags.args:
+        raise KubeadmError('unknown command "%s" for "kubeadm upgrade node"' % flags.args[0])
+    ignored = (flags.get('ignore-preflight-errors') or []) + list(section.get('ignorePreflightErrors') or [])
+    options = {'renew': flag_or_config(flags, 'certificate-renewal', section, 'certificateRenewal', True),
+               'etcd': flag_or_config(flags, 'etcd-upgrade', section, 'etcdUpgrade', True),
+               'timeout': parse_duration((doc.get('timeouts') or {}).get('upgradeManifests') or '5m0s')}
+    control_plane = exists(manifest_path('kube-apiserver'))
+    kubeconfig_path = flags.get('kubeconfig') or (ADMIN_CONF if control_plane else KUBELET_CONF)
+    if not exists(kubeconfig_path):
+        raise KubeadmError("couldn't create a Kubernetes client from file \"%s\": failed to load admin kubeconfig: open %s: no such file or "
+                           "directory" % (kubeconfig_path, kubeconfig_path))
+    client = Client.from_kubeconfig(kubeconfig_path)
+    try:
+        cluster = fetch_cluster_configuration(client, 'upgrade')
+    except KubeadmError as exc:
+        raise KubeadmError('unable to fetch the kubeadm-config ConfigMap: ' + (exc.message if exc.code != 404 else
+                                                                               'failed to get config map: ' + exc.message))
+    target = cluster['kubernetesVersion']
+    node = local_node_name()
+    say('[upgrade/preflight] Running pre-flight checks')
+    report_preflight(check_root(), ignored)
+    if control_plane:
+        check_control_plane_version(target)
+        say('[upgrade/preflight] Pulling images required for setting up a Kubernetes cluster')
+        say('[upgrade/preflight] This might take a minute or two, depending on the speed of your internet connection')
+        say("[upgrade/preflight] You can also perform this action beforehand using 'kubeadm config images pull'")
+        say('[upgrade/control-plane] Upgrading your Static Pod-hosted control plane instance to version "%s"...' % target)
+        static_pod_upgrade(client, local_api_client(kubeconfig_path), cluster, target, node, options)
+        say('[upgrade/control-plane] The control plane instance for this node was successfully upgraded!')
+        say('[upgrade/kubeconfig] The kubeconfig files for this node were successfully upgraded!')
+    else:
+        say('[upgrade/preflight] Skipping prepull. Not a control plane node.')
+        say('[upgrade/control-plane] Skipping phase. Not a control plane node.')
+        say('[upgrade/kubeconfig] Skipping phase. Not a control plane node.')
+    kubelet_config_phase(client)
+    if control_plane:
+        addon_phase(client, cluster, target, node)
+    else:
+        say('[upgrade/addon] Skipping the addon/coredns phase. Not a control plane node.')
+        say('[upgrade/addon] Skipping the addon/kube-proxy phase. Not a control plane node.')
+    kubelet_env_phase()
+    return 0
+
+
 # --- version / config ------------------------------------------------------------------------------
 
 def version_info():
@@ -2137,7 +2912,7 @@ def cmd_config(argv):
 
 
 COMMANDS = {'version': cmd_version, 'config': cmd_config, 'init': cmd_init, 'join': cmd_join, 'token': cmd_token,
-            'certs': cmd_certs, 'reset': cmd_reset}
+            'certs': cmd_certs, 'reset': cmd_reset, 'upgrade': cmd_upgrade}
 
 
 def main(argv=None):
@@ -2146,7 +2921,7 @@ def main(argv=None):
         if argv and not argv[0].startswith('-'):
             warn('unknown command "%s" for "kubeadm"\nRun \'kubeadm --help\' for usage.' % argv[0])
             return 1
-        say('Usage:\n  kubeadm [command]\n\nAvailable Commands:\n  certs, config, init, join, reset, token, version '
+        say('Usage:\n  kubeadm [command]\n\nAvailable Commands:\n  certs, config, init, join, reset, token, upgrade, version '
             '(the aifabric lab double of kubeadm %s)' % VERSION)
         return 0
     try:

@@ -495,12 +495,18 @@ class Kubelet(object):  # pylint: disable=too-many-instance-attributes
 
     def register(self):
         klog('I', 'kubelet_node_status.go:75', 'Attempting to register node', node=self.node)
+        node = self.node_object()
         try:
-            self.client.request('POST', '/api/v1/nodes', self.node_object())
+            self.client.request('POST', '/api/v1/nodes', node)
             klog('I', 'kubelet_node_status.go:78', 'Successfully registered node', node=self.node)
         except ApiError as err:
             if err.code != 409:
                 raise
+            # registered before (a restart, an upgraded kubelet): the status this kubelet reports
+            # replaces the old one (nodeInfo.kubeletVersion, capacity), as the real status update does
+            status = dict((key, node['status'][key]) for key in ('nodeInfo', 'capacity', 'allocatable', 'addresses'))
+            self.client.request('PATCH', '/api/v1/nodes/%s/status' % self.node, {'status': status},
+                                'application/strategic-merge-patch+json')
         self.registered = True
         self.last_beat = 0.0
 
