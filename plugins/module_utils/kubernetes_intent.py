@@ -19,6 +19,8 @@ cluster_kubernetes: {
     node_labels: {hardware profile: {key: value}}}
 kubernetes_kubelet_version (per host, optional): the kubelet of a node mid-upgrade, never
     newer than the API server (``version``) and at most KUBELET_MAX_SKEW minors older.
+container_runtime_cgroup_driver, container_runtime_disable_swap (per Kubernetes host, optional):
+    the intent's cgroup driver, and true (a kubelet refuses to start otherwise).
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -36,6 +38,8 @@ except ImportError:  # pragma: no cover - inventory_check reports the missing li
 
 INTENT_VAR = 'cluster_kubernetes'
 KUBELET_VAR = 'kubernetes_kubelet_version'
+CGROUP_DRIVER_VAR = 'container_runtime_cgroup_driver'
+SWAP_VAR = 'container_runtime_disable_swap'
 CONTROL_PLANE_GROUP = 'kube_control_plane'
 NODE_GROUP = 'kube_nodes'
 
@@ -242,6 +246,26 @@ def _check_kubelets(hosts, kube_hosts, version, report):
         elif version[1] - kubelet[1] > KUBELET_MAX_SKEW:
             report.add(host, "%s '%s' is %d minors older than the API server (%s); allowed: %s"
                        % (KUBELET_VAR, value, version[1] - kubelet[1], api, allowed))
+
+
+def _check_runtime_vars(hosts, kube_hosts, intent, report):
+    """The container runtime's inputs a Kubernetes host may set that would stop its kubelet: a cgroup
+    driver other than the intent's (the kubelet refuses to start on the mismatch) and swap kept on
+    (the kubelet refuses to start with swap)."""
+    driver = intent.get('cgroup_driver') or 'systemd'
+    if driver not in CGROUP_DRIVERS:
+        return  # reported once, for all
+    for host in kube_hosts:
+        host_vars = hosts.get(host) or {}
+        value = host_vars.get(CGROUP_DRIVER_VAR)
+        if value is not None and value != driver:
+            report.add(host, "%s '%s' differs from %s.cgroup_driver '%s', the kubelet's: the kubelet refuses to start "
+                       "on a cgroup-driver mismatch with containerd; allowed: '%s', or unset (it follows the intent)"
+                       % (CGROUP_DRIVER_VAR, show(value), INTENT_VAR, driver, driver))
+        value = host_vars.get(SWAP_VAR)
+        if value is not None and value is not True and str(value).lower() not in ('true', 'yes', '1'):
+            report.add(host, "%s '%s' keeps swap on, and the kubelet refuses to start with swap on; allowed: true "
+                       "(swap off, and kept out of /etc/fstab), or unset" % (SWAP_VAR, show(value)))
 
 
 def _check_endpoint(intent, report):
@@ -474,16 +498,18 @@ def check_kubernetes(hosts, groups, report, cluster, networks=None, profiles=Non
     if missing:
         report.add('all', '%s is missing %s; required: %s' % (INTENT_VAR, ', '.join(missing), SHAPE))
 
+    kube_hosts = set(_members(groups, CONTROL_PLANE_GROUP) or []) | set(_members(groups, NODE_GROUP) or [])
+    kube_hosts = sorted(kube_hosts & set(cluster), key=natural_key)
     version = _check_version(intent, report)
     if version is not None:
-        kube_hosts = set(_members(groups, CONTROL_PLANE_GROUP) or []) | set(_members(groups, NODE_GROUP) or [])
-        _check_kubelets(hosts, sorted(kube_hosts & set(cluster), key=natural_key), version, report)
+        _check_kubelets(hosts, kube_hosts, version, report)
 
     endpoint_ip = _check_endpoint(intent, report)
     _check_ha(intent, hosts, _gateways(host_vars), planes, endpoint_ip, networks, report)
     _check_cidrs(intent, networks, report)
     _one_of(intent, 'cni', CNIS, None, report)
     _one_of(intent, 'cgroup_driver', CGROUP_DRIVERS, 'systemd', report)
+    _check_runtime_vars(hosts, kube_hosts, intent, report)
 
     known = None
     hw_profiles = host_vars.get('cluster_hw_profiles')
@@ -529,11 +555,11 @@ def live_version_problems(host, target, installed=None, server=None, in_cluster=
                             % (host, _dotted(have), source, target, UPGRADE_PLAYBOOK))
         else:
             problems.append("%s: kubelet %s runs here and %s asks %s: downgrades are not supported; allowed: %s or, "
-                            "through %s, a newer version" % (host, _dotted(have), source, target, _dotted(have),
-                                                            UPGRADE_PLAYBOOK))
+                            "through %s, a newer version"
+                            % (host, _dotted(have), source, target, _dotted(have), UPGRADE_PLAYBOOK))
     api = running_version(server)
     if api is not None:
-        if want[:2] > api[:2] or (want[:2] == api[:2] and want > api):
+        if want > api:
             problems.append("%s: %s '%s' is newer than the API server (%s): a kubelet is never newer than the API server; "
                             "allowed: %s or older (at most %d minors); upgrade the control plane first with %s"
                             % (host, source, target, server, _dotted(api), KUBELET_MAX_SKEW, UPGRADE_PLAYBOOK))

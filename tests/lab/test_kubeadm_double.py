@@ -52,39 +52,109 @@ def free_port():
         return sock.getsockname()[1]
 
 
-# a fake systemctl: `restart kubelet` starts the API server double (as the kubelet double would run the
-# kube-apiserver manifest) and registers this node; `stop kubelet` stops it.
-FAKE_SYSTEMCTL = '''#!%(python)s
-import os, signal, subprocess, sys, time, importlib.util
+# a fake systemctl: `restart kubelet` starts a fake kubelet, `stop kubelet` stops it. The fake kubelet does what the
+# kubelet double does with the kube-apiserver manifest: it runs the API server double with the manifest's image tag as
+# --version and restarts it when the manifest changes (unless <state>/freeze exists); it registers this node (Ready,
+# kubeletVersion of the kubeadm module it loads, as a v1.34.2 kubelet would report).
+FAKE_SYSTEMCTL = """#!%(python)s
+import os, signal, subprocess, sys, time
 root, state = os.environ['AIFABRIC_SIM_ROOT'], %(state)r
 with open(os.path.join(state, 'systemctl.log'), 'a') as log:
     log.write(' '.join(sys.argv[1:]) + '\\n')
-pidfile = os.path.join(state, 'kubeapi.pid')
-if sys.argv[1:] == ['stop', 'kubelet']:
+pidfile = os.path.join(state, 'kubelet.pid')
+
+
+def alive(pid):
+    try:
+        return open('/proc/%%d/stat' %% pid).read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except OSError:
+        return False
+
+
+def stop():
     if os.path.exists(pidfile):
-        os.kill(int(open(pidfile).read()), signal.SIGTERM)
+        pid = int(open(pidfile).read())
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        for _ in range(100):
+            if not alive(pid):
+                break
+            time.sleep(0.1)
         os.unlink(pidfile)
+
+
+if sys.argv[1:] == ['stop', 'kubelet']:
+    stop()
     sys.exit(0)
 if sys.argv[1:] != ['restart', 'kubelet'] or %(fail)r:
     sys.stderr.write('Failed to restart kubelet.service: Unit kubelet.service not found.\\n')
     sys.exit(5)
-pki = os.path.join(root, 'etc/kubernetes/pki')
-out = open(os.path.join(state, 'kubeapi.log'), 'a')
-proc = subprocess.Popen([sys.executable, %(kubeapi)r, '--listen', '127.0.0.1:%(port)d', '--tls-cert', pki + '/apiserver.crt',
-                         '--tls-key', pki + '/apiserver.key', '--client-ca', pki + '/ca.crt', '--state-dir', os.path.join(state, 'api')],
-                        stdout=out, stderr=out, start_new_session=True)
+stop()
+out = open(os.path.join(state, 'kubelet.log'), 'a')
+proc = subprocess.Popen([sys.executable, %(kubelet)r], stdout=out, stderr=out, start_new_session=True)
 open(pidfile, 'w').write(str(proc.pid))
+"""
+
+FAKE_KUBELET = """#!%(python)s
+import hashlib, importlib.util, os, signal, subprocess, sys, time
+import yaml
+root, state = os.environ['AIFABRIC_SIM_ROOT'], %(state)r
+pki = os.path.join(root, 'etc/kubernetes/pki')
+manifest = os.path.join(root, 'etc/kubernetes/manifests/kube-apiserver.yaml')
+child = [None]
+
+
+def stop_child():
+    if child[0] is not None and child[0].poll() is None:
+        child[0].terminate()
+        child[0].wait(10)
+    if os.path.exists(os.path.join(state, 'kubeapi.pid')):
+        os.unlink(os.path.join(state, 'kubeapi.pid'))
+
+
+def on_term(*_):
+    stop_child()
+    sys.exit(0)
+
+
+def start(raw):
+    tag = yaml.safe_load(raw)['spec']['containers'][0]['image'].rsplit(':', 1)[1]
+    out = open(os.path.join(state, 'kubeapi.log'), 'a')
+    child[0] = subprocess.Popen([sys.executable, %(kubeapi)r, '--listen', '127.0.0.1:%(port)d', '--tls-cert', pki + '/apiserver.crt',
+                                 '--tls-key', pki + '/apiserver.key', '--client-ca', pki + '/ca.crt', '--state-dir',
+                                 os.path.join(state, 'api'), '--version', tag.lstrip('v')], stdout=out, stderr=out)
+    open(os.path.join(state, 'kubeapi.pid'), 'w').write(str(child[0].pid))
+
+
+signal.signal(signal.SIGTERM, on_term)
 spec = importlib.util.spec_from_file_location('k', %(kubeadm)r)
 k = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(k)
-client = k.Client.from_kubeconfig(k.ADMIN_CONF)
-for _ in range(100):
+node = {'apiVersion': 'v1', 'kind': 'Node', 'metadata': {'name': %(node)r},
+        'status': {'nodeInfo': {'kubeletVersion': k.VERSION},
+                   'conditions': [{'type': 'Ready', 'status': 'True', 'reason': 'KubeletReady', 'message': 'kubelet is posting ready status'}]}}
+digest, registered = None, False
+while True:
     try:
-        client.request('POST', '/api/v1/nodes', {'apiVersion': 'v1', 'kind': 'Node', 'metadata': {'name': %(node)r}})
-        break
-    except Exception:
-        time.sleep(0.1)
-'''
+        raw = open(manifest, 'rb').read()
+    except OSError:
+        raw = None
+    if raw is not None and hashlib.sha256(raw).hexdigest() != digest and not os.path.exists(os.path.join(state, 'freeze')):
+        stop_child()
+        start(raw)
+        digest = hashlib.sha256(raw).hexdigest()
+    if child[0] is not None and not registered:
+        try:
+            k.Client.from_kubeconfig(k.ADMIN_CONF).request('POST', '/api/v1/nodes', node)
+            registered = True
+        except k.ApiError as exc:
+            registered = exc.status == 409
+        except Exception:
+            pass
+    time.sleep(0.2)
+"""
 
 
 class Host(object):
@@ -100,10 +170,11 @@ class Host(object):
         (self.root / 'proc/swaps').write_text('Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n')
         (self.root / 'proc/sys/net/ipv4/ip_forward').write_text('1\n')
         (self.root / 'run/containerd/containerd.sock').write_text('')
-        systemctl = self.bin / 'systemctl'
-        systemctl.write_text(FAKE_SYSTEMCTL % {'python': sys.executable, 'state': str(self.state), 'kubeapi': KUBEAPI,
-                                               'port': self.port, 'kubeadm': KUBEADM, 'node': NODE, 'fail': fail_systemctl})
-        systemctl.chmod(0o755)
+        values = {'python': sys.executable, 'state': str(self.state), 'kubeapi': KUBEAPI, 'port': self.port, 'kubeadm': KUBEADM,
+                  'node': NODE, 'fail': fail_systemctl, 'kubelet': str(self.bin / 'fake-kubelet')}
+        for name, text in (('systemctl', FAKE_SYSTEMCTL), ('fake-kubelet', FAKE_KUBELET)):
+            (self.bin / name).write_text(text % values)
+            (self.bin / name).chmod(0o755)
         self.config = tmp_path / 'kubeadm.yaml'
         self.write_config()
 
@@ -129,20 +200,21 @@ class Host(object):
     def path(self, rel):
         return self.root / rel.lstrip('/')
 
-    def run(self, *args, stdin=None):
-        env = dict(os.environ, AIFABRIC_SIM_ROOT=str(self.root), AIFABRIC_SIM_HOSTNAME=NODE,
+    def run(self, *args, stdin=None, script=KUBEADM, root=None, hostname=NODE):
+        env = dict(os.environ, AIFABRIC_SIM_ROOT=str(root or self.root), AIFABRIC_SIM_HOSTNAME=hostname,
                    PATH='%s:%s' % (self.bin, os.environ.get('PATH', '')))
-        return subprocess.run([sys.executable, KUBEADM] + list(args), capture_output=True, text=True, env=env,
+        return subprocess.run([sys.executable, str(script)] + list(args), capture_output=True, text=True, env=env,
                               input=stdin, timeout=300, check=False)
 
     def stop(self):
-        pidfile = self.state / 'kubeapi.pid'
-        if pidfile.exists():
-            try:
-                os.kill(int(pidfile.read_text()), signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            pidfile.unlink()
+        for name in ('kubelet.pid', 'kubeapi.pid'):
+            pidfile = self.state / name
+            if pidfile.exists():
+                try:
+                    os.kill(int(pidfile.read_text()), signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+                pidfile.unlink()
 
     def client(self):
         os.environ['AIFABRIC_SIM_ROOT'] = str(self.root)
@@ -521,3 +593,288 @@ def test_token_generate_and_certificate_key(node):
     assert re.match(r'^[0-9a-f]{64}\n$', node.run('certs', 'certificate-key').stdout)
     missing = node.run('token', 'list')
     assert missing.returncode == 1 and 'admin' in missing.stderr
+
+
+# ---- upgrade plan / apply / node ---------------------------------------------------------------
+
+def kubeadm_at(tmp_path, version):
+    """The double as lab/repo/build-repo.sh builds it at another version: the VERSION line replaced (sed)."""
+    text, count = re.subn(r"^VERSION = 'v1\.34\.2'$", "VERSION = 'v%s'" % version, open(KUBEADM).read(), flags=re.M)
+    assert count == 1
+    path = tmp_path / ('kubeadm-%s.py' % version)
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    """A control plane set up by the double's init (the fake kubelet runs the API server double from its manifest)."""
+    host = Host(tmp_path)
+    res = host.run('init', '--config', str(host.config))
+    assert res.returncode == 0, res.stdout + res.stderr
+    yield host
+    host.stop()
+    kubeadm.ROOT = ''
+
+
+def state_of(host):
+    """What an upgrade changes: the files under /etc/kubernetes and /var/lib/kubelet, and the kubeadm-config ConfigMap."""
+    saved = dict((p, host.root.joinpath(p).read_bytes()) for p in files(host.root) if p.startswith(('etc/kubernetes', 'var/lib/kubelet')))
+    cm = host.client().get('/api/v1/namespaces/kube-system/configmaps/kubeadm-config')['data']
+    return saved, cm
+
+
+def image(host, component):
+    return yaml.safe_load(host.path('/etc/kubernetes/manifests/%s.yaml' % component).read_text())['spec']['containers'][0]['image']
+
+
+def test_upgrade_plan(cluster, tmp_path):
+    up_to_date = cluster.run('upgrade', 'plan', '--v=1')
+    assert up_to_date.returncode == 0, up_to_date.stderr
+    out = up_to_date.stdout
+    assert out.startswith('[preflight] Running pre-flight checks.\n[upgrade/config] Reading configuration from the "kubeadm-config" '
+                          'ConfigMap in namespace "kube-system"...\n')
+    for line in ('[upgrade] Running cluster health checks', '[upgrade] Fetching available versions to upgrade to',
+                 '[upgrade/versions] Cluster version: 1.34.2', '[upgrade/versions] kubeadm version: v1.34.2',
+                 '[upgrade/versions] Target version: v1.34.2', '[upgrade/versions] Latest version in the v1.34 series: v1.34.2'):
+        assert line + '\n' in out, out
+    assert 'You can now apply' not in out and out.endswith('v1.34.2\n\n')
+    assert "[upgrade/plan] Awesome, you're up-to-date! Enjoy!" in up_to_date.stderr
+    assert 'falling back to the local client version: v1.34.2' in up_to_date.stderr
+
+    # a target given: the kubelets to upgrade by hand, the control plane's components, the apply command
+    plan = cluster.run('upgrade', 'plan', 'v1.35.0')
+    assert plan.returncode == 0, plan.stderr
+    assert ("Components that must be upgraded manually after you have upgraded the control plane with 'kubeadm upgrade apply':\n"
+            'COMPONENT   NODE      CURRENT   TARGET\n'
+            'kubelet     cp1       v1.34.2   v1.35.0\n\n'
+            'Upgrade to the latest version in the v1.34 series:\n\n'
+            'COMPONENT                 NODE      CURRENT   TARGET\n'
+            'kube-apiserver            cp1       v1.34.2   v1.35.0\n'
+            'kube-controller-manager   cp1       v1.34.2   v1.35.0\n'
+            'kube-scheduler            cp1       v1.34.2   v1.35.0\n'
+            'kube-proxy                          1.34.2    v1.35.0\n'
+            'CoreDNS                             v1.12.1   v1.12.1\n'
+            'etcd                      cp1       3.6.4-0   3.6.4-0\n\n'
+            'You can now apply the upgrade by executing the following command:\n\n'
+            '\tkubeadm upgrade apply v1.35.0\n\n'
+            'Note: Before you can perform this upgrade, you have to update kubeadm to v1.35.0.\n\n') in plan.stdout, plan.stdout
+    assert 'kubelet.config.k8s.io     v1beta1           v1beta1             no\n' in plan.stdout
+
+    # the 1.35.0 build: its own version is the target, no kubeadm to update first
+    newer = cluster.run('upgrade', 'plan', script=kubeadm_at(tmp_path, '1.35.0'))
+    assert newer.returncode == 0, newer.stderr
+    assert '[upgrade/versions] Target version: v1.35.0\n' in newer.stdout and '\tkubeadm upgrade apply v1.35.0\n' in newer.stdout
+    assert 'Note: Before' not in newer.stdout
+    unparsable = cluster.run('upgrade', 'plan', 'one.two')
+    assert unparsable.returncode == 0 and '[upgrade/versions] Target version' not in unparsable.stdout
+    assert '[upgrade/versions] WARNING: Falling back to current kubeadm version as latest stable version' in unparsable.stderr
+    bad = cluster.run('upgrade', 'plan', '-o', 'json')
+    assert bad.returncode == 1 and 'unable to match a printer suitable for the output format "json"' in bad.stderr
+
+
+def test_upgrade_apply_version_policy(cluster):
+    before = state_of(cluster)
+    too_high = cluster.run('upgrade', 'apply', 'v1.36.0', '--yes')
+    assert too_high.returncode == 1
+    assert too_high.stderr.startswith('error execution phase preflight: the version argument is invalid due to these fatal errors:\n\n'
+                                      '\t- Specified version to upgrade to "v1.36.0" is too high; kubeadm can upgrade only 1 minor version at a '
+                                      'time\n'), too_high.stderr
+    assert '\nPlease fix the misalignments highlighted above and try upgrading again\n' in too_high.stderr
+    assert '[upgrade/preflight] You have chosen to upgrade the cluster version to "v1.36.0"\n' in too_high.stdout
+    assert '[upgrade/versions] Cluster version: v1.34.2\n[upgrade/versions] kubeadm version: v1.34.2\n' in too_high.stdout
+
+    newer_minor = cluster.run('upgrade', 'apply', '1.35.0', '-y')
+    assert newer_minor.returncode == 1
+    assert ('\t- Specified version to upgrade to "v1.35.0" is at least one minor release higher than the kubeadm minor release (35 > 34). '
+            'Such an upgrade is not supported\n') in newer_minor.stderr
+    newer_patch = cluster.run('upgrade', 'apply', 'v1.34.5', '-y')
+    assert newer_patch.returncode == 1
+    assert ('error execution phase preflight: the version argument is invalid due to these errors:\n\n\t- Specified version to upgrade to '
+            '"v1.34.5" is higher than the kubeadm version "v1.34.2". Upgrade kubeadm first using the tool you used to install kubeadm\n\n'
+            'Can be bypassed if you pass the --force flag\n') in newer_patch.stderr
+    too_old = cluster.run('upgrade', 'apply', 'v1.32.9', '-y')
+    assert too_old.returncode == 1
+    assert ('this version of kubeadm only supports deploying clusters with the control plane version >= 1.33.0. Current version: v1.32.9'
+            in too_old.stderr)
+    missing = cluster.run('upgrade', 'apply', '-y')
+    assert missing.returncode == 1 and 'missing one or more required arguments. Required arguments: [version]' in missing.stderr
+    assert state_of(cluster) == before
+
+    aborted = cluster.run('upgrade', 'apply', 'v1.34.2', stdin='n\n')
+    assert aborted.returncode == 1
+    assert aborted.stdout.endswith('[upgrade] Are you sure you want to proceed? [y/N]: ')
+    assert aborted.stderr.startswith("error execution phase preflight: won't proceed; the user didn't answer (Y|y) in order to continue\n")
+    assert state_of(cluster) == before
+
+
+def test_upgrade_refused_with_a_not_ready_control_plane(cluster):
+    client = cluster.client()
+    client.request('PATCH', '/api/v1/nodes/cp1/status', {'status': {'conditions': [{'type': 'Ready', 'status': 'False'}]}},
+                   'application/strategic-merge-patch+json')
+    before = state_of(cluster)
+    not_ready = '\t[ERROR ControlPlaneNodesReady]: there are NotReady control-planes in the cluster: [cp1]\n'
+    plan = cluster.run('upgrade', 'plan', 'v1.35.0')
+    assert plan.returncode == 1
+    assert plan.stderr.startswith('[upgrade/health] FATAL: [preflight] Some fatal errors occurred:\n' + not_ready), plan.stderr
+    assert '--ignore-preflight-errors=...' in plan.stderr and 'You can now apply' not in plan.stdout
+    apply = cluster.run('upgrade', 'apply', 'v1.34.2', '--yes')
+    assert apply.returncode == 1
+    assert apply.stderr.startswith('error execution phase preflight: [preflight] Some fatal errors occurred:\n' + not_ready), apply.stderr
+    assert state_of(cluster) == before
+    ignored = cluster.run('upgrade', 'plan', '--ignore-preflight-errors=ControlPlaneNodesReady')
+    assert ignored.returncode == 0 and '\t[WARNING ControlPlaneNodesReady]: there are NotReady control-planes' in ignored.stderr
+
+
+def test_upgrade_apply_next_minor(cluster, tmp_path):  # pylint: disable=too-many-locals
+    pki = cluster.path('/etc/kubernetes/pki')
+    old_cert = load_cert(pki / 'apiserver.crt')
+    old_flags = cluster.path('/var/lib/kubelet/kubeadm-flags.env').read_text()
+    new = kubeadm_at(tmp_path, '1.35.0')
+    res = cluster.run('upgrade', 'apply', 'v1.35.0', '--yes', script=new)
+    assert res.returncode == 0, res.stdout + res.stderr
+    out = res.stdout
+    lines = out.splitlines()
+    order = ['[upgrade/preflight] You have chosen to upgrade the cluster version to "v1.35.0"', '[upgrade/versions] Cluster version: v1.34.2',
+             '[upgrade/versions] kubeadm version: v1.35.0',
+             '[upgrade/control-plane] Upgrading your static Pod-hosted control plane to version "v1.35.0" (timeout: 5m0s)...',
+             '[upgrade/staticpods] Preparing for "etcd" upgrade', '[upgrade/staticpods] Restarting the etcd static pod',
+             '[upgrade/staticpods] Preparing for "kube-apiserver" upgrade', '[upgrade/staticpods] Renewing apiserver certificate',
+             '[upgrade/staticpods] Moving new manifest to "/etc/kubernetes/manifests/kube-apiserver.yaml" and backing up old manifest to '
+             '"/etc/kubernetes/tmp/kubeadm-backup-manifests-', '[upgrade/staticpods] Component "kube-apiserver" upgraded successfully!',
+             '[upgrade/staticpods] Renewing scheduler.conf certificate', '[upgrade/control-plane] The control plane instance for this node was '
+             'successfully upgraded!', '[upload-config] Storing the configuration used in ConfigMap "kubeadm-config"',
+             '[upgrade/kubelet-config] The kubelet configuration for this node was successfully upgraded!',
+             '[upgrade/bootstrap-token] Configuring bootstrap token and cluster-info RBAC rules', '[addons] Applied essential addon: kube-proxy',
+             '[upgrade] SUCCESS! A control plane node of your cluster was upgraded to "v1.35.0".',
+             '[upgrade] Now please proceed with upgrading the rest of the nodes by following the right order.']
+    at = 0
+    for want in order:
+        found = [i for i, line in enumerate(lines) if i >= at and line.startswith(want)]
+        assert found, 'missing or out of order: %r\n%s' % (want, out)
+        at = found[0]
+    assert 'Are you sure' not in out
+
+    # the manifests at the new tag, etcd kept, the old ones backed up
+    for component in ('kube-apiserver', 'kube-controller-manager', 'kube-scheduler'):
+        assert image(cluster, component) == 'registry.k8s.io/%s:v1.35.0' % component
+    assert image(cluster, 'etcd') == 'registry.k8s.io/etcd:3.6.4-0'
+    backups = list(cluster.path('/etc/kubernetes/tmp').glob('kubeadm-backup-manifests-*'))
+    assert len(backups) == 1 and sorted(p.name for p in backups[0].iterdir()) == [
+        'etcd.yaml', 'kube-apiserver.yaml', 'kube-controller-manager.yaml', 'kube-scheduler.yaml']
+    assert 'kube-apiserver:v1.34.2' in (backups[0] / 'kube-apiserver.yaml').read_text()
+    assert not list(cluster.path('/etc/kubernetes/tmp').glob('kubeadm-upgraded-manifests*'))
+
+    # the cluster: the API server restarted at the new version, kubeadm-config, kube-proxy
+    client = cluster.client()
+    assert client.get('/version')['gitVersion'] == 'v1.35.0'
+    stored = yaml.safe_load(client.get('/api/v1/namespaces/kube-system/configmaps/kubeadm-config')['data']['ClusterConfiguration'])
+    assert stored['kubernetesVersion'] == 'v1.35.0' and stored['networking']['podSubnet'] == '10.244.0.0/16'
+    proxy = client.get('/apis/apps/v1/namespaces/kube-system/daemonsets/kube-proxy')
+    assert proxy['spec']['template']['spec']['containers'][0]['image'] == 'registry.k8s.io/kube-proxy:v1.35.0'
+
+    # this node: the kubelet config from the cluster's, the certificates renewed (same keys), 1.35's kubelet env file
+    kubelet = yaml.safe_load(cluster.path('/var/lib/kubelet/config.yaml').read_text())
+    assert kubelet['kind'] == 'KubeletConfiguration' and kubelet['containerRuntimeEndpoint'] == 'unix:///run/containerd/containerd.sock'
+    assert list(cluster.path('/etc/kubernetes/tmp').glob('kubeadm-kubelet-config-*/config.yaml'))
+    new_cert = load_cert(pki / 'apiserver.crt')
+    assert new_cert.serial_number != old_cert.serial_number and new_cert.subject == old_cert.subject
+    assert new_cert.public_key().public_numbers() == old_cert.public_key().public_numbers()
+    assert new_cert.extensions.get_extension_for_class(x509.SubjectAlternativeName) == \
+        old_cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    assert '--pod-infra-container-image' in old_flags
+    flags_env = cluster.path('/var/lib/kubelet/kubeadm-flags.env').read_text()
+    assert '--pod-infra-container-image' not in flags_env and '--node-ip=127.0.0.1' in flags_env
+    assert flags_env.startswith('KUBELET_KUBEADM_ARGS="--container-runtime-endpoint=')
+
+    # now up to date; applying the same version again is allowed (the manifests unchanged: restarted)
+    again = cluster.run('upgrade', 'apply', 'v1.35.0', '-y', '--certificate-renewal=false', '--etcd-upgrade=false', script=new)
+    assert again.returncode == 0, again.stderr
+    assert 'Renewing' not in again.stdout and '"etcd"' not in again.stdout
+    assert '[upgrade/staticpods] Restarting the kube-apiserver static pod and backing up its manifest' in again.stdout
+    plan = cluster.run('upgrade', 'plan', script=new)
+    assert plan.returncode == 0 and '[upgrade/versions] Cluster version: 1.35.0\n' in plan.stdout and 'You can now apply' not in plan.stdout
+
+
+def test_upgrade_apply_rolls_back_when_the_api_server_does_not_restart(cluster, tmp_path):
+    (cluster.state / 'freeze').write_text('')   # the fake kubelet no longer follows the manifest
+    config = tmp_path / 'upgrade.yaml'
+    config.write_text(yaml.safe_dump({'apiVersion': 'kubeadm.k8s.io/v1beta4', 'kind': 'UpgradeConfiguration',
+                                      'apply': {'certificateRenewal': False}, 'timeouts': {'upgradeManifests': '3s'}}))
+    before = cluster.client().get('/api/v1/namespaces/kube-system/configmaps/kubeadm-config')['data']
+    res = cluster.run('upgrade', 'apply', 'v1.35.0', '-y', '--config', str(config), script=kubeadm_at(tmp_path, '1.35.0'))
+    assert res.returncode == 1
+    assert '(timeout: 3s)...' in res.stdout and 'This can take up to 3s' in res.stdout
+    assert res.stderr.startswith("error execution phase control-plane: couldn't complete the static pod upgrade: couldn't upgrade control "
+                                 "plane. kubeadm has tried to recover everything into the earlier state. Errors faced: static Pod hash for "
+                                 "component kube-apiserver on Node cp1 did not change after 3s: timed out waiting for the condition\n"), res.stderr
+    assert image(cluster, 'kube-apiserver') == 'registry.k8s.io/kube-apiserver:v1.34.2'
+    assert cluster.client().get('/api/v1/namespaces/kube-system/configmaps/kubeadm-config')['data'] == before
+
+
+def test_upgrade_node(cluster, tmp_path):
+    # a worker-shaped root: kubelet.conf (the control plane's credentials stand in for the node's), an old config.yaml
+    worker = tmp_path / 'worker'
+    (worker / 'etc/kubernetes').mkdir(parents=True)
+    (worker / 'var/lib/kubelet').mkdir(parents=True)
+    (worker / 'etc/kubernetes/kubelet.conf').write_bytes(cluster.path('/etc/kubernetes/kubelet.conf').read_bytes())
+    old = {'apiVersion': 'kubelet.config.k8s.io/v1beta1', 'kind': 'KubeletConfiguration', 'cgroupDriver': 'cgroupfs',
+           'containerRuntimeEndpoint': 'unix:///run/containerd/containerd.sock', 'maxPods': 42}
+    (worker / 'var/lib/kubelet/config.yaml').write_text(yaml.safe_dump(old))
+    res = cluster.run('upgrade', 'node', root=worker, hostname='w1')
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert res.stdout.splitlines() == [
+        '[upgrade] Reading configuration from the "kubeadm-config" ConfigMap in namespace "kube-system"...',
+        "[upgrade] Use 'kubeadm init phase upload-config kubeadm --config your-config-file' to re-upload it.",
+        '[upgrade/preflight] Running pre-flight checks', '[upgrade/preflight] Skipping prepull. Not a control plane node.',
+        '[upgrade/control-plane] Skipping phase. Not a control plane node.', '[upgrade/kubeconfig] Skipping phase. Not a control plane node.',
+        '[upgrade] Backing up kubelet config file to %s/config.yaml' % next(
+            '/' + str(p.relative_to(worker)) for p in (worker / 'etc/kubernetes/tmp').glob('kubeadm-kubelet-config*')),
+        '[kubelet-start] Writing kubelet configuration to file "/var/lib/kubelet/config.yaml"',
+        '[upgrade/kubelet-config] The kubelet configuration for this node was successfully upgraded!',
+        '[upgrade/addon] Skipping the addon/coredns phase. Not a control plane node.',
+        '[upgrade/addon] Skipping the addon/kube-proxy phase. Not a control plane node.'], res.stdout
+    assert 'postupgrade.go:116] Using temporary directory /etc/kubernetes/tmp/kubeadm-kubelet-config' in res.stderr
+    written = yaml.safe_load((worker / 'var/lib/kubelet/config.yaml').read_text())
+    cluster_conf = yaml.safe_load(cluster.client().get('/api/v1/namespaces/kube-system/configmaps/kubelet-config')['data']['kubelet'])
+    assert written == dict(cluster_conf, containerRuntimeEndpoint='unix:///run/containerd/containerd.sock')
+    assert written['cgroupDriver'] == 'systemd' and 'maxPods' not in written
+    assert yaml.safe_load(next((worker / 'etc/kubernetes/tmp').glob('kubeadm-kubelet-config*/config.yaml')).read_text()) == old
+    assert not (worker / 'etc/kubernetes/manifests').exists()
+    nothing = cluster.run('upgrade', 'node', root=tmp_path / 'empty', hostname='w2')
+    assert nothing.returncode == 1
+    assert "couldn't create a Kubernetes client from file \"/etc/kubernetes/kubelet.conf\"" in nothing.stderr
+
+
+def test_upgrade_node_control_plane(cluster, tmp_path):
+    # another control plane ran `upgrade apply v1.35.0`: kubeadm-config says v1.35.0
+    client = cluster.client()
+    cm = client.get('/api/v1/namespaces/kube-system/configmaps/kubeadm-config')
+    stored = yaml.safe_load(cm['data']['ClusterConfiguration'])
+    cm['data']['ClusterConfiguration'] = yaml.safe_dump(dict(stored, kubernetesVersion='v1.35.0'))
+    client.request('PUT', '/api/v1/namespaces/kube-system/configmaps/kubeadm-config', cm)
+    old = cluster.run('upgrade', 'node')
+    assert old.returncode == 1 and 'the specified version to deploy (v1.35.0) is not supported by this kubeadm version (1.34.2)' in old.stderr
+    assert image(cluster, 'kube-apiserver') == 'registry.k8s.io/kube-apiserver:v1.34.2'
+    res = cluster.run('upgrade', 'node', script=kubeadm_at(tmp_path, '1.35.0'))
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert '[upgrade/control-plane] Upgrading your Static Pod-hosted control plane instance to version "v1.35.0"...\n' in res.stdout
+    assert '[upgrade/control-plane] The control plane instance for this node was successfully upgraded!\n' in res.stdout
+    assert '[upgrade/kubelet-config] The kubelet configuration for this node was successfully upgraded!\n' in res.stdout
+    assert image(cluster, 'kube-apiserver') == 'registry.k8s.io/kube-apiserver:v1.35.0'
+    assert client.get('/version')['gitVersion'] == 'v1.35.0'
+
+
+def test_version_window_follows_VERSION(node, tmp_path):  # pylint: disable=invalid-name
+    """build-repo.sh's 1.35.0 build supports control planes 1.34 and 1.35, the 1.34.2 one 1.33 and 1.34."""
+    newer = kubeadm_at(tmp_path, '1.35.0')
+    assert node.run('version', '-o', 'short', script=newer).stdout == 'v1.35.0\n'
+    for version, script, error in (('v1.35.0', newer, None), ('v1.34.2', newer, None),
+                                   ('v1.33.5', newer, 'only supports deploying clusters with the control plane version >= 1.34.0'),
+                                   ('v1.36.0', newer, 'the specified version to deploy (v1.36.0) is not supported by this kubeadm version (1.35.0)'),
+                                   ('v1.33.5', KUBEADM, None),
+                                   ('v1.35.0', KUBEADM, 'the specified version to deploy (v1.35.0) is not supported by this kubeadm version (1.34.2)')):
+        config = tmp_path / 'cfg.yaml'
+        config.write_text(yaml.safe_dump({'apiVersion': 'kubeadm.k8s.io/v1beta4', 'kind': 'ClusterConfiguration', 'kubernetesVersion': version}))
+        res = node.run('config', 'validate', '--config', str(config), script=script)
+        assert (res.returncode, error is None or error in res.stderr) == (0 if error is None else 1, True), (version, script, res.stderr)

@@ -669,3 +669,37 @@ def test_running_version(value, expected):
 
 def test_an_invalid_target_is_preflights_to_report():
     assert ki.live_version_problems('n1', '1.34', '1.34.2-1.1', 'v1.34.2', True) == []
+
+
+# the container runtime's inputs that would stop a kubelet
+def test_a_cgroup_driver_mismatch_names_the_host():
+    hosts, groups = inventory()
+    hosts['gpu-03']['container_runtime_cgroup_driver'] = 'cgroupfs'
+    hosts['gpu-04']['container_runtime_cgroup_driver'] = 'systemd'  # the intent's: fine
+    assert one(check(hosts=hosts, groups=groups)) == (
+        "gpu-03: container_runtime_cgroup_driver 'cgroupfs' differs from cluster_kubernetes.cgroup_driver 'systemd', "
+        "the kubelet's: the kubelet refuses to start on a cgroup-driver mismatch with containerd; allowed: 'systemd', "
+        "or unset (it follows the intent)")
+
+
+def test_a_cgroupfs_intent_takes_a_cgroupfs_runtime():
+    hosts, groups = inventory()
+    hosts['gpu-03']['container_runtime_cgroup_driver'] = 'cgroupfs'
+    assert check(hosts=hosts, groups=groups, cgroup_driver='cgroupfs') == []
+
+
+@pytest.mark.parametrize('value, shown', [(False, 'false'), ('no', 'no')])
+def test_swap_kept_on_names_the_host(value, shown):
+    hosts, groups = inventory()
+    hosts['mgmt-02']['container_runtime_disable_swap'] = value
+    hosts['gpu-01']['container_runtime_disable_swap'] = True
+    assert one(check(hosts=hosts, groups=groups)) == (
+        "mgmt-02: container_runtime_disable_swap '%s' keeps swap on, and the kubelet refuses to start with swap on; "
+        "allowed: true (swap off, and kept out of /etc/fstab), or unset" % shown)
+
+
+def test_hosts_outside_kubernetes_may_keep_swap():
+    hosts, groups = inventory()
+    groups['kube_nodes'].remove('gpu-04')
+    hosts['gpu-04']['container_runtime_disable_swap'] = False
+    assert check(hosts=hosts, groups=groups) == []

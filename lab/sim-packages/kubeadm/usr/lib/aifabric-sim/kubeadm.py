@@ -19,11 +19,41 @@ kubelet double starts from the static Pod manifests written here.
     kubeadm token list | delete ID... | generate
     kubeadm certs certificate-key
     kubeadm reset [-f|--force] [--cri-socket S]
+    kubeadm upgrade plan [VERSION] [--config F] [--kubeconfig F] [--ignore-preflight-errors ...] [-o text]
+    kubeadm upgrade apply VERSION [-y|--yes] [-f|--force] [--certificate-renewal=BOOL] [--etcd-upgrade=BOOL]
+                 [--config F (UpgradeConfiguration)] [--kubeconfig F] [--ignore-preflight-errors ...]
+    kubeadm upgrade node [--certificate-renewal=BOOL] [--etcd-upgrade=BOOL] [--config F] [--kubeconfig F]
+                 [--ignore-preflight-errors ...]
+
+Everything version-dependent follows VERSION (lab/repo/build-repo.sh also builds this file as
+1.35.0 by replacing the VERSION line): the control-plane versions init and upgrade accept (this
+minor and the one before), the version policy of `upgrade apply`, 1.35's kubeadm-flags.env
+without --pod-infra-container-image (and its upgrade cleanup), 1.35's kubelet-config backup name.
+
+Upgrades as kubeadm 1.34 does them, with its lines, errors and exit codes: the health checks
+(ControlPlaneNodesReady, StaticPodManifest; `--ignore-preflight-errors` makes them warnings),
+`plan`'s tables from the control-plane mirror Pods (this node's manifests when the API has none)
+and the kubelets' versions, `apply`'s version policy (EnforceVersionPolicies, --force for the
+skippable errors) and [y/N] prompt, the static Pod manifests moved in one by one (old ones to
+/etc/kubernetes/tmp/kubeadm-backup-manifests-<time>/), each component's certificates renewed
+with their keys kept, the wait for this node's API server to answer /version at the target
+(timeouts.upgradeManifests, 5m0s; a timeout puts the old manifests back), kubeadm-config and
+kubelet-config uploaded, /var/lib/kubelet/config.yaml from the cluster's kubelet-config (old
+file backed up), the bootstrap-token RBAC, CoreDNS and kube-proxy re-applied (skipped while
+another control plane's kube-apiserver mirror Pod runs an older version). `upgrade node`: this
+node's control plane (when /etc/kubernetes/manifests/kube-apiserver.yaml exists, admin.conf) to
+kubeadm-config's kubernetesVersion, then the kubelet config (a worker reads it with kubelet.conf).
 
 What it does not do: pull images (the "[preflight] Pulling images" lines are printed, nothing is
 pulled), run etcd (the etcd manifest is written; the API server double keeps its own state), check
-the kubelet's healthz (the kubelet-check lines are printed), CNI/iptables, upgrades, the other
-phases run one by one, external etcd or external CA mode, `kubeadm config images/print/migrate`.
+the kubelet's healthz (the kubelet-check lines are printed), CNI/iptables, the other phases run one
+by one, external etcd or external CA mode, `kubeadm config images/print/migrate`. Upgrades: no
+internet (the release labels `plan` looks up fall back to this kubeadm's version, as kubeadm does
+air-gapped), no CreateJob health check (the API server double runs no Jobs), etcd keeps the image
+this kubeadm pins (ETCD_IMAGE_TAG; no etcd data backup), CoreDNS keeps COREDNS_TAG, no patches,
+no --dry-run, no `upgrade diff` or `plan -o json|yaml`, `plan` offers no experimental/RC versions;
+after a manifest is moved in only the kube-apiserver is awaited (the others are not), and a
+manifest left unchanged is not restarted (the kubelet double restarts a static Pod on a new hash).
 
 AIFABRIC_SIM_ROOT (test-side only, set by the tests on the controller): prefixes every host path
 the double reads or writes (/etc/kubernetes, /var/lib/kubelet, /var/lib/etcd, /proc/swaps,
@@ -50,6 +80,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 from urllib.parse import quote, urlsplit
 
 import yaml
@@ -67,7 +98,7 @@ GO_VERSION = 'go1.24.9'
 
 ROOT = os.environ.get('AIFABRIC_SIM_ROOT', '')     # test-side path prefix (controller tests)
 # everything version-dependent follows VERSION (lab/repo/build-repo.sh builds this source at two versions)
-KUBEADM_VERSION = tuple(int(part) for part in VERSION[1:].split('-')[0].split('.'))
+KUBEADM_VERSION = tuple(int(part) for part in VERSION[1:].split('-', 1)[0].split('.'))
 MINIMUM_CONTROL_PLANE = (KUBEADM_VERSION[0], KUBEADM_VERSION[1] - 1, 0)   # constants.MinimumControlPlaneVersion
 
 KUBERNETES_DIR = '/etc/kubernetes'
@@ -118,6 +149,10 @@ class KubeadmError(Exception):
     def __init__(self, message, phase=None, code=1):
         Exception.__init__(self, message)
         self.message, self.phase, self.code = message, phase, code
+
+
+class ConfigMapMissing(KubeadmError):
+    """The kubeadm-config ConfigMap is not there."""
 
 
 class ApiError(Exception):
@@ -2202,6 +2237,12 @@ def flag_or_config(flags, name, section, key, default):
     return default if value is None else value
 
 
+def manifests_timeout(doc):
+    """The UpgradeConfiguration's timeouts.upgradeManifests in seconds (5m0s by default)."""
+    value = (doc.get('timeouts') or {}).get('upgradeManifests')
+    return parse_duration(value) if value else UPGRADE_MANIFESTS_TIMEOUT
+
+
 def upgrade_client(path):
     try:
         return admin_client(path)
@@ -2217,7 +2258,7 @@ def fetch_cluster_configuration(client, prefix):
         cm = client.get(ns_path('kube-system', 'configmaps', name='kubeadm-config'))
     except ApiError as exc:
         if exc.status == 404:
-            raise KubeadmError('configmaps "kubeadm-config" not found', code=404)
+            raise ConfigMapMissing('configmaps "kubeadm-config" not found')
         raise KubeadmError(api_failure(exc, 'failed to get config map'))
     except (OSError, ssl.SSLError, http.client.HTTPException) as exc:
         raise KubeadmError(api_failure(exc, 'failed to get config map'))
@@ -2304,8 +2345,8 @@ def component_versions(client, component):
     return versions
 
 
-def enforce_version_policies(target, cluster_version, kubelets):
-    """upgrade.EnforceVersionPolicies: (mandatory, skippable) error lists."""
+def enforce_version_policies(target, cluster_version, kubelets, allow=(False, False)):
+    """upgrade.EnforceVersionPolicies: (mandatory, skippable) error lists; allow: (experimental, release candidate) upgrades."""
     mandatory, skippable = [], []
     new, kubeadm, cluster = Version(target), Version(VERSION), Version(cluster_version)
     if new.key()[:3] < MINIMUM_CONTROL_PLANE:
@@ -2327,7 +2368,7 @@ def enforce_version_policies(target, cluster_version, kubelets):
                              'tool you used to install kubeadm' % (target, VERSION))
     if kubeadm.major > new.major or kubeadm.minor > new.minor:
         skippable.append('Kubeadm version %s can only be used to upgrade to Kubernetes version %d.%d' % (VERSION, kubeadm.major, kubeadm.minor))
-    if new.pre:
+    if new.pre and not allow[0] and not (allow[1] and new.pre.startswith('rc')):
         skippable.append('Specified version to upgrade to "%s" is an unstable version and such upgrades weren\'t allowed via setting the '
                          '--allow-*-upgrades flags' % target)
     too_old = []
@@ -2508,12 +2549,13 @@ def addon_phase(client, cluster, target, node):
     kube-apiserver mirror Pod still runs an older one."""
     try:
         pods = list_items(client, ns_path('kube-system', 'pods') + '?labelSelector=' + quote('component=kube-apiserver,tier=control-plane'))
-        proxy = yaml.safe_load(client.get(ns_path('kube-system', 'configmaps', name='kube-proxy'))['data']['config.conf'])
-    except ApiError as exc:
-        if exc.status != 404:
-            raise KubeadmError(api_failure(exc, 'failed to perform addons upgrade'), 'addon')
-        proxy = None
-    except (OSError, KeyError, TypeError, ssl.SSLError, http.client.HTTPException) as exc:
+        try:
+            proxy = yaml.safe_load(client.get(ns_path('kube-system', 'configmaps', name='kube-proxy'))['data']['config.conf'])
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            proxy = None
+    except (ApiError, OSError, KeyError, TypeError, ssl.SSLError, http.client.HTTPException) as exc:
         raise KubeadmError(api_failure(exc, 'failed to perform addons upgrade'), 'addon')
     behind = sorted(set(p['spec'].get('nodeName', '') for p in pods if p['spec'].get('nodeName') != node
                         and image_tag(p['spec']['containers'][0].get('image', '')) != target))
@@ -2576,17 +2618,24 @@ def available_upgrades(client, target_arg):
     say('[upgrade/versions] Cluster version: %s' % cluster_str)
     say('[upgrade/versions] kubeadm version: %s' % VERSION)
 
-    def label_version(label):
-        if target_arg:
-            try:
-                return target_arg, Version(target_arg)
-            except ValueError as exc:
-                raise KubeadmError("[upgrade/versions] FATAL: Couldn't parse version %s: %s" % (label, exc))
-        text = release_version(label)
-        return text, Version(text)
+    def label_version(label, description):
+        """VersionFromCILabel of the OfflineVersionGetter: the VERSION argument for every label when given."""
+        if not target_arg:
+            text = release_version(label)
+            return text, Version(text)
+        try:
+            return target_arg, Version(target_arg)
+        except ValueError as exc:
+            klog_warning('compute.go:88', "[upgrade/versions] WARNING: Couldn't parse version %s: %s" % (description, exc))
+            return None
 
-    stable_str, stable = label_version('stable')
-    say('[upgrade/versions] Target version: %s' % stable_str)
+    found = label_version('stable', 'stable version')
+    if found is None:
+        klog_warning('compute.go:89', '[upgrade/versions] WARNING: Falling back to current kubeadm version as latest stable version')
+        found = VERSION, Version(VERSION)
+    else:
+        say('[upgrade/versions] Target version: %s' % found[0])
+    stable_str, stable = found
     try:
         kubelets = kubelet_versions(client)
         before = {'kube': cluster_str, 'kubelets': kubelets, 'etcd': component_versions(client, 'etcd'), 'apiserver': apiservers,
@@ -2596,14 +2645,17 @@ def available_upgrades(client, target_arg):
         raise KubeadmError(api_failure(exc, '[upgrade/versions] FATAL'))
     upgrades = []
     minor_upgrade = cluster < stable
-    if not stable < cluster:
+    if stable.key() >= cluster.key():   # patchVersionBranchExists
         branch = '%d.%d' % (cluster.major, cluster.minor)
         description = 'version in the v%s series' % branch
-        patch_str, patch = label_version('stable-' + branch)
-        say('[upgrade/versions] Latest %s: %s' % (description, patch_str))
-        minor_upgrade = patch < stable
-        if cluster < patch:
-            upgrades.append((description, before, {'kube': patch_str, 'kubeadm': VERSION if not Version(VERSION) < patch else patch_str}))
+        found = label_version('stable-' + branch, description)
+        if found is not None:
+            patch_str, patch = found
+            say('[upgrade/versions] Latest %s: %s' % (description, patch_str))
+            minor_upgrade = patch < stable
+            if cluster < patch:
+                upgrades.append((description, before, {'kube': patch_str,
+                                                       'kubeadm': VERSION if Version(VERSION).key() >= patch.key() else patch_str}))
     if minor_upgrade:
         upgrades.append(('stable version', before, {'kube': stable_str, 'kubeadm': stable_str}))
     say()
@@ -2684,14 +2736,15 @@ def cmd_upgrade_plan(argv):
     report_preflight(check_root(), ignored, None)
     try:
         fetch_cluster_configuration(client, 'upgrade/config')
+    except ConfigMapMissing as exc:
+        raise KubeadmError('[upgrade/init config] FATAL: failed to get config map: ' + exc.message)
     except KubeadmError as exc:
-        raise KubeadmError('[upgrade/init config] FATAL: ' + (exc.message if exc.code != 404 else
-                                                              'failed to get config map: ' + exc.message))
+        raise KubeadmError('[upgrade/init config] FATAL: ' + exc.message)
     target_arg = flags.args[0] if flags.args else plan.get('kubernetesVersion') or ''
     cluster_health(client, ignored, None, '[upgrade/health] FATAL: [preflight] Some fatal errors occurred:')
     upgrades = available_upgrades(client, target_arg)
     if not upgrades:
-        if int(flags.get('v') or 0) >= 1:
+        if str(flags.get('v') or '0').isdigit() and int(flags.get('v') or 0) >= 1:
             warn('I%s %7d plan.go:174] [upgrade/plan] Awesome, you\'re up-to-date! Enjoy!'
                  % (datetime.datetime.now().strftime('%m%d %H:%M:%S.%f'), os.getpid()))
         return 0
@@ -2724,12 +2777,7 @@ def upload_config_phase(client, cluster, target):
         kubelet_conf = kubelet_cluster_config({}, cluster)
     except (OSError, KeyError, TypeError, ssl.SSLError, http.client.HTTPException) as exc:
         raise KubeadmError(api_failure(exc, 'error uploading the kubeadm ClusterConfiguration'), 'upload-config')
-
-    class Uploaded(object):  # pylint: disable=too-few-public-methods
-        pass
-    uploaded = Uploaded()
-    uploaded.cluster = cluster
-    phase_upload_config(uploaded, client, kubelet_conf)
+    phase_upload_config(types.SimpleNamespace(cluster=cluster), client, kubelet_conf)
 
 
 def cmd_upgrade_apply(argv):  # pylint: disable=too-many-locals
@@ -2738,26 +2786,26 @@ def cmd_upgrade_apply(argv):  # pylint: disable=too-many-locals
     section = doc.get('apply') or {}
     if flags.get('dry-run') or section.get('dryRun'):
         raise KubeadmError('the double does not simulate "kubeadm upgrade apply --dry-run"')
-    version = section.get('kubernetesVersion') or ''
-    if not version and len([a for a in flags.args if a]) != 1 or len([a for a in flags.args if a]) > 1:
-        raise KubeadmError('%s. Required arguments: [version]' % ('too many arguments' if len(flags.args) > 1 else
-                                                                  'missing one or more required arguments'))
-    if flags.args:
-        version = flags.args[0]
+    version, args = section.get('kubernetesVersion') or '', [a for a in flags.args if a]
+    if len(args) > 1:
+        raise KubeadmError('too many arguments. Required arguments: [version]')
+    if not version and not args:
+        raise KubeadmError('missing one or more required arguments. Required arguments: [version]')
+    version = args[0] if args else version
     ignored = (flags.get('ignore-preflight-errors') or []) + list(section.get('ignorePreflightErrors') or [])
     force = flag_or_config(flags, 'force', section, 'forceUpgrade', False)
     options = {'renew': flag_or_config(flags, 'certificate-renewal', section, 'certificateRenewal', True),
                'etcd': flag_or_config(flags, 'etcd-upgrade', section, 'etcdUpgrade', True),
-               'timeout': parse_duration((doc.get('timeouts') or {}).get('upgradeManifests') or '5m0s')}
+               'timeout': manifests_timeout(doc)}
     kubeconfig_path = flags.get('kubeconfig', ADMIN_CONF)
     client = upgrade_client(kubeconfig_path)
     try:
         cluster = fetch_cluster_configuration(client, 'upgrade')
+    except ConfigMapMissing:
+        say('[upgrade] In order to upgrade, a ConfigMap called "kubeadm-config" in the "kube-system" namespace must exist.')
+        say("[upgrade] Use 'kubeadm init phase upload-config --config your-config.yaml' to re-upload it.")
+        raise KubeadmError('[upgrade] FATAL: the ConfigMap "kubeadm-config" in the "kube-system" namespace was not found')
     except KubeadmError as exc:
-        if exc.code == 404:
-            say('[upgrade] In order to upgrade, a ConfigMap called "kubeadm-config" in the "kube-system" namespace must exist.')
-            say("[upgrade] Use 'kubeadm init phase upload-config --config your-config.yaml' to re-upload it.")
-            raise KubeadmError('[upgrade] FATAL: the ConfigMap "kubeadm-config" in the "kube-system" namespace was not found')
         raise KubeadmError('[upgrade] FATAL: ' + exc.message)
     node = local_node_name()
 
@@ -2765,7 +2813,13 @@ def cmd_upgrade_apply(argv):  # pylint: disable=too-many-locals
     say('[upgrade/preflight] Running preflight checks')
     report_preflight(check_root(), ignored)
     cluster_health(client, ignored, 'preflight', '[preflight] Some fatal errors occurred:')
-    target = release_version(version)
+    try:
+        target = release_version(version)
+    except KubeadmError as exc:
+        raise KubeadmError(exc.message, 'preflight')
+    if Version(target).key()[:3] < MINIMUM_CONTROL_PLANE:     # NormalizeKubernetesVersion
+        raise KubeadmError('this version of kubeadm only supports deploying clusters with the control plane version >= %d.%d.%d. '
+                           'Current version: %s' % (MINIMUM_CONTROL_PLANE + (target,)), 'preflight')
     say('[upgrade/preflight] You have chosen to upgrade the cluster version to "%s"' % target)
     try:
         cluster_version = server_version(client)
@@ -2776,7 +2830,9 @@ def cmd_upgrade_apply(argv):  # pylint: disable=too-many-locals
                            % (exc.message if isinstance(exc, ApiError) else exc), 'preflight')
     say('[upgrade/versions] Cluster version: %s' % cluster_version)
     say('[upgrade/versions] kubeadm version: %s' % VERSION)
-    mandatory, skippable = enforce_version_policies(target, cluster_version, kubelets)
+    allow = (flag_or_config(flags, 'allow-experimental-upgrades', section, 'allowExperimentalUpgrades', False),
+             flag_or_config(flags, 'allow-release-candidate-upgrades', section, 'allowRCUpgrades', False))
+    mandatory, skippable = enforce_version_policies(target, cluster_version, kubelets, allow)
     if mandatory:
         raise KubeadmError('the version argument is invalid due to these fatal errors:\n\n%s\nPlease fix the misalignments highlighted above '
                            'and try upgrading again' % format_errors(mandatory), 'preflight')
@@ -2828,7 +2884,7 @@ def cmd_upgrade_node(argv):
     ignored = (flags.get('ignore-preflight-errors') or []) + list(section.get('ignorePreflightErrors') or [])
     options = {'renew': flag_or_config(flags, 'certificate-renewal', section, 'certificateRenewal', True),
                'etcd': flag_or_config(flags, 'etcd-upgrade', section, 'etcdUpgrade', True),
-               'timeout': parse_duration((doc.get('timeouts') or {}).get('upgradeManifests') or '5m0s')}
+               'timeout': manifests_timeout(doc)}
     control_plane = exists(manifest_path('kube-apiserver'))
     kubeconfig_path = flags.get('kubeconfig') or (ADMIN_CONF if control_plane else KUBELET_CONF)
     if not exists(kubeconfig_path):
@@ -2837,9 +2893,10 @@ def cmd_upgrade_node(argv):
     client = Client.from_kubeconfig(kubeconfig_path)
     try:
         cluster = fetch_cluster_configuration(client, 'upgrade')
+    except ConfigMapMissing as exc:
+        raise KubeadmError('unable to fetch the kubeadm-config ConfigMap: failed to get config map: ' + exc.message)
     except KubeadmError as exc:
-        raise KubeadmError('unable to fetch the kubeadm-config ConfigMap: ' + (exc.message if exc.code != 404 else
-                                                                               'failed to get config map: ' + exc.message))
+        raise KubeadmError('unable to fetch the kubeadm-config ConfigMap: ' + exc.message)
     target = cluster['kubernetesVersion']
     node = local_node_name()
     say('[upgrade/preflight] Running pre-flight checks')
