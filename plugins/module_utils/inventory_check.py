@@ -75,8 +75,10 @@ SWITCH_VARS = ['switch_fabric_interfaces']
 # the storage intent (module_utils/storage_intent.py checks it)
 STORAGE_VARS = ['cluster_filesystems', 'cluster_lnet_networks']
 
-# the Kubernetes intent and a node's kubelet (module_utils/kubernetes_intent.py checks them)
-KUBERNETES_VARS = ['cluster_kubernetes', 'kubernetes_kubelet_version']
+# the Kubernetes intent, a node's kubelet and what of its container runtime would stop the kubelet
+# (module_utils/kubernetes_intent.py checks them)
+KUBERNETES_HOST_VARS = ['kubernetes_kubelet_version', 'container_runtime_cgroup_driver', 'container_runtime_disable_swap']
+KUBERNETES_VARS = ['cluster_kubernetes'] + KUBERNETES_HOST_VARS
 
 # every variable the validator reads; the filter extracts only these
 CHECKED_VARS = GROUP_VARS + HOST_VARS + SWITCH_VARS + STORAGE_VARS + KUBERNETES_VARS
@@ -901,14 +903,15 @@ def check_inventory(hosts, groups, rules=None, errors=None):
         known = sorted(base_networks.nets) if base_networks.nets else None
         check_storage(hosts, groups, report, cluster, networks=known)
 
-    # the Kubernetes intent: the same, only where cluster_kubernetes is set; a kubelet
-    # version that fails to template is a problem of its host
+    # the Kubernetes intent: the same, only where cluster_kubernetes is set; a host variable
+    # that fails to template is a problem of its host
     kube_errors = [host for host in sorted(cluster, key=natural_key) if 'cluster_kubernetes' in (errors.get(host) or {})]
     for host in kube_errors[:1]:
         report.add(ALL, _template_problem('cluster_kubernetes', errors[host]['cluster_kubernetes']))
     for host in sorted(cluster, key=natural_key):
-        if 'kubernetes_kubelet_version' in (errors.get(host) or {}):
-            report.add(host, _template_problem('kubernetes_kubelet_version', errors[host]['kubernetes_kubelet_version']))
+        for name in KUBERNETES_HOST_VARS:
+            if name in (errors.get(host) or {}):
+                report.add(host, _template_problem(name, errors[host][name]))
     if not kube_errors:
         cidrs = dict((name, info['net']) for name, info in base_networks.nets.items()) or None
         check_kubernetes(hosts, groups, report, cluster, networks=cidrs, profiles=rules['hw_profiles'])
