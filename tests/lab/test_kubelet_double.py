@@ -143,6 +143,25 @@ def test_version():
     assert (proc.returncode, proc.stdout) == (0, 'Kubernetes v1.34.2\n')
 
 
+def test_1_35_refuses_the_removed_pod_infra_flag(tmp_path):
+    """The 1.35.0 build (made as lab/repo/build-repo.sh makes it) exits on --pod-infra-container-image, which
+    kubernetes#133779 removed; the 1.34.2 one only warns (then stops here at its missing config)."""
+    with open(KUBELET) as handle:
+        source = handle.read()
+    assert "\nVERSION = 'v1.34.2'\n" in source
+    newer = tmp_path / 'kubelet.py'
+    newer.write_text(source.replace("\nVERSION = 'v1.34.2'\n", "\nVERSION = 'v1.35.0'\n"))
+    flag = '--pod-infra-container-image=registry.k8s.io/pause:3.10.1'
+    # the copy imports its package's siblings (kube_sim_client) from the package's directory
+    env = dict(os.environ, AIFABRIC_SIM_ROOT=str(tmp_path), AIFABRIC_SIM_HOSTNAME='node1', PYTHONPATH=os.path.dirname(KUBELET))
+    proc = subprocess.run([sys.executable, str(newer), flag] + list(DEFAULT_FLAGS), capture_output=True, text=True, env=env,
+                          timeout=20, check=False)
+    _refused(proc, 'failed to parse kubelet flag: unknown flag: --pod-infra-container-image')
+    older = run_kubelet(tmp_path, flag, *DEFAULT_FLAGS)
+    assert 'the --pod-infra-container-image flag is deprecated' in older.stderr
+    assert 'unknown flag' not in older.stderr
+
+
 def test_refuses_without_config(tmp_path):
     _refused(run_kubelet(tmp_path, *DEFAULT_FLAGS),
              'failed to load kubelet config file, path: /var/lib/kubelet/config.yaml, error: failed to load Kubelet config file '

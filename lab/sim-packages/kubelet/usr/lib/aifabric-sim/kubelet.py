@@ -2,7 +2,8 @@
 
 The real command line (--config, --kubeconfig, --bootstrap-kubeconfig,
 --container-runtime-endpoint, --node-ip, --node-labels, --register-with-taints,
---hostname-override, --pod-infra-container-image; every other flag is accepted and ignored)
+--hostname-override, --pod-infra-container-image (refused from 1.35, which removed it); every other
+flag is accepted and ignored)
 and what a node's kubelet does that kubeadm and the roles can see:
 
   - refuses to start (exit 1, klog `"command failed" err=...`, systemd restarts it) without
@@ -648,6 +649,10 @@ def main(argv=None):
     if args.version:
         print('Kubernetes %s' % VERSION)
         return 0
+    if args.pod_infra_container_image and int(VERSION.split('.')[1]) >= 35:
+        # kubernetes/kubernetes#133779: 1.35 removed the flag (kubeadm 1.35 stops writing it and its
+        # upgrade takes it out of kubeadm-flags.env); a kubelet still given it exits
+        return fail('failed to parse kubelet flag: unknown flag: --pod-infra-container-image')
     klog('I', 'server.go:529', 'Kubelet version', kubeletVersion=VERSION)
     if args.pod_infra_container_image:
         klog('W', 'server.go:214', 'WARNING: the --pod-infra-container-image flag is deprecated and will be removed in a future release;'
