@@ -16,7 +16,8 @@ cluster_kubernetes: {
     pod_cidr, service_cidr: CIDRs that overlap neither each other nor a cluster network,
     cni: calico | cilium, cgroup_driver: systemd (default) | cgroupfs,
     gpu_taints: {hardware profile: [{key, value, effect}]},
-    node_labels: {hardware profile: {key: value}}}
+    node_labels: {hardware profile: {key: value}},
+    gpu_operator, network_operator: the operators' charts and settings (kubernetes_operators_intent)}
 kubernetes_kubelet_version (per host, optional): the kubelet of a node mid-upgrade, never
     newer than the API server (``version``) and at most KUBELET_MAX_SKEW minors older.
 container_runtime_cgroup_driver, container_runtime_disable_swap (per Kubernetes host, optional):
@@ -30,6 +31,7 @@ import difflib
 import re
 
 from ansible_collections.aifabric.cluster.plugins.module_utils.host_names import LABEL_RE as _LABEL_RE, natural_key
+from ansible_collections.aifabric.cluster.plugins.module_utils.kubernetes_operators_intent import check_operators
 
 try:
     import netaddr
@@ -47,7 +49,7 @@ SUPPORTED = (30, 35)        # the Kubernetes 1.y minors the roles install
 KUBELET_MAX_SKEW = 3        # version-skew policy: a kubelet up to 3 minors older than the API server
 DEFAULT_PORT = 6443
 KEYS = ('version', 'control_plane_endpoint', 'vip', 'ha_mode', 'pod_cidr', 'service_cidr', 'cni', 'cgroup_driver',
-        'gpu_taints', 'node_labels')
+        'gpu_taints', 'node_labels', 'gpu_operator', 'network_operator')
 REQUIRED = ('version', 'control_plane_endpoint', 'pod_cidr', 'service_cidr', 'cni')
 ENDPOINT_KEYS = ('host', 'port')
 HA_MODES = ('keepalived', 'external', 'none')
@@ -70,7 +72,7 @@ VERSION_RE = re.compile(r'^(\d+)\.(\d+)\.(\d+)$')
 _NAME_RE = re.compile(r'^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$')
 
 SHAPE = ('{version, control_plane_endpoint, pod_cidr, service_cidr, cni, optional vip, ha_mode, cgroup_driver, '
-         'gpu_taints, node_labels}')
+         'gpu_taints, node_labels, gpu_operator, network_operator}')
 VERSION_ALLOWED = 'a quoted X.Y.Z such as "1.34.2", minor 1.%d-1.%d' % SUPPORTED
 ENDPOINT_ALLOWED = '{host: a DNS name or IP address, port: an integer 1-65535 (default %d)}' % DEFAULT_PORT
 CIDR_EXAMPLE = 'a network address with prefix length, such as 10.244.0.0/16'
@@ -517,6 +519,7 @@ def check_kubernetes(hosts, groups, report, cluster, networks=None, profiles=Non
         known = set(profiles or []) | set(hw_profiles if isinstance(hw_profiles, dict) else [])
     _check_taints(intent, known, report)
     _check_labels(intent, known, report)
+    check_operators(intent, hosts, ordered, networks, report)
 
 
 UPGRADE_PLAYBOOK = 'playbooks/kubernetes_upgrade.yml'
