@@ -11,7 +11,8 @@ cache="${AIFABRIC_LAB_CACHE:-$root/.cache/lab}"
 out="$cache/repo"
 gnupg="$cache/gnupg"
 inputs_hash="$( (cat "$0"; ls -l "$cache"/mirror/pool; sha256sum "$lab/simulators/kubeapi/kubeapi.py"
-  cd "$lab/sim-packages" && find . -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-12)"
+  cd "$lab/sim-packages" && find . -type f -print0 | sort -z | xargs -0 sha256sum
+  cd "$lab/charts" && find . -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-12)"
 if [ -f "$out/.inputs-$inputs_hash" ]; then echo "repo cached"; exit 0; fi
 
 # lab-only signing key
@@ -70,6 +71,16 @@ printf '{"aifabric_firmware": 1, "component_id": "BIOS", "version": "2.3.1"}\n' 
 printf '{"aifabric_firmware": 1, "component_id": "BIOS", "version": "2.4.0"}\n' > "$out/firmware/bios-2.4.0.json"
 printf '{"aifabric_firmware": 1, "component_id": "nic", "psid": "MT_0000000838", "version": "28.39.1002"}\n' \
   > "$out/firmware/cx7-28.39.1002.json"
+# the Helm chart repository of the site mirror (lab/charts: test doubles of NVIDIA's
+# gpu-operator and network-operator charts), served with the rest at http://10.231.0.3/charts
+# (lab.py start_repo), packaged and indexed by the real helm (lab/tools/fetch-kubectl.sh)
+helm="$root/.cache/tools/bin/helm"
+[ -x "$helm" ] || bash "$lab/tools/fetch-kubectl.sh" >/dev/null
+mkdir -p "$out/charts"
+for chart in "$lab"/charts/*/; do
+  "$helm" package "$chart" --destination "$out/charts" >/dev/null
+done
+"$helm" repo index "$out/charts" --url http://10.231.0.3/charts
 cd "$out/debian"
 apt-ftparchive packages pool > dists/bookworm/main/binary-amd64/Packages
 gzip -9kn dists/bookworm/main/binary-amd64/Packages

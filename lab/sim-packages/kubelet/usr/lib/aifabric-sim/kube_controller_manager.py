@@ -19,6 +19,9 @@ controllers it has, every second against the API (the client certificate of --ku
                    node.kubernetes.io/unreachable NoSchedule and NoExecute taints; the taints go
                    when the kubelet posts Ready again
 
+and, every 2 s, the NVIDIA GPU and Network Operators' controllers (nvidia_operators.py: GPU node
+labels, ClusterPolicy and NicClusterPolicy status, NetworkAttachmentDefinitions).
+
 Everything else (deployments, replicasets, garbage collection, service accounts' tokens,
 leader election, the secure port 10257) is not modelled. Paths under AIFABRIC_SIM_ROOT when set.
 """
@@ -37,6 +40,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from kube_sim_client import ApiError, Client, bootstrap_token, host, klog, parse_time, rfc3339, secret_data, token_expired, utcnow
+from nvidia_operators import Operators
 
 KUBELET_CLIENT = 'kubernetes.io/kube-apiserver-client-kubelet'
 SIGNERS = (KUBELET_CLIENT, 'kubernetes.io/kube-apiserver-client', 'kubernetes.io/kubelet-serving')
@@ -88,6 +92,7 @@ class ControllerManager(object):
         self.client = None
         self.ca = self.ca_key = None
         self.warned = set()
+        self.ticks = 0
 
     def load_ca(self):
         with open(host(self.args.cluster_signing_cert_file), 'rb') as f:
@@ -136,6 +141,15 @@ class ControllerManager(object):
             self.sign_cluster_info(secrets)
         if self.enabled['nodelifecycle']:
             self.node_lifecycle()
+        self.ticks += 1
+        if self.ticks % 2 == 0:  # the NVIDIA operators' controllers, every 2 s
+            try:
+                Operators(self.client).sync()
+                self.warned.discard('operators')
+            except (OSError, ApiError, ValueError, KeyError) as err:
+                if 'operators' not in self.warned:
+                    klog('E', 'controller.go:316', 'NVIDIA operators reconcile failed', err=str(err))
+                    self.warned.add('operators')
 
     # -- csrapproving
     def approve(self, csr):

@@ -17,7 +17,10 @@ and what a node's kubelet does that kubeadm and the roles can see:
     manifest's flags, as transient systemd units aifabric-static-<pod> (a detached process
     without systemd); etcd and kube-scheduler run nothing; mirror Pods in kube-system;
   - registers its Node (labels, taints, addresses, capacity, nodeInfo, conditions Ready) and
-    renews its Lease and Ready heartbeat every 10 s.
+    renews its Lease and Ready heartbeat every 10 s;
+  - every 2 s plays the NVIDIA operators' node pods (nvidia_operands.py: NFD, GFD, the GPU and
+    RDMA shared device plugins, the operator validator); their extended resources are kept in
+    the status it reports.
 
 Host paths via host() (AIFABRIC_SIM_ROOT, test-side only). See lab/simulators/README.md.
 """
@@ -41,6 +44,7 @@ import time
 import yaml
 
 from kube_sim_client import ApiError, Client, host, hostname, klog, load_kubeconfig, micro_time, rfc3339
+from nvidia_operands import Operands
 
 try:
     import tomllib
@@ -53,6 +57,7 @@ SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet'
 CSRS = '/apis/certificates.k8s.io/v1/certificatesigningrequests'
 STATE = '/var/lib/aifabric-sim/kubelet'
 HEARTBEAT = 10
+OPERANDS = 2
 
 
 class Refusal(Exception):
@@ -325,6 +330,7 @@ class Kubelet(object):  # pylint: disable=too-many-instance-attributes
         self.mirrors = {}  # pod name -> hash of the mirror pod made
         self.ip = node_ip(args.node_ip)
         self.logged = set()
+        self.operands, self.last_operands = None, 0.0
 
     def once(self, key, level, where, msg, **kv):
         if key not in self.logged:
@@ -445,6 +451,15 @@ class Kubelet(object):  # pylint: disable=too-many-instance-attributes
         if time.time() - self.last_beat >= HEARTBEAT:
             self.heartbeat()
             self.last_beat = time.time()
+        if time.time() - self.last_operands >= OPERANDS:
+            self.last_operands = time.time()
+            if self.operands is None:
+                self.operands = Operands(self.client, self.node)
+            try:
+                self.operands.sync()
+                self.logged.discard('operands')
+            except (OSError, ApiError, ValueError) as err:
+                self.once('operands', 'E', 'operands.go:60', 'NVIDIA operands sync failed', err=str(err), node=self.node)
 
     def node_object(self):
         labels = {'beta.kubernetes.io/arch': 'amd64', 'beta.kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64',
@@ -461,6 +476,8 @@ class Kubelet(object):  # pylint: disable=too-many-instance-attributes
         capacity = {'cpu': cpus, 'ephemeral-storage': '%dKi' % disk_ki, 'hugepages-1Gi': '0', 'hugepages-2Mi': '0',
                     'memory': '%dKi' % mem, 'pods': str(self.config.get('maxPods') or 110)}
         allocatable = dict(capacity, memory='%dKi' % max(mem - 100 * 1024, 0), **{'ephemeral-storage': str(disk_ki * 1024 * 9 // 10)})
+        for name, (cap, alloc) in (self.operands.capacity() if self.operands else {}).items():  # device plugins' resources
+            capacity[name], allocatable[name] = cap, alloc
         node = {'apiVersion': 'v1', 'kind': 'Node',
                 'metadata': {'name': self.node, 'labels': labels,
                              'annotations': {'node.alpha.kubernetes.io/ttl': '0',

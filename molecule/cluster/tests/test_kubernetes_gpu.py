@@ -1,0 +1,219 @@
+"""Verify the Kubernetes GPU phase: the GPU Operator and the Network Operator installed by the real
+helm from the lab repo host's chart repository (chart doubles, lab/charts), the ClusterPolicy
+Reconciled, the NicClusterPolicy and the macvlan network ready, and the readiness report
+(playbooks/k8s_gpu_validate.yml) healthy on every GPU node; then one fault at a time, each named by
+the report on exactly that node (or, for the ClusterPolicy, for the cluster), and restored."""
+import json
+import os
+import re
+import subprocess
+
+import pytest
+import yaml
+
+import labhosts
+
+GPU = labhosts.group("gpu_nodes")
+KUBECONFIG = os.path.join(labhosts.ROOT, ".cache", "lab", "admin.conf")
+TOOLS = os.path.join(labhosts.ROOT, ".cache", "tools", "bin")
+
+
+def intent():
+    with open(os.path.join(labhosts.ROOT, "inventories", "lab", "group_vars", "all", "kubernetes.yml")) as handle:
+        return yaml.safe_load(handle)["cluster_kubernetes"]
+
+
+def tool(name, *args):
+    out = subprocess.run([os.path.join(TOOLS, name), "--kubeconfig", KUBECONFIG] + list(args),
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 0, (args, out.stderr)
+    return out.stdout
+
+
+def kubectl(*args):
+    return tool("kubectl", "--request-timeout=30s", *args)
+
+
+def get(*args):
+    return json.loads(kubectl("get", "-o", "json", *args))
+
+
+def recaps(out):
+    return {host: int(changed) for host, changed in re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)\s", out, re.M)}
+
+
+def validate(tmp_path, fail=True):
+    """Run the readiness check; (run, report.json)."""
+    args = ["-e", "k8s_gpu_validate_report_dir=%s" % tmp_path]
+    if not fail:
+        args += ["-e", "k8s_gpu_validate_fail=false"]
+    run = labhosts.playbook("k8s_gpu_validate.yml", *args)
+    report = None
+    if os.path.exists(os.path.join(str(tmp_path), "report.json")):
+        with open(os.path.join(str(tmp_path), "report.json")) as handle:
+            report = json.load(handle)
+    return run, report
+
+
+def reasons(report):
+    """{node: [codes]} of the unhealthy nodes, and the operators' codes under 'cluster'."""
+    out = dict((v["node"], [r["code"] for r in v["reasons"]]) for v in report["nodes"] if v["reasons"])
+    if report["operators"]:
+        out["cluster"] = [p["code"] for p in report["operators"]]
+    return out
+
+
+def node(name):
+    return get("node", name)
+
+
+def wait_node(name, predicate, timeout=90):
+    assert labhosts.wait_for(lambda: predicate(node(name)), timeout=timeout), json.dumps(node(name)["status"], indent=1)[-3000:]
+
+
+def healthy_again(tmp_path):
+    assert labhosts.wait_for(lambda: reasons(validate(tmp_path, fail=False)[1]) == {}, timeout=180, interval=5)
+
+
+def test_both_releases_come_from_the_chart_repository():
+    releases = dict((r["name"], r) for r in json.loads(tool("helm", "list", "-A", "-o", "json")))
+    want = intent()
+    assert releases["gpu-operator"]["chart"] == "gpu-operator-" + want["gpu_operator"]["chart_version"]
+    assert releases["gpu-operator"]["namespace"] == want["gpu_operator"]["namespace"]
+    assert releases["network-operator"]["chart"] == "network-operator-" + want["network_operator"]["chart_version"]
+    assert releases["gpu-operator"]["status"] == releases["network-operator"]["status"] == "deployed"
+    values = json.loads(tool("helm", "get", "values", "gpu-operator", "-n", want["gpu_operator"]["namespace"], "-o", "json"))
+    # the host owns driver and toolkit; Debian 12's containerd 1.6 has no CDI; the host's DCGM
+    assert values["driver"] == {"enabled": False} and values["toolkit"] == {"enabled": False}
+    assert values["cdi"]["enabled"] is False and values["dcgm"] == {"enabled": False}
+    assert values["mig"] == {"strategy": "single"}
+
+
+def test_the_cluster_policy_is_reconciled_and_validated_on_every_gpu_node():
+    policy = get("clusterpolicies.nvidia.com")["items"]
+    assert len(policy) == 1 and policy[0]["status"]["state"] == "ready", policy
+    ready = [c for c in policy[0]["status"]["conditions"] if c["type"] == "Ready"]
+    assert ready and ready[0]["reason"] == "Reconciled", policy[0]["status"]
+    spec = policy[0]["spec"]
+    assert spec["driver"]["enabled"] is False and spec["toolkit"]["enabled"] is False
+    pods = get("pods", "-n", intent()["gpu_operator"]["namespace"], "-l", "app=nvidia-operator-validator")["items"]
+    assert sorted(p["spec"]["nodeName"] for p in pods if p["status"]["phase"] == "Running") == sorted(GPU)
+
+
+def test_the_nic_cluster_policy_and_the_fabric_network():
+    want = intent()["network_operator"]
+    policy = get("nicclusterpolicies.mellanox.com", "nic-cluster-policy")
+    assert policy["status"]["state"] == "ready" and "ofedDriver" not in policy["spec"]
+    config = json.loads(policy["spec"]["rdmaSharedDevicePlugin"]["config"])["configList"][0]
+    netdev = labhosts.fabric_netdev(GPU[0])
+    assert config == {"resourceName": want["rdma_resource"], "rdmaHcaMax": want["rdma_hca_max"],
+                      "selectors": {"vendors": ["15b3"], "ifNames": [netdev]}}
+    net = want["secondary_network"]
+    nad = get("network-attachment-definitions.k8s.cni.cncf.io", net["name"], "-n", net["namespace"])
+    cni = json.loads(nad["spec"]["config"])
+    first, last = net["ip_range"].split("-")
+    assert cni["type"] == "macvlan" and cni["master"] == netdev and cni["mtu"] == 9000
+    assert cni["ipam"]["type"] == "whereabouts" and (cni["ipam"]["range_start"], cni["ipam"]["range_end"]) == (first, last)
+
+
+def test_gpu_nodes_advertise_their_gpus_and_rdma():
+    rdma = "rdma/" + intent()["network_operator"]["rdma_resource"]
+    for name in GPU:
+        n = node(name)
+        assert n["status"]["allocatable"].get("nvidia.com/gpu") == n["metadata"]["labels"].get("nvidia.com/gpu.count"), name
+        assert n["status"]["allocatable"].get(rdma) == str(intent()["network_operator"]["rdma_hca_max"]), name
+
+
+def test_the_readiness_report_is_healthy(tmp_path):
+    run, report = validate(tmp_path)
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert sorted(v["node"] for v in report["nodes"]) == sorted(GPU)
+    assert reasons(report) == {}, report
+    assert "**%d of %d GPU nodes ready**" % (len(GPU), len(GPU)) in (tmp_path / "report.md").read_text()
+
+
+def test_the_phase_in_check_mode_changes_nothing():
+    run = labhosts.playbook("kubernetes_gpu.yml", "--check", "--diff")
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert not any(recaps(run.stdout).values()), run.stdout[-3000:]
+
+
+@pytest.mark.fault
+def test_a_gpu_fallen_off_the_bus_is_seven_of_eight(tmp_path):
+    victim = GPU[1]
+    h = labhosts.host(victim)
+    h.run_expect([0], "aifabric-sim-gpu fault 3 fallen-off-bus")
+    try:
+        wait_node(victim, lambda n: n["status"]["allocatable"].get("nvidia.com/gpu") == "7")
+        run, report = validate(tmp_path)
+        assert run.returncode != 0
+        # GFD counts the GPUs NVML still lists: the label follows the allocatable down
+        found = reasons(report)
+        assert list(found) == [victim] and "gpu_allocatable" in found[victim], report
+        assert set(found[victim]) <= {"gpu_allocatable", "gpu_count_label"}, report
+        assert "allocatable nvidia.com/gpu is 7" in run.stdout
+    finally:
+        h.run_expect([0], "aifabric-sim-gpu reset")
+    wait_node(victim, lambda n: n["status"]["allocatable"].get("nvidia.com/gpu") == "8")
+
+
+@pytest.mark.fault
+def test_an_rdma_device_gone_is_rdma_at_zero(tmp_path):
+    victim = GPU[2]
+    rdma = "rdma/" + intent()["network_operator"]["rdma_resource"]
+    h = labhosts.host(victim)
+    h.run_expect([0], "aifabric-sim-rdma unbind")
+    try:
+        wait_node(victim, lambda n: n["status"]["allocatable"].get(rdma) == "0")
+        _, report = validate(tmp_path, fail=False)
+        assert reasons(report) == {victim: ["rdma_allocatable"]}, report
+    finally:
+        h.run_expect([0], "aifabric-sim-rdma bind")
+    wait_node(victim, lambda n: n["status"]["allocatable"].get(rdma) == "63")
+
+
+@pytest.mark.fault
+def test_a_product_that_is_not_the_profile(tmp_path):
+    # GFD switched off on the node (nvidia.com/gpu.deploy.gpu-feature-discovery=false), then its
+    # product label set by hand: stale labels that no longer describe the node
+    victim = GPU[0]
+    kubectl("label", "node", victim, "nvidia.com/gpu.deploy.gpu-feature-discovery=false", "--overwrite")
+    try:
+        kubectl("label", "node", victim, "nvidia.com/gpu.product=NVIDIA-A100-SXM4-80GB", "--overwrite")
+        _, report = validate(tmp_path, fail=False)
+        assert reasons(report) == {victim: ["gpu_product"]}, report
+    finally:
+        kubectl("label", "node", victim, "nvidia.com/gpu.deploy.gpu-feature-discovery=true", "--overwrite")
+    healthy_again(tmp_path)
+
+
+@pytest.mark.fault
+def test_a_cordoned_gpu_node(tmp_path):
+    victim = GPU[-1]
+    kubectl("cordon", victim)
+    try:
+        run, report = validate(tmp_path)
+        assert run.returncode != 0 and reasons(report) == {victim: ["cordoned"]}, report
+    finally:
+        kubectl("uncordon", victim)
+
+
+@pytest.mark.fault
+def test_no_gpu_node_labelled_is_no_gpu_nodes_and_converge_restores_it(tmp_path):
+    namespace = intent()["gpu_operator"]["namespace"]
+    tool("helm", "upgrade", "gpu-operator", "gpu-operator", "--repo", intent()["gpu_operator"]["chart_repo_url"],
+         "--version", intent()["gpu_operator"]["chart_version"], "-n", namespace, "--reuse-values", "--set", "nfd.enabled=false")
+    kubectl("label", "nodes", "--all", "feature.node.kubernetes.io/pci-10de.present-", "nvidia.com/gpu.present-")
+
+    def reason():
+        conditions = get("clusterpolicies.nvidia.com")["items"][0].get("status", {}).get("conditions", [])
+        return [c.get("reason") for c in conditions if c["type"] == "Ready"]
+    assert labhosts.wait_for(lambda: reason() == ["NoGPUNodes"], timeout=60), reason()
+    run, report = validate(tmp_path)
+    assert run.returncode != 0 and reasons(report).get("cluster") == ["cluster_policy_no_gpu_nodes"], report
+    # the phase puts the values back (NFD on), the nodes are labelled again, Reconciled
+    converge = labhosts.playbook("kubernetes_gpu.yml")
+    assert converge.returncode == 0, converge.stdout[-3000:]
+    assert recaps(converge.stdout).get("mgmt-01", 0) > 0, converge.stdout[-3000:]
+    assert reason() == ["Reconciled"]
+    healthy_again(tmp_path)
