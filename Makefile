@@ -88,6 +88,9 @@ demo: deps venv collection image tools
 	@# the lab's Kubernetes nodes, seen by the real kubectl through the control-plane endpoint with the
 	@# admin kubeconfig the control-plane role fetched (inventories/lab: kubernetes_control_plane_fetch_kubeconfig)
 	$(CACHE)/tools/bin/kubectl --kubeconfig $(CACHE)/lab/admin.conf get nodes -o wide
+	@# the GPU readiness of the Kubernetes GPU nodes (operators installed by site's last phase)
+	ansible-playbook playbooks/k8s_gpu_validate.yml -e k8s_gpu_validate_report_dir=$(CACHE)/k8s-gpu-report
+	@cat $(CACHE)/k8s-gpu-report/report.md
 
 lint: venv collection
 	$(SUITE) run lint -- ansible-lint --profile production --offline
