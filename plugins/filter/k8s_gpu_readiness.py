@@ -12,6 +12,7 @@ from ansible.module_utils.common.text.converters import to_native
 from ansible_collections.aifabric.cluster.plugins.module_utils.k8s_gpu_readiness import (
     ReadinessInputError, node_readiness, policy_problems, readiness_markdown,
 )
+from ansible_collections.aifabric.cluster.plugins.module_utils.k8s_gpu_smoke import smoke_jobs, smoke_verdicts
 from ansible_collections.aifabric.cluster.plugins.module_utils.to_plain import to_plain
 
 
@@ -66,6 +67,25 @@ def k8s_gpu_readiness_markdown(verdicts, problems=None):
     return _call(name, readiness_markdown, verdicts, problems)
 
 
+def k8s_gpu_smoke_jobs(expected, namespace, image, command, rdma_resource=None, network=None, deadline=300):
+    """The smoke Job of every expected node."""
+    name = 'k8s_gpu_smoke_jobs'
+    expected = _plain(name, expected, dict, 'expected (node name: {profile, rdma, taints})')
+    command = _plain(name, command, list, 'command')
+    return _call(name, smoke_jobs, expected, str(namespace), str(image), [str(c) for c in command],
+                 None if rdma_resource in (None, '') else str(rdma_resource), None if network in (None, '') else str(network),
+                 int(deadline))
+
+
+def k8s_gpu_smoke_verdicts(verdicts, jobs, pods):
+    """The verdicts with each node's smoke Job outcome."""
+    name = 'k8s_gpu_smoke_verdicts'
+    verdicts = _plain(name, verdicts, list, 'the verdicts of k8s_gpu_node_readiness')
+    jobs = _plain(name, jobs, list, 'the Job objects')
+    pods = _plain(name, pods, list, 'the Pod objects')
+    return _call(name, smoke_verdicts, verdicts, jobs, pods)
+
+
 class FilterModule(object):
     """aifabric.cluster Kubernetes GPU node readiness filters."""
 
@@ -74,4 +94,6 @@ class FilterModule(object):
             'k8s_gpu_node_readiness': k8s_gpu_node_readiness,
             'k8s_gpu_policy_problems': k8s_gpu_policy_problems,
             'k8s_gpu_readiness_markdown': k8s_gpu_readiness_markdown,
+            'k8s_gpu_smoke_jobs': k8s_gpu_smoke_jobs,
+            'k8s_gpu_smoke_verdicts': k8s_gpu_smoke_verdicts,
         }

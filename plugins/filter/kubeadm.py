@@ -10,7 +10,9 @@ import yaml
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.aifabric.cluster.plugins.module_utils.kubeadm_config import DEFAULT_CLUSTER_NAME, build, validate
-from ansible_collections.aifabric.cluster.plugins.module_utils.kubernetes_intent import INTENT_VAR, live_version_problems
+from ansible_collections.aifabric.cluster.plugins.module_utils.kubernetes_intent import (
+    INTENT_VAR, live_version_problems, upgrade_target_problems,
+)
 from ansible_collections.aifabric.cluster.plugins.module_utils.to_plain import to_plain
 
 
@@ -42,7 +44,12 @@ def _kubernetes_version_problems(target, host, installed=None, server=None, in_c
                                  None if server is None else str(server), bool(in_cluster), str(source))
 
 
+def _kubernetes_upgrade_problems(target, host, server=None, source=INTENT_VAR + '.version'):
+    return upgrade_target_problems(str(host), str(target), None if server is None else str(server), str(source))
+
+
 class FilterModule(object):
     def filters(self):
         return {'kubeadm_config': _kubeadm_config, 'kubeadm_config_problems': _kubeadm_config_problems,
-                'kubernetes_version_problems': _kubernetes_version_problems}
+                'kubernetes_version_problems': _kubernetes_version_problems,
+                'kubernetes_upgrade_problems': _kubernetes_upgrade_problems}

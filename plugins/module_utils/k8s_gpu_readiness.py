@@ -396,16 +396,18 @@ def readiness_markdown(verdicts, problems):
         summary += ', %d of %d other nodes ready' % (len([v for v in other if v.get('healthy')]), len(other))
     summary += '; %s' % ('%d cluster problem%s' % (len(problems), '' if len(problems) == 1 else 's') if problems
                          else 'no cluster problem')
+    smoke = any('smoke' in v for v in verdicts)  # the smoke Jobs' column when they ran (k8s_gpu_smoke)
     lines = ['# GPU node readiness', '', summary + '.', '',
-             '| node | profile | GPUs allocatable/expected | product | driver | rdma | verdict |',
-             '|---|---|---|---|---|---|---|']
+             '| node | profile | GPUs allocatable/expected | product | driver | rdma |%s verdict |' % (' smoke job |' if smoke else ''),
+             '|---|---|---|---|---|---|%s---|' % ('---|' if smoke else '')]
     for verdict in verdicts:
         codes = sorted(set(r.get('code') for r in verdict.get('reasons') or []))
         gpus = '%s/%s' % (_cell(verdict.get('gpu_allocatable')), _cell(verdict.get('gpu_expected')))
         lines.append('| %s |' % ' | '.join([
             _cell(verdict.get('node')), _cell(verdict.get('profile')), gpus, _cell(verdict.get('gpu_product_label')),
-            _cell(verdict.get('driver_label')), _cell(verdict.get('rdma_allocatable')),
-            'ready' if verdict.get('healthy') else 'NOT READY (%s)' % ', '.join(codes)]))
+            _cell(verdict.get('driver_label')), _cell(verdict.get('rdma_allocatable'))]
+            + ([_cell(verdict.get('smoke'))] if smoke else [])
+            + ['ready' if verdict.get('healthy') else 'NOT READY (%s)' % ', '.join(codes)]))
     lines.extend(['', '## Reasons', ''])
     reasons = list(problems) + [r for v in verdicts for r in v.get('reasons') or []]
     if not reasons:

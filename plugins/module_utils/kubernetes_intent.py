@@ -571,3 +571,26 @@ def live_version_problems(host, target, installed=None, server=None, in_cluster=
                             % (host, source, target, api[1] - want[1], server, max(api[1] - KUBELET_MAX_SKEW, 0),
                                _dotted(api)))
     return problems
+
+
+def upgrade_target_problems(host, target, server, source=INTENT_VAR + '.version'):
+    """What stops playbooks/kubernetes_upgrade.yml from moving the cluster to ``target``.
+
+    ``server``: the gitVersion the running API server answers on /version (None or '' when
+    none answers). kubeadm upgrades one minor at a time and never down; the target itself
+    being at the running version is no problem (nothing to do). One message per problem.
+    """
+    want = parse_version(target)
+    api = running_version(server)
+    if api is None:
+        return ['%s: no API server answers at the control-plane endpoint: there is no cluster to upgrade '
+                '(playbooks/kubernetes.yml sets one up)' % host]
+    if want is None:
+        return ["%s: %s '%s' is not a version X.Y.Z; allowed: %s" % (host, source, target, VERSION_ALLOWED)]
+    if want < api:
+        return ['%s: %s %s is older than the running %s: downgrades are not supported; allowed: %s or the next minor'
+                % (host, source, target, _dotted(api), _dotted(api))]
+    if want[0] != api[0] or want[1] > api[1] + 1:
+        return ['%s: %s %s skips a minor: the cluster runs %s and kubeadm upgrades one minor at a time; allowed: up to '
+                '%d.%d.x' % (host, source, target, _dotted(api), api[0], api[1] + 1)]
+    return []

@@ -26,9 +26,11 @@ module_utils_internal.is_controller = _WAS_CONTROLLER
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..'))
 FILTERS = filters.FilterModule().filters()
-NAMES = ['k8s_gpu_node_readiness', 'k8s_gpu_policy_problems', 'k8s_gpu_readiness_markdown']
+NAMES = ['k8s_gpu_node_readiness', 'k8s_gpu_policy_problems', 'k8s_gpu_readiness_markdown', 'k8s_gpu_smoke_jobs',
+         'k8s_gpu_smoke_verdicts']
 POSITIONAL = {'k8s_gpu_node_readiness': 'hw_profiles, expected', 'k8s_gpu_policy_problems': 'nic_cluster_policies, rdma_expected',
-              'k8s_gpu_readiness_markdown': 'problems'}
+              'k8s_gpu_readiness_markdown': 'problems', 'k8s_gpu_smoke_jobs': 'namespace, image, command',
+              'k8s_gpu_smoke_verdicts': 'jobs, pods'}
 HW_PROFILES = {'hgx-h100-8gpu': {'gpu_count': 8, 'gpu_product': 'H100 80GB HBM3'}, 'mgmt-generic': {'gpu_count': 0}}
 TAINT = {'key': 'nvidia.com/gpu', 'value': 'present', 'effect': 'NoSchedule'}
 EXPECTED = {'gpu-01': {'profile': 'hgx-h100-8gpu', 'rdma': True, 'taints': [TAINT]}}

@@ -42,7 +42,7 @@ def doc_of(name):
 
 
 def test_filters_are_registered_with_a_doc_each():
-    assert sorted(FILTERS) == ['kubeadm_config', 'kubeadm_config_problems', 'kubernetes_version_problems']
+    assert sorted(FILTERS) == ['kubeadm_config', 'kubeadm_config_problems', 'kubernetes_upgrade_problems', 'kubernetes_version_problems']
     for name, function in FILTERS.items():
         doc = doc_of(name)
         assert doc['DOCUMENTATION']['name'] == name

@@ -139,13 +139,13 @@ def test_control_planes_may_also_be_nodes():
 def test_not_a_mapping():
     assert one(check(intent=['1.34.2'])) == (
         "all: cluster_kubernetes '['1.34.2']' is not a mapping; allowed: {version, control_plane_endpoint, pod_cidr, "
-        "service_cidr, cni, optional vip, ha_mode, cgroup_driver, gpu_taints, node_labels}")
+        "service_cidr, cni, optional vip, ha_mode, cgroup_driver, gpu_taints, node_labels, gpu_operator, network_operator}")
 
 
 def test_unknown_key():
     assert one(check(colour='blue')) == (
         "all: cluster_kubernetes.colour is not a known key; allowed: version, control_plane_endpoint, vip, ha_mode, "
-        "pod_cidr, service_cidr, cni, cgroup_driver, gpu_taints, node_labels")
+        "pod_cidr, service_cidr, cni, cgroup_driver, gpu_taints, node_labels, gpu_operator, network_operator")
 
 
 def test_a_misspelt_key_is_one_problem():
@@ -158,7 +158,7 @@ def test_a_misspelt_key_is_one_problem():
 def test_missing_required_keys():
     assert one(check(version=DELETE, cni=None)) == (
         'all: cluster_kubernetes is missing version, cni; required: {version, control_plane_endpoint, pod_cidr, '
-        'service_cidr, cni, optional vip, ha_mode, cgroup_driver, gpu_taints, node_labels}')
+        'service_cidr, cni, optional vip, ha_mode, cgroup_driver, gpu_taints, node_labels, gpu_operator, network_operator}')
 
 
 @pytest.mark.parametrize('version', ['1.34', 1.34, 'v1.34.2', '1.34.2-rc.1', '1.34.x', 134])
@@ -614,7 +614,7 @@ def test_the_example_inventory_is_valid():
     # the same variable names in both inventories
     lab = _load_yaml(os.path.join(ROOT, 'inventories', 'lab', 'group_vars', 'all', 'kubernetes.yml'))
     example = _load_yaml(os.path.join(inventory_dir, 'group_vars', 'all', 'kubernetes.yml'))
-    assert sorted(lab) == sorted(example) == ['cluster_kubernetes', 'kubernetes_control_plane_fetch_kubeconfig',
+    assert sorted(lab) == sorted(example) == ['cluster_helm_binary', 'cluster_kubernetes', 'kubernetes_control_plane_fetch_kubeconfig',
                                               'kubernetes_control_plane_kubeconfig_dest']
     assert set(lab['cluster_kubernetes']) <= set(example['cluster_kubernetes'])
 
@@ -703,3 +703,23 @@ def test_hosts_outside_kubernetes_may_keep_swap():
     groups['kube_nodes'].remove('gpu-04')
     hosts['gpu-04']['container_runtime_disable_swap'] = False
     assert check(hosts=hosts, groups=groups) == []
+
+
+@pytest.mark.parametrize('target, server, message', [
+    ('1.35.0', 'v1.34.2', None),
+    ('1.34.3', 'v1.34.2', None),
+    ('1.34.2', 'v1.34.2', None),   # at the version already: nothing to do, no problem
+    ('1.34.1', 'v1.34.2', 'mgmt-01: cluster_kubernetes.version 1.34.1 is older than the running 1.34.2: downgrades are not '
+                          'supported; allowed: 1.34.2 or the next minor'),
+    ('1.36.0', 'v1.34.2', 'mgmt-01: cluster_kubernetes.version 1.36.0 skips a minor: the cluster runs 1.34.2 and kubeadm '
+                          'upgrades one minor at a time; allowed: up to 1.35.x'),
+    ('1.35.0', None, 'mgmt-01: no API server answers at the control-plane endpoint: there is no cluster to upgrade '
+                     '(playbooks/kubernetes.yml sets one up)'),
+    ('1.35', 'v1.34.2', "mgmt-01: cluster_kubernetes.version '1.35' is not a version X.Y.Z"),
+])
+def test_upgrade_target_problems(target, server, message):
+    problems = ki.upgrade_target_problems('mgmt-01', target, server)
+    if message is None:
+        assert problems == []
+    else:
+        assert len(problems) == 1 and problems[0].startswith(message), problems
