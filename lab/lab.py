@@ -32,6 +32,7 @@ LAB = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(LAB)
 CACHE = os.environ.get("AIFABRIC_LAB_CACHE", os.path.join(ROOT, ".cache", "lab"))
 PREFIX = "aifabric-lab"
+FABRIC_NETDEV = "ens1f0np0"   # the name of a node's fabric port (host_run_args)
 LABEL = "aifabric.lab=1"
 NETWORKS = {
     # name: (subnet, gateway, mtu)
@@ -190,13 +191,16 @@ def host_run_args(image, host):
     # /dev/fuse for the NFS double's hung-mount fault (a FUSE mount that never answers)
     args += ["--cap-add", "SYS_ADMIN", "--device", "/dev/fuse"]
     if host.get("node_fabric_ip"):
-        args += ["--network", "%s-fabric:ip=%s,mac=%s" % (
-            PREFIX, host["node_fabric_ip"], host["node_fabric_mac"])]
+        # the fabric port gets the predictable name a ConnectX port has on identical servers
+        # (ens1f0np0), as the secondary network of the Network Operator needs one master name
+        # on every node; the roles still find it by its MAC, never by this name
+        args += ["--network", "%s-fabric:ip=%s,mac=%s,interface_name=%s" % (
+            PREFIX, host["node_fabric_ip"], host["node_fabric_mac"], FABRIC_NETDEV)]
     # the simulated hardware: which profile this "server" is (read by simulators)
     args += ["-v", "%s:/etc/aifabric-lab/hw_profile:ro" % os.path.join(hostdir, "hw_profile")]
     if host.get("node_fabric_mac"):
         # which netdev is the simulated ConnectX port (package doca-ofed): the one with the
-        # fabric MAC (podman may attach the networks as eth0/eth1 in either order)
+        # fabric MAC
         with open(os.path.join(hostdir, "rdma_mac"), "w") as f:
             f.write(host["node_fabric_mac"] + "\n")
         args += ["-v", "%s:/etc/aifabric-lab/rdma_mac:ro" % os.path.join(hostdir, "rdma_mac")]

@@ -256,6 +256,9 @@ def test_gpu_operator_operands_and_cluster_policy(api, tmp_path, monkeypatch):
     assert api.node('gpu2')['metadata']['labels']['nvidia.com/gpu.count'] == '7'
     pod = api.client.get('/api/v1/namespaces/gpu-operator/pods/nvidia-operator-validator-gpu1')
     assert pod['status']['phase'] == 'Running' and pod['spec']['nodeName'] == 'gpu1'
+    # owned by the operator's DaemonSet, as drain --ignore-daemonsets expects
+    owner = pod['metadata']['ownerReferences'][0]
+    assert (owner['kind'], owner['name'], owner['controller']) == ('DaemonSet', 'nvidia-operator-validator', True)
     assert [(c['name'], c['state']['terminated']['reason']) for c in pod['status']['initContainerStatuses']] == [
         ('driver-validation', 'Completed'), ('toolkit-validation', 'Completed'), ('cuda-validation', 'Completed'),
         ('plugin-validation', 'Completed')]

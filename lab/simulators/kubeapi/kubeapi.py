@@ -30,7 +30,17 @@ enough of the kube-apiserver's REST API for the real kubectl, the kubernetes Pyt
     create or merge, managedFields per manager, fields a manager stops applying are
     removed, conflicts with other managers unless force=true);
   - the status subresource (writes to it change only .status, writes to the main resource
-    keep the old .status), pods/eviction (deletes the pod);
+    keep the old .status), pods/eviction (deletes the pod), pods/binding (POST a v1 Binding
+    {target: {kind: Node, name}}: sets spec.nodeName and the PodScheduled True condition, 409
+    when the pod is already assigned, as the real BindingREST); a user system:node:<n> may write
+    pods/status only of pods bound to <n> (NodeRestriction, 403 otherwise);
+  - deletion propagation (DeleteOptions propagationPolicy in the body or the query, or
+    orphanDependents): Orphan (also the default for batch/v1 Jobs, with the real server's
+    Warning header) removes the ownerReferences to the object from its dependents at once;
+    Foreground keeps an object that has dependents with deletionTimestamp and the
+    foregroundDeletion finalizer; Background (every other default) deletes it at once. The
+    dependents themselves are deleted by the kube-controller-manager double's garbage
+    collector (Jobs' Pods), not here;
   - watch=true: chunked {"type","object"} lines from resourceVersion (410 Expired when it
     is older than this process's event log), until timeoutSeconds; sendInitialEvents;
   - Table output (Accept as=Table;g=meta.k8s.io;v=v1): kubectl's columns for nodes (NAME,
@@ -55,9 +65,9 @@ their default ServiceAccount) are created in an empty state dir.
 
 What it does NOT do: no authorization (RBAC objects are stored, never enforced), no
 admission beyond name and namespace checks, no schema validation or defaulting (nor CRD
-schema pruning, or conversion between CRD versions), no controllers (pods never run or
-get scheduled, deployments never roll out, garbage collection of ownerReferences never
-happens, namespaces are deleted at once with their objects), no aggregated discovery,
+schema pruning, or conversion between CRD versions), no controllers (pods are scheduled and
+run only by the lab's kube-scheduler, kubelet and kube-controller-manager doubles, deployments
+never roll out, garbage collection is the kube-controller-manager double's), namespaces are deleted at once with their objects), no aggregated discovery,
 protobuf or CBOR, no HTTP/2, no exec/logs/port-forward/proxy, no field-level SSA
 ownership of status or of fields inside atomic lists.
 
@@ -121,8 +131,9 @@ class Resource(object):  # pylint: disable=too-many-instance-attributes
             main['storageVersionHash'] = base64.b64encode(hashlib.sha256(self.qualified.encode()).digest()[:8]).decode()
         out = [main]
         for sub in (('status',) if self.status else ()) + self.subs:
+            kind = {'eviction': 'Eviction', 'binding': 'Binding'}.get(sub, self.kind)
             out.append({'name': '%s/%s' % (self.plural, sub), 'singularName': '', 'namespaced': self.namespaced,
-                        'kind': 'Eviction' if sub == 'eviction' else self.kind, 'verbs': ['create'] if sub == 'eviction' else SUB_VERBS})
+                        'kind': kind, 'verbs': ['create'] if sub in ('eviction', 'binding') else SUB_VERBS})
             if sub == 'eviction':
                 out[-1].update(group='policy', version='v1')
         return out
@@ -136,7 +147,7 @@ BUILTINS = [
     Resource('v1', 'nodes', 'Node', False, ['no'], status=True),
     Resource('v1', 'persistentvolumeclaims', 'PersistentVolumeClaim', True, ['pvc'], status=True),
     Resource('v1', 'persistentvolumes', 'PersistentVolume', False, ['pv'], status=True),
-    Resource('v1', 'pods', 'Pod', True, ['po'], status=True, subs=('eviction',), categories=['all']),
+    Resource('v1', 'pods', 'Pod', True, ['po'], status=True, subs=('binding', 'eviction'), categories=['all']),
     Resource('v1', 'secrets', 'Secret', True),
     Resource('v1', 'serviceaccounts', 'ServiceAccount', True, ['sa']),
     Resource('v1', 'services', 'Service', True, ['svc'], status=True, categories=['all']),
@@ -1088,6 +1099,8 @@ class Store(object):  # pylint: disable=too-many-public-methods
             if operation == 'Apply':
                 result['metadata']['managedFields'] = meta.get('managedFields')
             new, meta = result, result['metadata']
+        elif subresource == 'binding':  # Store.bind: spec.nodeName and status.conditions change
+            pass
         elif res.status:
             if 'status' in old:
                 new['status'] = copy.deepcopy(old['status'])
@@ -1157,9 +1170,78 @@ class Store(object):  # pylint: disable=too-many-public-methods
             entries.append(self._entry(res, manager, 'Update', fields, subresource))
         new['metadata']['managedFields'] = entries
 
-    def delete(self, res, ns, name, options=None, dry_run=False):
+    def bind(self, res, ns, name, body, manager, dry_run=False):
+        """POST pods/<name>/binding (pkg/registry/core/pod/storage BindingREST): spec.nodeName, the
+        binding's annotations, condition PodScheduled True; 409 when already assigned."""
+        if not isinstance(body, dict):
+            raise bad_request('the body of the request was in an unknown format')
+        target = body.get('target') or {}
+        binding = Resource('v1', 'bindings', 'Binding', True)
+        if (body.get('metadata') or {}).get('name', name) != name:
+            raise bad_request('the name of the object (%s) does not match the name on the URL (%s)' % (body['metadata']['name'], name))
+        if target.get('kind') not in (None, '', 'Node'):
+            raise invalid(binding, name, 'target.kind', target.get('kind'), 'supported values: "Node"')
+        if not target.get('name'):
+            raise invalid(binding, name, 'target.name', '', 'Required value')
+        with self.cond:
+            old = self.get(res, ns, name)
+            busy = None
+            if old['metadata'].get('deletionTimestamp'):
+                busy = 'pod %s is being deleted, cannot be assigned to a host' % name
+            elif (old.get('spec') or {}).get('nodeName'):
+                busy = 'pod %s is already assigned to node "%s"' % (name, old['spec']['nodeName'])
+            if busy:
+                raise ApiError(409, 'Conflict', 'Operation cannot be fulfilled on pods/binding "%s": %s' % (name, busy),
+                               {'name': name, 'kind': 'pods/binding'})
+            new = copy.deepcopy(old)
+            new.setdefault('spec', {})['nodeName'] = target['name']
+            annotations = (body.get('metadata') or {}).get('annotations') or {}
+            if annotations:
+                new['metadata'].setdefault('annotations', {}).update(annotations)
+            conditions = [c for c in (new.setdefault('status', {}).get('conditions') or []) if c.get('type') != 'PodScheduled']
+            conditions.append({'type': 'PodScheduled', 'status': 'True', 'lastProbeTime': None, 'lastTransitionTime': now()})
+            new['status']['conditions'] = conditions
+            return self._commit(res, old, new, manager, 'Update', 'binding', dry_run)
+
+    def dependents(self, uid):
+        """[(res_key, ns, name, obj)] of the objects with an ownerReference to uid."""
+        return [(key, k[0], k[1], obj) for key, items in self.objects.items() for k, obj in items.items()
+                if any(ref.get('uid') == uid for ref in obj['metadata'].get('ownerReferences') or [])]
+
+    @staticmethod
+    def propagation(res, options):
+        """Orphan, Foreground or Background; None when the request named none (the default applies)."""
+        options = options or {}
+        if options.get('propagationPolicy'):
+            if options['propagationPolicy'] not in ('Orphan', 'Foreground', 'Background'):
+                raise ApiError(422, 'Invalid', 'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "%s": '
+                               'supported values: "Foreground", "Background", "Orphan"' % options['propagationPolicy'])
+            return options['propagationPolicy']
+        if options.get('orphanDependents') is not None:
+            return 'Orphan' if options['orphanDependents'] else 'Background'
+        return None
+
+    def _orphan(self, uid):
+        """What the garbage collector does for the orphan finalizer, at once: the dependents lose
+        their ownerReferences to uid."""
+        for key, dep_ns, dep_name, dep in self.dependents(uid):
+            new = copy.deepcopy(dep)
+            refs = [r for r in new['metadata']['ownerReferences'] if r.get('uid') != uid]
+            if refs:
+                new['metadata']['ownerReferences'] = refs
+            else:
+                del new['metadata']['ownerReferences']
+            new['metadata']['resourceVersion'] = self._bump()
+            self.objects[key][(dep_ns, dep_name)] = new
+            self._save(key, new)
+            self._record('MODIFIED', key, new, dep)
+
+    def delete(self, res, ns, name, options=None, dry_run=False):  # noqa: C901
         with self.cond:
             obj = self.get(res, ns, name)
+            policy = self.propagation(res, options)
+            if policy is None:  # the registries' DefaultGarbageCollectionPolicy: batch/v1 Jobs orphan, for compatibility
+                policy = 'Orphan' if (res.group, res.version, res.plural) == ('batch', 'v1', 'jobs') else 'Background'
             pre = (options or {}).get('preconditions') or {}
             if pre.get('uid') and pre['uid'] != obj['metadata']['uid']:
                 raise conflict(res, name, 'Precondition failed: UID in precondition: %s, UID in object meta: %s' % (pre['uid'], obj['metadata']['uid']))
@@ -1167,11 +1249,16 @@ class Store(object):  # pylint: disable=too-many-public-methods
                 raise conflict(res, name)
             if dry_run:
                 return obj
-            if obj['metadata'].get('finalizers'):
+            if policy == 'Orphan':
+                self._orphan(obj['metadata']['uid'])
+            foreground = policy == 'Foreground' and not obj['metadata'].get('deletionTimestamp') and self.dependents(obj['metadata']['uid'])
+            if obj['metadata'].get('finalizers') or foreground:
                 if obj['metadata'].get('deletionTimestamp'):
                     return obj
                 new = copy.deepcopy(obj)
                 new['metadata'].update(deletionTimestamp=now(), deletionGracePeriodSeconds=0, resourceVersion=self._bump())
+                if foreground:
+                    new['metadata']['finalizers'] = (new['metadata'].get('finalizers') or []) + ['foregroundDeletion']
                 self.objects[(res.group, res.plural)][(ns or '', name)] = new
                 self._save((res.group, res.plural), new)
                 self._record('MODIFIED', (res.group, res.plural), new, obj)
@@ -1299,6 +1386,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header('Content-Length', str(len(data)))
         self.send_header('Cache-Control', 'no-cache, private')
         self.send_header('Audit-Id', str(uuid.uuid4()))
+        for text in getattr(self, 'warnings', None) or []:
+            self.send_header('Warning', '299 - %s' % json.dumps(text))
         self.end_headers()
         self.wfile.write(data)
 
@@ -1368,6 +1457,7 @@ class Handler(BaseHTTPRequestHandler):
         path = '/' + unquote(url.path).strip('/')
         length = int(self.headers.get('Content-Length') or 0)
         self.raw_body = self.rfile.read(length) if length > 0 else b''  # pylint: disable=attribute-defined-outside-init
+        self.warnings = []  # pylint: disable=attribute-defined-outside-init
         try:
             if path.split('/')[1] in ('healthz', 'readyz', 'livez'):
                 self.send_text(200, 'ok')
@@ -1467,6 +1557,11 @@ class Handler(BaseHTTPRequestHandler):
             if res.kind == 'CertificateSigningRequest' and res.group == 'certificates.k8s.io':
                 body = self.csr_request(res, body, who)
             return self.reply(201, res, store.create(res, ns, body, manager, dry_run))
+        if method == 'POST' and sub == 'binding':
+            store.bind(res, ns, name, self.body(), manager, dry_run)
+            return self.send_json(201, {'kind': 'Status', 'apiVersion': 'v1', 'metadata': {}, 'status': 'Success', 'code': 201})
+        if sub == 'status' and method in ('PUT', 'PATCH') and res.kind == 'Pod' and not res.group:
+            self.node_restriction(res, ns, name, who)
         if method == 'POST' and sub == 'eviction':
             store.delete(res, ns, name, dry_run=dry_run)
             return self.send_json(201, {'kind': 'Status', 'apiVersion': 'v1', 'metadata': {}, 'status': 'Success', 'code': 201})
@@ -1485,7 +1580,15 @@ class Handler(BaseHTTPRequestHandler):
                               _truthy(query.get('force', '')), sub, dry_run)
             return self.reply(200 if existed else 201, res, obj)
         if method == 'DELETE' and name:
-            obj = store.delete(res, ns, name, None if self.raw_body.startswith(b'k8s\x00') else self.body(), dry_run)
+            options = None if self.raw_body.startswith(b'k8s\x00') else self.body()
+            options = dict(options or {})
+            for key in ('propagationPolicy', 'orphanDependents'):
+                if key in query and key not in options:
+                    options[key] = query[key] if key == 'propagationPolicy' else _truthy(query[key])
+            if (res.group, res.version, res.plural) == ('batch', 'v1', 'jobs') and store.propagation(res, options) is None:
+                self.warnings.append('child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to '
+                                     'remove them or set propagationPolicy=Orphan to suppress this warning')
+            obj = store.delete(res, ns, name, options, dry_run)
             if obj['metadata'].get('deletionTimestamp') or res.kind in ('Namespace', 'Pod', 'CustomResourceDefinition'):
                 return self.reply(200, res, obj)
             details = dict(_details(res, name), uid=obj['metadata']['uid'])
@@ -1495,6 +1598,16 @@ class Handler(BaseHTTPRequestHandler):
             gone = [store.delete(res, o['metadata'].get('namespace'), o['metadata']['name'], dry_run=dry_run) for o in items]
             return self.reply(200, res, gone, list_meta={'resourceVersion': str(store.rv)})
         raise ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource')
+
+    def node_restriction(self, res, ns, name, who):
+        """NodeRestriction admission: a node may update the status of the pods bound to it only."""
+        if not who[0].startswith('system:node:') or 'system:nodes' not in who[1]:
+            return
+        node = who[0][len('system:node:'):]
+        pod = self.server.store.get(res, ns, name)
+        if (pod.get('spec') or {}).get('nodeName') != node:
+            raise ApiError(403, 'Forbidden', 'pods "%s" is forbidden: node "%s" can only update pod status for pods with spec.nodeName set '
+                           'to itself' % (name, node), {'name': name, 'kind': 'pods'})
 
     @staticmethod
     def csr_request(res, body, who):

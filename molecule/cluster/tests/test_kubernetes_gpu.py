@@ -42,9 +42,9 @@ def recaps(out):
     return {host: int(changed) for host, changed in re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)\s", out, re.M)}
 
 
-def validate(tmp_path, fail=True):
-    """Run the readiness check; (run, report.json)."""
-    args = ["-e", "k8s_gpu_validate_report_dir=%s" % tmp_path]
+def validate(tmp_path, fail=True, smoke_timeout=120):
+    """Run the readiness check; (run, report.json). A smoke Job that cannot run waits out smoke_timeout."""
+    args = ["-e", "k8s_gpu_validate_report_dir=%s" % tmp_path, "-e", "k8s_gpu_validate_smoke_timeout=%d" % smoke_timeout]
     if not fail:
         args += ["-e", "k8s_gpu_validate_fail=false"]
     run = labhosts.playbook("k8s_gpu_validate.yml", *args)
@@ -129,7 +129,11 @@ def test_the_readiness_report_is_healthy(tmp_path):
     assert run.returncode == 0, run.stdout[-3000:]
     assert sorted(v["node"] for v in report["nodes"]) == sorted(GPU)
     assert reasons(report) == {}, report
+    # every node ran its smoke Job: one GPU, and on the fabric the RDMA device and the macvlan network
+    assert [v["smoke"] for v in report["nodes"]] == ["complete"] * len(GPU), report
     assert "**%d of %d GPU nodes ready**" % (len(GPU), len(GPU)) in (tmp_path / "report.md").read_text()
+    assert not get("jobs", "-n", intent()["network_operator"]["secondary_network"]["namespace"],
+                   "-l", "app.kubernetes.io/name=aifabric-gpu-smoke")["items"]
 
 
 def test_the_phase_in_check_mode_changes_nothing():
@@ -165,8 +169,11 @@ def test_an_rdma_device_gone_is_rdma_at_zero(tmp_path):
     h.run_expect([0], "aifabric-sim-rdma unbind")
     try:
         wait_node(victim, lambda n: n["status"]["allocatable"].get(rdma) == "0")
-        report = validate(tmp_path, fail=False)[1]
-        assert reasons(report) == {victim: ["rdma_allocatable"]}, report
+        report = validate(tmp_path, fail=False, smoke_timeout=15)[1]
+        # and its smoke Job, which asks for one unit of it, cannot be scheduled
+        assert reasons(report) == {victim: ["rdma_allocatable", "smoke_job_pending"]}, report
+        pending = [r["message"] for v in report["nodes"] for r in v["reasons"] if r["code"] == "smoke_job_pending"]
+        assert "Insufficient " + rdma in pending[0], pending
     finally:
         h.run_expect([0], "aifabric-sim-rdma bind")
     wait_node(victim, lambda n: n["status"]["allocatable"].get(rdma) == "63")
@@ -192,8 +199,8 @@ def test_a_cordoned_gpu_node(tmp_path):
     victim = GPU[-1]
     kubectl("cordon", victim)
     try:
-        run, report = validate(tmp_path)
-        assert run.returncode != 0 and reasons(report) == {victim: ["cordoned"]}, report
+        run, report = validate(tmp_path, smoke_timeout=15)
+        assert run.returncode != 0 and reasons(report) == {victim: ["cordoned", "smoke_job_pending"]}, report
     finally:
         kubectl("uncordon", victim)
 

@@ -19,10 +19,13 @@ controllers it has, every second against the API (the client certificate of --ku
                    node.kubernetes.io/unreachable NoSchedule and NoExecute taints; the taints go
                    when the kubelet posts Ready again
 
+  job              Jobs -> Pods -> Job status and conditions (job_controller.py)
+  garbagecollector the Pods of deleted Jobs (job_controller.py)
+
 and, every 2 s, the NVIDIA GPU and Network Operators' controllers (nvidia_operators.py: GPU node
 labels, ClusterPolicy and NicClusterPolicy status, NetworkAttachmentDefinitions).
 
-Everything else (deployments, replicasets, garbage collection, service accounts' tokens,
+Everything else (deployments, replicasets, other garbage collection, service accounts' tokens,
 leader election, the secure port 10257) is not modelled. Paths under AIFABRIC_SIM_ROOT when set.
 """
 import argparse
@@ -40,6 +43,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from kube_sim_client import ApiError, Client, bootstrap_token, host, klog, parse_time, rfc3339, secret_data, token_expired, utcnow
+from job_controller import JobController
 from nvidia_operators import Operators
 
 KUBELET_CLIENT = 'kubernetes.io/kube-apiserver-client-kubelet'
@@ -86,13 +90,15 @@ class ControllerManager(object):
         self.stop = threading.Event()
         wanted = [c.strip() for c in args.controllers.split(',') if c.strip()]
         self.enabled = dict((name, ('-' + name) not in wanted and (name in wanted or ('*' in wanted and name not in DEFAULT_OFF)))
-                            for name in ('csrapproving', 'csrsigning', 'bootstrapsigner', 'tokencleaner', 'nodelifecycle'))
+                            for name in ('csrapproving', 'csrsigning', 'bootstrapsigner', 'tokencleaner', 'nodelifecycle', 'job',
+                                         'garbagecollector'))
         self.grace = parse_duration(args.node_monitor_grace_period)
         self.signing_duration = parse_duration(args.cluster_signing_duration)
         self.client = None
         self.ca = self.ca_key = None
         self.warned = set()
         self.ticks = 0
+        self.jobs_state = {}  # the job controller's pod backoff, across passes
 
     def load_ca(self):
         with open(host(self.args.cluster_signing_cert_file), 'rb') as f:
@@ -141,6 +147,14 @@ class ControllerManager(object):
             self.sign_cluster_info(secrets)
         if self.enabled['nodelifecycle']:
             self.node_lifecycle()
+        if self.enabled['job'] or self.enabled['garbagecollector']:
+            try:
+                JobController(self.client, self.jobs_state).sync(self.enabled['job'], self.enabled['garbagecollector'])
+                self.warned.discard('jobs')
+            except (OSError, ApiError, ValueError, KeyError) as err:
+                if 'jobs' not in self.warned:
+                    klog('E', 'job_controller.go:570', 'Job sync failed', err=str(err))
+                    self.warned.add('jobs')
         self.ticks += 1
         if self.ticks % 2 == 0:  # the NVIDIA operators' controllers, every 2 s
             try:

@@ -12,6 +12,7 @@ import socket
 import ssl
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.request
 
@@ -186,3 +187,68 @@ def token_expired(data):
         return False
     when = parse_time(data['expiration'])
     return when is None or when <= utcnow()
+
+
+# ---- shared by the workload doubles (scheduler, job controller, the kubelet's pods) ----------------
+
+SUFFIXES = {'n': 1e-9, 'u': 1e-6, 'm': 1e-3, '': 1, 'k': 1e3, 'M': 1e6, 'G': 1e9, 'T': 1e12, 'P': 1e15, 'E': 1e18,
+            'Ki': 2 ** 10, 'Mi': 2 ** 20, 'Gi': 2 ** 30, 'Ti': 2 ** 40, 'Pi': 2 ** 50, 'Ei': 2 ** 60}
+
+
+def quantity(value):
+    """A resource.Quantity ('500m', '1Gi', '8', 2, '1e3') as a float; 0 for what does not parse."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = str(value or '').strip()
+    for suffix in sorted(SUFFIXES, key=len, reverse=True):
+        if suffix and text.endswith(suffix):
+            try:
+                return float(text[:-len(suffix)]) * SUFFIXES[suffix]
+            except ValueError:
+                return 0.0
+    try:
+        return float(text)
+    except ValueError:
+        return 0.0
+
+
+def pod_requests(pod):
+    """{resource: amount} a Pod asks for: per resource the sum over its containers (a request left out
+    defaults to the limit, as the API server's defaulting does), at least the largest init container's."""
+    spec = pod.get('spec') or {}
+
+    def of(container):
+        res = container.get('resources') or {}
+        out = dict((k, quantity(v)) for k, v in (res.get('limits') or {}).items())
+        out.update((k, quantity(v)) for k, v in (res.get('requests') or {}).items())
+        return out
+    total = {}
+    for container in spec.get('containers') or []:
+        for name, amount in of(container).items():
+            total[name] = total.get(name, 0.0) + amount
+    for container in spec.get('initContainers') or []:
+        for name, amount in of(container).items():
+            total[name] = max(total.get(name, 0.0), amount)
+    return dict((k, v) for k, v in total.items() if v > 0)
+
+
+def terminal(pod):
+    return (pod.get('status') or {}).get('phase') in ('Succeeded', 'Failed')
+
+
+def event(client, obj, etype, reason, message, component, host_name=None):
+    """A core/v1 Event about obj (what `kubectl describe` and `kubectl get events` show)."""
+    meta = obj['metadata']
+    ns = meta.get('namespace') or 'default'
+    stamp = rfc3339()
+    body = {'apiVersion': 'v1', 'kind': 'Event',
+            'metadata': {'name': '%s.%x' % (meta['name'], int(time.time() * 1e9)), 'namespace': ns},
+            'involvedObject': {'apiVersion': obj.get('apiVersion', 'v1'), 'kind': obj.get('kind', 'Pod'), 'name': meta['name'],
+                               'namespace': ns, 'uid': meta.get('uid'), 'resourceVersion': meta.get('resourceVersion')},
+            'type': etype, 'reason': reason, 'message': message, 'count': 1, 'firstTimestamp': stamp, 'lastTimestamp': stamp,
+            'source': dict({'component': component}, **({'host': host_name} if host_name else {})),
+            'reportingComponent': component, 'reportingInstance': host_name or ''}
+    try:
+        client.request('POST', '/api/v1/namespaces/%s/events' % ns, body)
+    except ApiError:
+        pass  # events are best effort, as in the real recorder

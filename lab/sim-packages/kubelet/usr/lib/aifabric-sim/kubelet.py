@@ -13,9 +13,12 @@ and what a node's kubelet does that kubeadm and the roles can see:
     system:nodes), /var/lib/kubelet/pki/kubelet-client-<time>.pem, kubelet-client-current.pem
     and /etc/kubernetes/kubelet.conf, as the real one writes them;
   - static Pods (staticPodPath): kube-apiserver runs kube_apiserver.py (kubeapi.py, copied in
-    at build time), kube-controller-manager runs kube_controller_manager.py, with the
-    manifest's flags, as transient systemd units aifabric-static-<pod> (a detached process
-    without systemd); etcd and kube-scheduler run nothing; mirror Pods in kube-system;
+    at build time), kube-controller-manager runs kube_controller_manager.py, kube-scheduler
+    kube_scheduler.py, with the manifest's flags, as transient systemd units
+    aifabric-static-<pod> (a detached process without systemd); etcd runs nothing; mirror
+    Pods in kube-system;
+  - every second "runs" the Pods bound to its node (kubelet_pods.py: device admission, Multus
+    NetworkAttachmentDefinitions, Running then Succeeded after ~2 s; no image is pulled or run);
   - registers its Node (labels, taints, addresses, capacity, nodeInfo, conditions Ready) and
     renews its Lease and Ready heartbeat every 10 s;
   - every 2 s plays the NVIDIA operators' node pods (nvidia_operands.py: NFD, GFD, the GPU and
@@ -44,6 +47,7 @@ import time
 import yaml
 
 from kube_sim_client import ApiError, Client, host, hostname, klog, load_kubeconfig, micro_time, rfc3339
+from kubelet_pods import Pods
 from nvidia_operands import Operands
 
 try:
@@ -184,7 +188,7 @@ def parse_labels(text):
 # ---- static pods ---------------------------------------------------------------------------------------
 
 def static_command(pod):
-    """The double's command line for a static Pod's container, or None (etcd, kube-scheduler: nothing runs)."""
+    """The double's command line for a static Pod's container, or None (etcd: nothing runs)."""
     containers = (pod.get('spec') or {}).get('containers') or []
     if not containers:
         return None
@@ -200,6 +204,8 @@ def static_command(pod):
         return [sys.executable or 'python3', source] + flags + ['--version', (tag or VERSION).lstrip('v')]
     if name == 'kube-controller-manager':
         return [sys.executable or 'python3', os.path.join(HERE, 'kube_controller_manager.py')] + flags
+    if name == 'kube-scheduler':
+        return [sys.executable or 'python3', os.path.join(HERE, 'kube_scheduler.py')] + flags
     return None
 
 
@@ -331,6 +337,7 @@ class Kubelet(object):  # pylint: disable=too-many-instance-attributes
         self.ip = node_ip(args.node_ip)
         self.logged = set()
         self.operands, self.last_operands = None, 0.0
+        self.pods = None
 
     def once(self, key, level, where, msg, **kv):
         if key not in self.logged:
@@ -460,6 +467,13 @@ class Kubelet(object):  # pylint: disable=too-many-instance-attributes
                 self.logged.discard('operands')
             except (OSError, ApiError, ValueError) as err:
                 self.once('operands', 'E', 'operands.go:60', 'NVIDIA operands sync failed', err=str(err), node=self.node)
+        if self.pods is None:
+            self.pods = Pods(self.client, self.node, self.ip)
+        try:
+            self.pods.sync()
+            self.logged.discard('pods')
+        except (OSError, ApiError, ValueError, KeyError) as err:
+            self.once('pods', 'E', 'pod_workers.go:1301', 'Pod sync failed', err=str(err), node=self.node)
 
     def node_object(self):
         labels = {'beta.kubernetes.io/arch': 'amd64', 'beta.kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64',

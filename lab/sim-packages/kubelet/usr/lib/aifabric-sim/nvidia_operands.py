@@ -19,7 +19,7 @@ and acts, on its own node and with its own credentials, the way these pods would
                              nvidia.com/gpu.deploy.driver=pre-installed (what the driver pod does
                              when it finds a host driver)
   nvidia-operator-validator  the Pod nvidia-operator-validator-<node> in the gpu-operator
-                             Deployment's namespace (Running, init containers driver/toolkit/cuda/
+                             Deployment's namespace, owned by the operator's DaemonSet (Running, init containers driver/toolkit/cuda/
                              plugin-validation Completed; Pending while nvidia-smi fails) and
                              /run/nvidia/validations/{driver,toolkit,cuda,plugin}-ready
   rdma-shared-dev-plugin     a NicClusterPolicy's spec.rdmaSharedDevicePlugin.config: per configList
@@ -276,6 +276,9 @@ class Operands(object):
         namespace = self.operator_namespace()
         if namespace is None:
             return
+        owner = self.client.get_or_none('/apis/apps/v1/namespaces/%s/daemonsets/nvidia-operator-validator' % namespace)
+        if owner is None:  # the operator has not created its DaemonSet yet
+            return
         ok = bool(snap and snap['ok'])
         name = 'nvidia-operator-validator-' + self.node
         path = '/api/v1/namespaces/%s/pods/%s' % (namespace, name)
@@ -301,7 +304,9 @@ class Operands(object):
                           'ready': ok, 'restartCount': 0, 'state': state})
         pod = {'apiVersion': 'v1', 'kind': 'Pod',
                'metadata': {'name': name, 'namespace': namespace,
-                            'labels': {'app': 'nvidia-operator-validator', 'app.kubernetes.io/part-of': 'gpu-operator'}},
+                            'labels': {'app': 'nvidia-operator-validator', 'app.kubernetes.io/part-of': 'gpu-operator'},
+                            'ownerReferences': [{'apiVersion': 'apps/v1', 'kind': 'DaemonSet', 'name': 'nvidia-operator-validator',
+                                                 'uid': owner['metadata']['uid'], 'controller': True, 'blockOwnerDeletion': True}]},
                'spec': {'nodeName': self.node, 'restartPolicy': 'Always',
                         'initContainers': [{'name': s + '-validation', 'image': 'nvcr.io/nvidia/cloud-native/gpu-operator-validator'}
                                            for s in VALIDATOR_STEPS],

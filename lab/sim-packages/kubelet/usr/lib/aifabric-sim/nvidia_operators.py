@@ -107,6 +107,7 @@ class Operators(object):
                 klog('I', 'state_manager.go:300', 'Node labelled for GPU operands', node=node['metadata']['name'], labels=len(change))
             if labels.get(DEPLOY_OPERANDS) != 'false':
                 gpu_nodes.append(node['metadata']['name'])
+        self.validator_daemonset(namespace)
         pods = dict((p['metadata']['name'], p) for p in self.items('/api/v1/namespaces/%s/pods?labelSelector=app%%3Dnvidia-operator-validator'
                                                                    % namespace))
         waiting = [n for n in gpu_nodes if ((pods.get('nvidia-operator-validator-' + n) or {}).get('status') or {}).get('phase') != 'Running']
@@ -124,6 +125,23 @@ class Operators(object):
                                             condition('Error', 'True', 'OperandNotReady', message, old)]
             status = {'namespace': namespace, 'state': state, 'conditions': conds}
             self.put_status(CLUSTERPOLICIES + '/' + policy['metadata']['name'], policy, status)
+
+    def validator_daemonset(self, namespace):
+        """The operator's DaemonSet nvidia-operator-validator (the node-side double creates its pods, owned by it,
+        so that kubectl drain --ignore-daemonsets and k8s_drain treat them as the real ones)."""
+        path = '/apis/apps/v1/namespaces/%s/daemonsets' % namespace
+        if self.client.get_or_none(path + '/nvidia-operator-validator') is not None:
+            return
+        labels = {'app': 'nvidia-operator-validator', 'app.kubernetes.io/part-of': 'gpu-operator'}
+        self.client.request('POST', path, {
+            'apiVersion': 'apps/v1', 'kind': 'DaemonSet',
+            'metadata': {'name': 'nvidia-operator-validator', 'namespace': namespace, 'labels': labels},
+            'spec': {'selector': {'matchLabels': {'app': 'nvidia-operator-validator'}},
+                     'template': {'metadata': {'labels': labels},
+                                  'spec': {'nodeSelector': {'nvidia.com/gpu.deploy.operator-validator': 'true'},
+                                           'containers': [{'name': 'nvidia-operator-validator',
+                                                           'image': 'nvcr.io/nvidia/cloud-native/gpu-operator-validator'}]}}}})
+        klog('I', 'state_manager.go:310', 'DaemonSet created', daemonset=namespace + '/nvidia-operator-validator')
 
     def put_status(self, path, obj, status):
         if obj.get('status') != status:
