@@ -33,9 +33,11 @@ def smoke_jobs(expected, namespace, image, command, rdma_resource=None, network=
             limits[rdma_resource] = 1
             if network:
                 annotations[NETWORKS_ANNOTATION] = network
-        tolerations = [dict((k, v) for k, v in (('key', t.get('key')), ('operator', 'Equal' if t.get('value') else 'Exists'),
-                                                  ('value', t.get('value')), ('effect', t.get('effect'))) if v)
-                       for t in want.get('taints') or []]
+        tolerations = []
+        for taint in want.get('taints') or []:
+            fields = (('key', taint.get('key')), ('operator', 'Equal' if taint.get('value') else 'Exists'),
+                      ('value', taint.get('value')), ('effect', taint.get('effect')))
+            tolerations.append(dict((k, v) for k, v in fields if v))
         pod_meta = {'labels': {'app.kubernetes.io/name': 'aifabric-gpu-smoke', 'aifabric.io/node': node}}
         if annotations:
             pod_meta['annotations'] = annotations

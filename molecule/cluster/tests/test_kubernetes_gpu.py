@@ -157,7 +157,7 @@ def test_a_gpu_fallen_off_the_bus_is_seven_of_eight(tmp_path):
         assert set(found[victim]) <= {"gpu_allocatable", "gpu_count_label"}, report
         assert "allocatable nvidia.com/gpu is 7" in run.stdout
     finally:
-        h.run_expect([0], "aifabric-sim-gpu reset")
+        h.run_expect([0], "aifabric-sim-gpu fault 3 clear")
     wait_node(victim, lambda n: n["status"]["allocatable"].get("nvidia.com/gpu") == "8")
 
 

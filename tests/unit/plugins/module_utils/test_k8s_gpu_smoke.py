@@ -60,8 +60,8 @@ def verdict(node):
 def test_complete_failed_pending_and_missing():
     unschedulable = {'phase': 'Pending', 'conditions': [{'type': 'PodScheduled', 'status': 'False', 'reason': 'Unschedulable',
                                                          'message': '0/5 nodes are available: 1 Insufficient nvidia.com/gpu.'}]}
-    failed = {'phase': 'Failed', 'containerStatuses': [{'state': {'terminated': {'reason': 'Error', 'exitCode': 1,
-                                                                                   'message': 'no devices found'}}}]}
+    terminated = {'reason': 'Error', 'exitCode': 1, 'message': 'no devices found'}
+    failed = {'phase': 'Failed', 'containerStatuses': [{'state': {'terminated': terminated}}]}
     out = FILTERS['k8s_gpu_smoke_verdicts'](
         [verdict('gpu-01'), verdict('gpu-02'), verdict('gpu-03'), verdict('gpu-04')],
         [job('gpu-01', {'type': 'Complete'}), job('gpu-02', {'type': 'Failed', 'reason': 'BackoffLimitExceeded',
