@@ -16,7 +16,9 @@
                                        outside this checkout and syntax-check every playbook
                                        it ships, by FQCN
     suite.py secrets [LOG...]          fail if any log (default: every file under
-                                       .cache/logs) holds a secret of the lab's vault;
+                                       .cache/logs) holds a secret of the lab's vault or
+                                       a bootstrap token or certificate key that kubeadm
+                                       made in a scenario (.cache/lab-secrets/*.issued);
                                        each hit names the log and the line
     suite.py home                      fail if the run wrote where tools keep state in the
                                        user's home (~/.ansible, ~/.cache/pip, ...) since
@@ -27,7 +29,7 @@ run beside others) and prints its last lines when it fails.
 
 The table is .cache/stages.tsv (name, seconds, status), emptied by ``suite.py reset``,
 which also marks the start of the run (.cache/stages.start) for the wall time and the
-home check.
+home check, and forgets the tokens and keys of an earlier run (.cache/lab-secrets).
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -54,6 +56,9 @@ START = os.path.join(CACHE, 'stages.start')
 HOME_STATE = ('.ansible', '.cache/pip', '.cache/ansible-compat', '.cache/molecule', '.cache/ansible-lint',
               '.ssh/known_hosts', '.config/containers', '.local/share/containers', '.molecule')
 LAB_VAULT = os.path.join(ROOT, 'inventories', 'lab', 'group_vars', 'all', 'vault.yml')
+# the bootstrap tokens and certificate keys a scenario's kubeadm made (its verify collects them
+# from the kubeadm double's record: <scenario>.issued, one "kind value" per line); not a log
+ISSUED = os.path.join(CACHE, 'lab-secrets')
 
 # what the tarball must never ship: the lab (harness, image, simulators, sim packages),
 # Molecule scenarios, tests, bench, the lab inventory with its clear-text vault, and the
@@ -319,6 +324,22 @@ def lab_secrets(vault=LAB_VAULT):
             if isinstance(v, (str, int)) and len(str(v)) >= 6 and not NOT_SECRET.search(k)}
 
 
+def issued_secrets(folder=None):
+    """name -> value of every bootstrap token and certificate key the scenarios made: for a token
+    its secret part (the id before the dot is public), for a certificate key the whole key."""
+    found = {}
+    for path in sorted(glob.glob(os.path.join(folder or ISSUED, '*.issued'))):
+        scenario = os.path.basename(path)[:-len('.issued')]
+        with open(path) as f:
+            for number, line in enumerate(f, 1):
+                kind, _sep, value = line.strip().partition(' ')
+                if kind == 'token' and '.' in value:
+                    value = value.split('.', 1)[1]
+                if len(value) >= 16:
+                    found['%s %s #%d' % (scenario, kind, number)] = value
+    return found
+
+
 def secret_hits(paths, secrets):
     """(path, line number, secret name) for every line that holds a secret."""
     hits = []
@@ -335,14 +356,17 @@ def cmd_secrets(paths):
     if not paths:
         paths = sorted(p for p in glob.glob(os.path.join(LOGS, '**', '*'), recursive=True) if os.path.isfile(p))
     secrets = lab_secrets()
-    hits = secret_hits(paths, secrets)
+    issued = issued_secrets()
+    hits = secret_hits(paths, dict(secrets, **issued))
     for path, number, name in hits:
         print('secret search: %s line %d holds the value of %s' % (os.path.relpath(path, ROOT), number, name))
     if hits:
-        print('secret search: FAILED, %d line(s) leak a secret of the lab vault' % len(hits))
+        print('secret search: FAILED, %d line(s) leak a secret of the lab vault or a token or key a scenario made' % len(hits))
         return 1
-    print('secret search: %d logs, %d secrets of the lab vault (%s): none printed'
-          % (len(paths), len(secrets), ', '.join(sorted(secrets))))
+    scenarios = sorted(set(name.split(' ', 1)[0] for name in issued))
+    print('secret search: %d logs, %d secrets of the lab vault (%s) and %d bootstrap tokens and certificate keys '
+          'made by kubeadm in the scenarios (%s): none printed'
+          % (len(paths), len(secrets), ', '.join(sorted(secrets)), len(issued), ', '.join(scenarios) or 'none ran'))
     return 0
 
 
@@ -388,6 +412,7 @@ def main(argv):
         if os.path.exists(TABLE):
             os.remove(TABLE)
         os.makedirs(CACHE, exist_ok=True)
+        shutil.rmtree(ISSUED, ignore_errors=True)
         with open(START, 'w') as f:
             f.write('%f\n' % time.time())
         return 0

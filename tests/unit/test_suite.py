@@ -80,6 +80,24 @@ def test_a_printed_secret_is_named_with_its_log_and_line(tmp_path):
     assert suite.cmd_secrets([str(clean)]) == 0
 
 
+def test_tokens_and_certificate_keys_a_scenario_made_are_searched_too(tmp_path, monkeypatch):
+    issued = tmp_path / 'lab-secrets'
+    issued.mkdir()
+    key = '3f' * 32
+    (issued / 'cluster.issued').write_text('token abcdef.0123456789abcdef\ncertificate-key %s\n' % key)
+    monkeypatch.setattr(suite, 'ISSUED', str(issued))
+    assert suite.issued_secrets(str(issued)) == {'cluster token #1': '0123456789abcdef', 'cluster certificate-key #2': key}
+    leak = tmp_path / 'molecule-cluster.log'
+    leak.write_text('ok: [mgmt-01] => kubeadm join k8s:6443 --token abcdef.0123456789abcdef\n'
+                    'upload-certs --certificate-key %s\n' % key)
+    public = tmp_path / 'ansible.log'
+    public.write_text('bootstrap-token-abcdef deleted (the token id is public)\n')
+    hits = suite.secret_hits([str(leak), str(public)], suite.issued_secrets(str(issued)))
+    assert hits == [(str(leak), 1, 'cluster token #1'), (str(leak), 2, 'cluster certificate-key #2')]
+    assert suite.cmd_secrets([str(leak)]) == 1
+    assert suite.cmd_secrets([str(public)]) == 0
+
+
 def test_molecule_actions_become_rows_in_both_log_formats(tmp_path, monkeypatch):
     monkeypatch.setattr(suite, 'TABLE', str(tmp_path / 'stages.tsv'))
     monkeypatch.setattr(suite, 'CACHE', str(tmp_path))

@@ -1,8 +1,9 @@
 """Verify the Kubernetes GPU phase: the GPU Operator and the Network Operator installed by the real
 helm from the lab repo host's chart repository (chart doubles, lab/charts), the ClusterPolicy
 Reconciled, the NicClusterPolicy and the macvlan network ready, and the readiness report
-(playbooks/k8s_gpu_validate.yml) healthy on every GPU node; then one fault at a time, each named by
-the report on exactly that node (or, for the ClusterPolicy, for the cluster), and restored."""
+(playbooks/k8s_gpu_validate.yml) healthy on every GPU node; then faults, each named by the report
+on exactly its node (four node faults judged by one run, one per node), or, for the ClusterPolicy,
+for the cluster, and restored."""
 import json
 import os
 import re
@@ -143,66 +144,47 @@ def test_the_phase_in_check_mode_changes_nothing():
 
 
 @pytest.mark.fault
-def test_a_gpu_fallen_off_the_bus_is_seven_of_eight(tmp_path):
-    victim = GPU[1]
-    h = labhosts.host(victim)
-    h.run_expect([0], "aifabric-sim-gpu fault 3 fallen-off-bus")
-    try:
-        wait_node(victim, lambda n: n["status"]["allocatable"].get("nvidia.com/gpu") == "7")
-        run, report = validate(tmp_path)
-        assert run.returncode != 0
-        # GFD counts the GPUs NVML still lists: the label follows the allocatable down
-        found = reasons(report)
-        assert list(found) == [victim] and "gpu_allocatable" in found[victim], report
-        assert set(found[victim]) <= {"gpu_allocatable", "gpu_count_label"}, report
-        assert "allocatable nvidia.com/gpu is 7" in run.stdout
-    finally:
-        h.run_expect([0], "aifabric-sim-gpu fault 3 clear")
-    wait_node(victim, lambda n: n["status"]["allocatable"].get("nvidia.com/gpu") == "8")
-
-
-@pytest.mark.fault
-def test_an_rdma_device_gone_is_rdma_at_zero(tmp_path):
-    victim = GPU[2]
+def test_four_faults_on_four_nodes_are_each_named_on_their_node(tmp_path):
+    # one readiness run judges four faults at once, one per GPU node, so that each must be
+    # named on its own node and on no other:
+    # - a product that is not the profile: GFD switched off on the node
+    #   (nvidia.com/gpu.deploy.gpu-feature-discovery=false), then its product label set by
+    #   hand, a stale label that no longer describes the node;
+    # - a GPU fallen off the bus: 7 of 8 allocatable, GFD's count label following it down;
+    # - the RDMA device gone: rdma at 0, and the node's smoke Job, which asks for one unit
+    #   of it, cannot be scheduled;
+    # - a cordoned node: its smoke Job cannot be scheduled either.
+    assert len(GPU) >= 4, GPU
+    stale, bus, nordma, cordoned = GPU[:4]
     rdma = "rdma/" + intent()["network_operator"]["rdma_resource"]
-    h = labhosts.host(victim)
-    h.run_expect([0], "aifabric-sim-rdma unbind")
+    kubectl("label", "node", stale, "nvidia.com/gpu.deploy.gpu-feature-discovery=false", "--overwrite")
+    labhosts.host(bus).run_expect([0], "aifabric-sim-gpu fault 3 fallen-off-bus")
+    labhosts.host(nordma).run_expect([0], "aifabric-sim-rdma unbind")
+    kubectl("cordon", cordoned)
     try:
-        wait_node(victim, lambda n: n["status"]["allocatable"].get(rdma) == "0")
-        report = validate(tmp_path, fail=False, smoke_timeout=15)[1]
-        # and its smoke Job, which asks for one unit of it, cannot be scheduled
-        assert reasons(report) == {victim: ["rdma_allocatable", "smoke_job_pending"]}, report
-        pending = [r["message"] for v in report["nodes"] for r in v["reasons"] if r["code"] == "smoke_job_pending"]
-        assert "Insufficient " + rdma in pending[0], pending
-    finally:
-        h.run_expect([0], "aifabric-sim-rdma bind")
-    wait_node(victim, lambda n: n["status"]["allocatable"].get(rdma) == "63")
-
-
-@pytest.mark.fault
-def test_a_product_that_is_not_the_profile(tmp_path):
-    # GFD switched off on the node (nvidia.com/gpu.deploy.gpu-feature-discovery=false), then its
-    # product label set by hand: stale labels that no longer describe the node
-    victim = GPU[0]
-    kubectl("label", "node", victim, "nvidia.com/gpu.deploy.gpu-feature-discovery=false", "--overwrite")
-    try:
-        kubectl("label", "node", victim, "nvidia.com/gpu.product=NVIDIA-A100-SXM4-80GB", "--overwrite")
-        report = validate(tmp_path, fail=False)[1]
-        assert reasons(report) == {victim: ["gpu_product"]}, report
-    finally:
-        kubectl("label", "node", victim, "nvidia.com/gpu.deploy.gpu-feature-discovery=true", "--overwrite")
-    healthy_again(tmp_path)
-
-
-@pytest.mark.fault
-def test_a_cordoned_gpu_node(tmp_path):
-    victim = GPU[-1]
-    kubectl("cordon", victim)
-    try:
+        kubectl("label", "node", stale, "nvidia.com/gpu.product=NVIDIA-A100-SXM4-80GB", "--overwrite")
+        wait_node(bus, lambda n: n["status"]["allocatable"].get("nvidia.com/gpu") == "7")
+        wait_node(nordma, lambda n: n["status"]["allocatable"].get(rdma) == "0")
         run, report = validate(tmp_path, smoke_timeout=15)
-        assert run.returncode != 0 and reasons(report) == {victim: ["cordoned", "smoke_job_pending"]}, report
+        assert run.returncode != 0, run.stdout[-3000:]
+        found = reasons(report)
+        assert sorted(found) == sorted([stale, bus, nordma, cordoned]), report
+        assert found[stale] == ["gpu_product"], report
+        # GFD counts the GPUs NVML still lists: the label follows the allocatable down
+        assert "gpu_allocatable" in found[bus] and set(found[bus]) <= {"gpu_allocatable", "gpu_count_label"}, report
+        assert "allocatable nvidia.com/gpu is 7" in run.stdout
+        assert found[nordma] == ["rdma_allocatable", "smoke_job_pending"], report
+        pending = [r["message"] for v in report["nodes"] if v["node"] == nordma for r in v["reasons"] if r["code"] == "smoke_job_pending"]
+        assert "Insufficient " + rdma in pending[0], pending
+        assert found[cordoned] == ["cordoned", "smoke_job_pending"], report
     finally:
-        kubectl("uncordon", victim)
+        kubectl("label", "node", stale, "nvidia.com/gpu.deploy.gpu-feature-discovery=true", "--overwrite")
+        labhosts.host(bus).run_expect([0], "aifabric-sim-gpu fault 3 clear")
+        labhosts.host(nordma).run_expect([0], "aifabric-sim-rdma bind")
+        kubectl("uncordon", cordoned)
+    wait_node(bus, lambda n: n["status"]["allocatable"].get("nvidia.com/gpu") == "8")
+    wait_node(nordma, lambda n: n["status"]["allocatable"].get(rdma) == str(intent()["network_operator"]["rdma_hca_max"]))
+    healthy_again(tmp_path)
 
 
 @pytest.mark.fault

@@ -55,6 +55,10 @@ no --dry-run, no `upgrade diff` or `plan -o json|yaml`, `plan` offers no experim
 after a manifest is moved in only the kube-apiserver is awaited (the others are not), and a
 manifest left unchanged is not restarted (the kubelet double restarts a static Pod on a new hash).
 
+Lab-only record: every bootstrap token and certificate key the double makes (`token generate`,
+`token create`, `certs certificate-key`, the ones init and upload-certs make themselves) is
+appended to /var/lib/aifabric-sim/kubeadm/issued (0600), for the secret search of `make test`.
+
 AIFABRIC_SIM_ROOT (test-side only, set by the tests on the controller): prefixes every host path
 the double reads or writes (/etc/kubernetes, /var/lib/kubelet, /var/lib/etcd, /proc/swaps,
 /proc/sys/net/ipv4/ip_forward, the CRI socket, the files a kubeconfig names) through host(); the
@@ -110,6 +114,7 @@ KUBELET_CONFIG = '/var/lib/kubelet/config.yaml'
 KUBELET_FLAGS = '/var/lib/kubelet/kubeadm-flags.env'
 KUBELET_CLIENT_CURRENT = '/var/lib/kubelet/pki/kubelet-client-current.pem'
 ADMIN_CONF = '/etc/kubernetes/admin.conf'
+ISSUED_RECORD = '/var/lib/aifabric-sim/kubeadm/issued'  # lab-only: every token and key made (record_issued)
 KUBELET_CONF = '/etc/kubernetes/kubelet.conf'
 BOOTSTRAP_KUBELET_CONF = '/etc/kubernetes/bootstrap-kubelet.conf'
 KUBECONFIGS = ('admin.conf', 'super-admin.conf', 'kubelet.conf', 'bootstrap-kubelet.conf',
@@ -1080,13 +1085,25 @@ def phase_upload_config(cfg, client, kubelet_conf):
         raise KubeadmError(api_failure(exc, 'error creating kubelet configuration ConfigMap'), 'upload-config/kubelet')
 
 
+def record_issued(kind, value):
+    """Append a secret this double made to ISSUED_RECORD (the lab's own record, not kubeadm's: the
+    scenario's secret search looks for every token and certificate key ever made in its logs)."""
+    path = host(ISSUED_RECORD)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(fd, 'a') as handle:
+        handle.write('%s %s\n' % (kind, value))
+    return value
+
+
 def generate_token():
     alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789'
-    return '%s.%s' % (''.join(secrets.choice(alphabet) for _i in range(6)), ''.join(secrets.choice(alphabet) for _i in range(16)))
+    return record_issued('token', '%s.%s' % (''.join(secrets.choice(alphabet) for _i in range(6)),
+                                             ''.join(secrets.choice(alphabet) for _i in range(16))))
 
 
 def generate_certificate_key():
-    return secrets.token_hex(32)
+    return record_issued('certificate-key', secrets.token_hex(32))
 
 
 def encrypt(data, key_hex):
