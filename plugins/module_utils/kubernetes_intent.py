@@ -299,6 +299,17 @@ def _check_endpoint(intent, report):
     return address
 
 
+def _check_lb_port(intent, report):
+    """With keepalived, haproxy listens at the endpoint's port on the control planes: not the API servers' own."""
+    if intent.get('ha_mode', DEFAULT_HA_MODE) != 'keepalived':
+        return
+    endpoint = intent.get('control_plane_endpoint') or {}
+    if endpoint.get('port', DEFAULT_PORT) == DEFAULT_PORT:
+        report.add('all', "%s.control_plane_endpoint.port %d is the API servers' own port on the control planes, where "
+                   "haproxy listens with ha_mode 'keepalived'; allowed: another port (8443 in the kubeadm HA guide)"
+                   % (INTENT_VAR, DEFAULT_PORT))
+
+
 def _check_ha(intent, hosts, gateways, planes, endpoint_ip, networks, report):
     """ha_mode against the control planes; the VIP with keepalived (gateways: {IPAddress: path})."""
     ha_mode = _one_of(intent, 'ha_mode', HA_MODES, DEFAULT_HA_MODE, report)
@@ -506,7 +517,10 @@ def check_kubernetes(hosts, groups, report, cluster, networks=None, profiles=Non
     if version is not None:
         _check_kubelets(hosts, kube_hosts, version, report)
 
+    before = len(report.messages)
     endpoint_ip = _check_endpoint(intent, report)
+    if len(report.messages) == before:
+        _check_lb_port(intent, report)
     _check_ha(intent, hosts, _gateways(host_vars), planes, endpoint_ip, networks, report)
     _check_cidrs(intent, networks, report)
     _one_of(intent, 'cni', CNIS, None, report)

@@ -286,6 +286,15 @@ def test_endpoint_ip_must_be_the_vip_with_keepalived():
     assert check(control_plane_endpoint={'host': '10.231.0.50', 'port': 8443}) == []
 
 
+@pytest.mark.parametrize('endpoint', [{'host': '10.231.0.50', 'port': 6443}, {'host': '10.231.0.50'}])
+def test_keepalived_endpoint_is_not_the_api_servers_port(endpoint):
+    assert one(check(control_plane_endpoint=endpoint)) == (
+        "all: cluster_kubernetes.control_plane_endpoint.port 6443 is the API servers' own port on the control planes, "
+        "where haproxy listens with ha_mode 'keepalived'; allowed: another port (8443 in the kubeadm HA guide)")
+    # an external load balancer or one API server may well be reached at 6443
+    assert check(control_plane_endpoint=endpoint, ha_mode='external', vip=DELETE) == []
+
+
 def test_ha_mode_unknown():
     assert one(check(ha_mode='kube-vip')) == (
         "all: cluster_kubernetes.ha_mode 'kube-vip' is not supported; allowed: keepalived, external, none")
