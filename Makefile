@@ -85,7 +85,7 @@ demo: deps venv collection image tools
 	fi
 	ansible-playbook playbooks/site.yml
 	ansible-playbook playbooks/acceptance.yml -e acceptance_print=true -e acceptance_report_dir=$(CACHE)/acceptance
-	@# the lab's Kubernetes nodes, seen by the real kubectl through the control-plane endpoint with the
+	@# the lab's Kubernetes nodes, seen by the real kubectl through the control-plane endpoint (the VIP that keepalived holds, haproxy behind it) with the
 	@# admin kubeconfig the control-plane role fetched (inventories/lab: kubernetes_control_plane_fetch_kubeconfig)
 	$(CACHE)/tools/bin/kubectl --kubeconfig $(CACHE)/lab/admin.conf get nodes -o wide
 	@# the GPU readiness of the Kubernetes GPU nodes (operators installed by site's last phase)

@@ -175,6 +175,65 @@ def test_no_bootstrap_token_reaches_the_logs():
         assert not found, (path, found[:3])
 
 
+def vip_holders():
+    """The control planes whose netdevs hold the VIP (keepalived adds it as a secondary address)."""
+    vip = intent()["vip"]
+    return [name for name in CONTROL
+            if " inet %s/" % vip in labhosts.host(name).check_output("ip -o -4 addr show")]
+
+
+def test_the_api_is_reached_through_the_vip():
+    """haproxy and keepalived (Debian's, real) on the control plane: the VIP on exactly one control plane,
+    on the netdev of its management address; haproxy with every API server as a backend, its config accepted
+    by haproxy -c; the fetched kubeconfig points at the VIP and the endpoint's port, and the real kubectl
+    (TLS checked against the cluster CA, so the VIP is in the API server's certificate) lists every node Ready
+    through it."""
+    endpoint = intent()["control_plane_endpoint"]
+    assert intent()["ha_mode"] == "keepalived" and endpoint["host"] == intent()["vip"]
+    assert vip_holders() == [CONTROL[0]]
+    for name in CONTROL:
+        h = labhosts.host(name)
+        for service in ("haproxy", "keepalived"):
+            assert h.service(service).is_running and h.service(service).is_enabled, (name, service)
+        assert h.run("haproxy -c -f /etc/haproxy/haproxy.cfg").rc == 0, name
+        config = h.file("/etc/haproxy/haproxy.cfg").content_string
+        assert "bind *:%d" % endpoint["port"] in config
+        for plane in CONTROL:
+            assert "server %s %s:6443 check" % (plane, labhosts.hostvars(plane)["node_mgmt_ip"]) in config, config
+        mgmt = labhosts.hostvars(name)["node_mgmt_ip"]
+        netdev = re.search(r"^\d+:\s+(\S+)\s+inet %s/" % re.escape(mgmt), h.check_output("ip -o -4 addr show"), re.M).group(1)
+        assert "interface %s" % netdev in h.file("/etc/keepalived/keepalived.conf").content_string
+    with open(KUBECONFIG) as handle:
+        assert yaml.safe_load(handle)["clusters"][0]["cluster"]["server"] == "https://%s:%d" % (endpoint["host"], endpoint["port"])
+    nodes = json.loads(kubectl("get", "nodes", "-o", "json"))["items"]
+    assert sorted(n["metadata"]["name"] for n in nodes) == sorted(set(CONTROL) | set(GPU))
+    for n in nodes:
+        assert {"type": "Ready", "status": "True"}.items() <= [c for c in n["status"]["conditions"] if c["type"] == "Ready"][0].items()
+
+
+@pytest.mark.fault
+def test_keepalived_stopped_takes_the_vip_and_a_converge_brings_it_back():
+    """keepalived stopped on the control plane that holds the VIP: the VIP is gone and the API does not
+    answer through it; the Kubernetes phase on that host starts keepalived again first (its load balancer
+    play runs before the control plane's), the VIP is back and the API answers through it."""
+    name = CONTROL[0]
+    h = labhosts.host(name)
+    assert h.run("systemctl stop keepalived").rc == 0
+    try:
+        assert labhosts.wait_for(lambda: vip_holders() == [], timeout=30)
+        down = subprocess.run([KUBECTL, "--kubeconfig", KUBECONFIG, "--request-timeout=5s", "get", "nodes"],
+                              capture_output=True, text=True, timeout=60, check=False)
+        assert down.returncode != 0, down.stdout
+        run = labhosts.playbook("kubernetes.yml", "--limit", name)
+        assert run.returncode == 0, run.stdout[-3000:]
+        task = run.stdout.split("TASK [aifabric.cluster.kubernetes_loadbalancer : Run keepalived")[1].split("TASK [")[0]
+        assert "changed: [%s]" % name in task, task
+        assert vip_holders() == [name]
+        assert name in kubectl("get", "nodes")
+    finally:
+        h.run("systemctl start keepalived")
+
+
 def test_drift_is_named_in_check_mode_and_restored():
     """cgroupfs written into a GPU node's containerd config, a swap line added to its fstab, its GPU taint and
     profile label taken off with kubectl: check mode names all (and the restart they need) on that node and changes
