@@ -597,7 +597,9 @@ def lab_inventory(nodes):
 def test_the_lab_inventory_is_valid(nodes):
     hosts, groups = lab_inventory(nodes)
     assert groups['kube_control_plane'] == ['mgmt-01'] and groups['kube_nodes'] == groups['gpu_nodes']
-    assert hosts['mgmt-01']['cluster_kubernetes']['ha_mode'] == 'none'
+    # one control plane behind the VIP that keepalived holds on it (haproxy at 8443, the API server at 6443)
+    intent = hosts['mgmt-01']['cluster_kubernetes']
+    assert intent['ha_mode'] == 'keepalived' and intent['control_plane_endpoint'] == {'host': intent['vip'], 'port': 8443}
     assert ic.check_inventory(hosts, groups) == []
 
 
