@@ -12,7 +12,8 @@ out="$cache/repo"
 gnupg="$cache/gnupg"
 inputs_hash="$( (cat "$0"; ls -l "$cache"/mirror/pool; sha256sum "$lab/simulators/kubeapi/kubeapi.py"
   cd "$lab/sim-packages" && find . -type f -print0 | sort -z | xargs -0 sha256sum
-  cd "$lab/charts" && find . -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-12)"
+  cd "$lab/charts" && find . -type f -print0 | sort -z | xargs -0 sha256sum
+  cd "$lab/cni" && find . -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-12)"
 if [ -f "$out/.inputs-$inputs_hash" ]; then echo "repo cached"; exit 0; fi
 
 # lab-only signing key
@@ -81,6 +82,14 @@ for chart in "$lab"/charts/*/; do
   "$helm" package "$chart" --destination "$out/charts" >/dev/null
 done
 "$helm" repo index "$out/charts" --url http://10.231.0.3/charts
+# the CNI manifests of the site mirror (lab/cni), served at http://10.231.0.3/cni
+mkdir -p "$out/cni"
+cp "$lab"/cni/*.yaml "$out/cni/"
+# and, for the cluster scenario's negative case, Calico's manifest with one field misspelt, which
+# the kubernetes_cni role must refuse (the schema check) before it applies anything
+mkdir -p "$out/cni/broken"
+sed 's/^  maxUnavailable: 1$/  maxUnavailabel: 1/' "$lab/cni/calico-v3.30.3.yaml" > "$out/cni/broken/calico-v3.30.3.yaml"
+grep -q maxUnavailabel "$out/cni/broken/calico-v3.30.3.yaml"
 cd "$out/debian"
 apt-ftparchive packages pool > dists/bookworm/main/binary-amd64/Packages
 gzip -9kn dists/bookworm/main/binary-amd64/Packages

@@ -14,7 +14,7 @@ cluster_kubernetes: {
     vip: IP (the keepalived VIP, in cluster_networks.mgmt; with ha_mode keepalived only),
     ha_mode: keepalived (default) | external | none (one control plane only),
     pod_cidr, service_cidr: CIDRs that overlap neither each other nor a cluster network,
-    cni: calico | cilium, cgroup_driver: systemd (default) | cgroupfs,
+    cni: calico | cilium, cni_manifest_url: the CNI manifest on the site mirror (http(s)), cgroup_driver: systemd (default) | cgroupfs,
     gpu_taints: {hardware profile: [{key, value, effect}]},
     node_labels: {hardware profile: {key: value}},
     gpu_operator, network_operator: the operators' charts and settings (kubernetes_operators_intent)}
@@ -31,7 +31,7 @@ import difflib
 import re
 
 from ansible_collections.aifabric.cluster.plugins.module_utils.host_names import LABEL_RE as _LABEL_RE, natural_key
-from ansible_collections.aifabric.cluster.plugins.module_utils.kubernetes_operators_intent import check_operators
+from ansible_collections.aifabric.cluster.plugins.module_utils.kubernetes_operators_intent import check_operators, URL_RE
 
 try:
     import netaddr
@@ -48,9 +48,9 @@ NODE_GROUP = 'kube_nodes'
 SUPPORTED = (30, 35)        # the Kubernetes 1.y minors the roles install
 KUBELET_MAX_SKEW = 3        # version-skew policy: a kubelet up to 3 minors older than the API server
 DEFAULT_PORT = 6443
-KEYS = ('version', 'control_plane_endpoint', 'vip', 'ha_mode', 'pod_cidr', 'service_cidr', 'cni', 'cgroup_driver',
+KEYS = ('version', 'control_plane_endpoint', 'vip', 'ha_mode', 'pod_cidr', 'service_cidr', 'cni', 'cni_manifest_url', 'cgroup_driver',
         'gpu_taints', 'node_labels', 'gpu_operator', 'network_operator')
-REQUIRED = ('version', 'control_plane_endpoint', 'pod_cidr', 'service_cidr', 'cni')
+REQUIRED = ('version', 'control_plane_endpoint', 'pod_cidr', 'service_cidr', 'cni', 'cni_manifest_url')
 ENDPOINT_KEYS = ('host', 'port')
 HA_MODES = ('keepalived', 'external', 'none')
 DEFAULT_HA_MODE = 'keepalived'
@@ -71,7 +71,7 @@ VERSION_RE = re.compile(r'^(\d+)\.(\d+)\.(\d+)$')
 # Kubernetes qualified names (label and taint keys) and label values (apimachinery validation)
 _NAME_RE = re.compile(r'^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$')
 
-SHAPE = ('{version, control_plane_endpoint, pod_cidr, service_cidr, cni, optional vip, ha_mode, cgroup_driver, '
+SHAPE = ('{version, control_plane_endpoint, pod_cidr, service_cidr, cni, cni_manifest_url, optional vip, ha_mode, cgroup_driver, '
          'gpu_taints, node_labels, gpu_operator, network_operator}')
 VERSION_ALLOWED = 'a quoted X.Y.Z such as "1.34.2", minor 1.%d-1.%d' % SUPPORTED
 ENDPOINT_ALLOWED = '{host: a DNS name or IP address, port: an integer 1-65535 (default %d)}' % DEFAULT_PORT
@@ -524,6 +524,10 @@ def check_kubernetes(hosts, groups, report, cluster, networks=None, profiles=Non
     _check_ha(intent, hosts, _gateways(host_vars), planes, endpoint_ip, networks, report)
     _check_cidrs(intent, networks, report)
     _one_of(intent, 'cni', CNIS, None, report)
+    url = intent.get('cni_manifest_url')
+    if url not in (None, '') and (not isinstance(url, str) or not URL_RE.match(url)):
+        report.add('all', "%s.cni_manifest_url '%s' is not an http(s) URL; allowed: the URL of the CNI's manifest on the site "
+                   "mirror, such as http://mirror.example/cni/calico-v3.30.3.yaml" % (INTENT_VAR, show(url)))
     _one_of(intent, 'cgroup_driver', CGROUP_DRIVERS, 'systemd', report)
     _check_runtime_vars(hosts, kube_hosts, intent, report)
 

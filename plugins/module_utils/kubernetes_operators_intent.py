@@ -34,7 +34,7 @@ NETWORK_KEYS = CHART_KEYS + ('rdma_resource', 'rdma_hca_max', 'rdma_vendors', 's
 SECONDARY_KEYS = ('name', 'namespace', 'ip_range')
 RDMA_HCA_MAX = (1, 1000)
 
-_URL_RE = re.compile(r'^https?://[^\s/]+(/\S*)?$')
+URL_RE = re.compile(r'^https?://[^\s/]+(/\S*)?$')
 _DNS_LABEL_RE = re.compile(r'^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$')
 _RESOURCE_RE = re.compile(r'^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$')
 _VENDOR_RE = re.compile(r'^[0-9a-f]{4}$')
@@ -60,7 +60,7 @@ def _check_chart(section, path, report):
                    'repository URL, or a chart archive on the controller; never the internet)' % path)
     elif url not in (None, '') and archive not in (None, ''):
         report.add('all', '%s has both chart_repo_url and chart_path; allowed: one of them' % path)
-    if url not in (None, '') and (not isinstance(url, str) or not _URL_RE.match(url)):
+    if url not in (None, '') and (not isinstance(url, str) or not URL_RE.match(url)):
         report.add('all', "%s.chart_repo_url '%s' is not an http(s) URL; allowed: the chart repository's URL, such as "
                    "http://mirror.example/charts" % (path, _show(url)))
     if archive not in (None, '') and (not isinstance(archive, str) or not archive.startswith('/')):

@@ -296,6 +296,16 @@ def test_crd_and_custom_objects(api, tmp_path):
     assert 'created' in api.kubectl('apply', '-f', str(tmp_path / 'crd.yaml')).stdout
     crd = json.loads(api.kubectl('get', 'crd', 'clusterpolicies.nvidia.com', '-o', 'json').stdout)
     assert {c['type']: c['status'] for c in crd['status']['conditions']} == {'NamesAccepted': 'True', 'Established': 'True'}
+    # applied server-side, then again unchanged a second later: the conditions keep their times, and the second
+    # apply is a no-op (no new resourceVersion)
+    time.sleep(1.1)
+    api.kubectl('apply', '--server-side', '-f', str(tmp_path / 'crd.yaml'))
+    first = json.loads(api.kubectl('get', 'crd', 'clusterpolicies.nvidia.com', '-o', 'json').stdout)
+    time.sleep(1.1)
+    api.kubectl('apply', '--server-side', '-f', str(tmp_path / 'crd.yaml'))
+    again = json.loads(api.kubectl('get', 'crd', 'clusterpolicies.nvidia.com', '-o', 'json').stdout)
+    assert first['status']['conditions'] == again['status']['conditions'] == crd['status']['conditions']
+    assert again['metadata']['resourceVersion'] == first['metadata']['resourceVersion']
     status, groups = api.request('GET', '/apis')
     assert status == 200 and {'groupVersion': 'nvidia.com/v1', 'version': 'v1'} in [v for g in groups['groups'] for v in g['versions']]
     assert api.kubectl('apply', '-f', str(tmp_path / 'policy.yaml')).stdout.strip() == 'clusterpolicy.nvidia.com/cluster-policy created'

@@ -259,6 +259,10 @@ class Cluster(object):  # pylint: disable=too-many-instance-attributes
             '--kubeconfig=/etc/kubernetes/controller-manager.conf', '--leader-elect=true', '--use-service-account-credentials=true']))
         _write(manifests / 'etcd.yaml', self.manifest('etcd', ['etcd', '--data-dir=/var/lib/etcd'], image='registry.k8s.io/etcd:3.6.4-0'))
         self.sockets.append(make_node_root(self.cp))
+        # the control plane has a site's own CNI config already (w1 gets Calico's, below)
+        bridge = [{'type': 'bridge', 'bridge': 'cni0', 'ipam': {'type': 'host-local'}},
+                  {'type': 'portmap', 'capabilities': {'portMappings': True}}]
+        _write(self.cp / 'etc/cni/net.d/10-bridge.conflist', json.dumps({'cniVersion': '1.0.0', 'name': 'bridge', 'plugins': bridge}))
         self.sockets.append(make_node_root(self.w1, config=KUBELET_CONFIG.replace('staticPodPath: /etc/kubernetes/manifests\n', '')))
         _write(self.w1 / 'etc/kubernetes/bootstrap-kubelet.conf',
                kubeconfig(self.server, self.ca_pem, token='%s.%s' % (TOKEN_ID, TOKEN_SECRET), user='tls-bootstrap-token-user'), 0o600)
@@ -416,6 +420,65 @@ def test_control_plane_node(cluster):
     time.sleep(2)
     assert c.static_state()['kube-apiserver']['pid'] == state['kube-apiserver']['pid']
     assert c.request('GET', '/readyz') == (200, 'ok')
+
+
+CNI_TEMPLATE = '''{
+  "name": "k8s-pod-network",
+  "cniVersion": "0.3.1",
+  "plugins": [
+    {"type": "calico", "datastore_type": "kubernetes", "nodename": "__KUBERNETES_NODE_NAME__", "mtu": __CNI_MTU__,
+     "ipam": {"type": "calico-ipam"}, "policy": {"type": "k8s"}, "kubernetes": {"kubeconfig": "__KUBECONFIG_FILEPATH__"}},
+    {"type": "portmap", "snat": true, "capabilities": {"portMappings": true}}
+  ]
+}'''
+
+
+def _calico(c):
+    """What Calico's manifest puts in the API that calico-node reads (lab/mirror/cni: the whole manifest)."""
+    crd = {'apiVersion': 'apiextensions.k8s.io/v1', 'kind': 'CustomResourceDefinition', 'metadata': {'name': 'ippools.crd.projectcalico.org'},
+           'spec': {'group': 'crd.projectcalico.org', 'scope': 'Cluster',
+                    'names': {'kind': 'IPPool', 'listKind': 'IPPoolList', 'plural': 'ippools', 'singular': 'ippool'},
+                    'versions': [{'name': 'v1', 'served': True, 'storage': True,
+                                  'schema': {'openAPIV3Schema': {'type': 'object', 'x-kubernetes-preserve-unknown-fields': True}}}]}}
+    config = {'apiVersion': 'v1', 'kind': 'ConfigMap', 'metadata': {'name': 'calico-config', 'namespace': 'kube-system'},
+              'data': {'veth_mtu': '1440', 'cni_network_config': CNI_TEMPLATE}}
+    daemonset = {'apiVersion': 'apps/v1', 'kind': 'DaemonSet', 'metadata': {'name': 'calico-node', 'namespace': 'kube-system'},
+                 'spec': {'selector': {'matchLabels': {'k8s-app': 'calico-node'}}, 'template': {
+                     'metadata': {'labels': {'k8s-app': 'calico-node'}},
+                     'spec': {'initContainers': [{'name': 'install-cni', 'image': 'docker.io/calico/cni:v3.30.3',
+                                                  'env': [{'name': 'CNI_CONF_NAME', 'value': '10-calico.conflist'}]}],
+                              'containers': [{'name': 'calico-node', 'image': 'docker.io/calico/node:v3.30.3',
+                                              'env': [{'name': 'CALICO_IPV4POOL_CIDR', 'value': '10.244.0.0/16'},
+                                                      {'name': 'CALICO_IPV4POOL_VXLAN', 'value': 'Never'}]}]}}}}
+    assert c.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd)[0] == 201
+    assert c.request('POST', '/api/v1/namespaces/kube-system/configmaps', config)[0] == 201
+    assert c.request('POST', '/apis/apps/v1/namespaces/kube-system/daemonsets', daemonset)[0] == 201
+
+
+def test_worker_not_ready_until_the_cni(cluster):
+    c = cluster
+
+    def not_ready():
+        node = _node(c, 'w1')
+        ready = node and [x for x in node['status'].get('conditions', []) if x['type'] == 'Ready']
+        return ready and ready[0]['status'] == 'False' and ready[0]
+    ready = c.wait('node w1 registered, not Ready', not_ready, timeout=40)
+    assert (ready['reason'], ready['message']) == ('KubeletNotReady', 'container runtime network not ready: NetworkReady=false '
+                                                   'reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized')
+    assert not (c.w1 / 'etc/cni/net.d').exists()
+    _calico(c)
+    c.wait('node w1 Ready', lambda: _ready(_node(c, 'w1')), timeout=30)
+    conf = json.loads((c.w1 / 'etc/cni/net.d/10-calico.conflist').read_text())
+    assert (conf['plugins'][0]['nodename'], conf['plugins'][0]['mtu'], conf['plugins'][0]['kubernetes']['kubeconfig']) == (
+        'w1', 1440, '/etc/cni/net.d/calico-kubeconfig')
+    assert oct((c.w1 / 'etc/cni/net.d/calico-kubeconfig').stat().st_mode & 0o777) == '0o600'
+    version = subprocess.run([str(c.w1 / 'opt/cni/bin/calico')], env={'CNI_COMMAND': 'VERSION'}, capture_output=True, text=True, check=False)
+    assert version.returncode == 0 and json.loads(version.stdout)['cniVersion'] == '1.0.0'
+    # calico-node's startup: the default pool from CALICO_IPV4POOL_CIDR, once for the cluster
+    pool = c.wait('the default IPPool', lambda: c.request('GET', '/apis/crd.projectcalico.org/v1/ippools/default-ipv4-ippool')[1]['spec'])
+    assert (pool['cidr'], pool['vxlanMode'], pool['ipipMode'], pool['blockSize'], pool['natOutgoing']) == (
+        '10.244.0.0/16', 'Never', 'Always', 26, True)
+    assert len(c.request('GET', '/apis/crd.projectcalico.org/v1/ippools')[1]['items']) == 1
 
 
 def test_worker_tls_bootstrap_and_registration(cluster):

@@ -159,6 +159,7 @@ BUILTINS = [
     Resource('batch/v1', 'cronjobs', 'CronJob', True, ['cj'], status=True, categories=['all']),
     Resource('coordination.k8s.io/v1', 'leases', 'Lease', True),
     Resource('node.k8s.io/v1', 'runtimeclasses', 'RuntimeClass', False),
+    Resource('policy/v1', 'poddisruptionbudgets', 'PodDisruptionBudget', True, ['pdb'], status=True),
     Resource('apiextensions.k8s.io/v1', 'customresourcedefinitions', 'CustomResourceDefinition', False, ['crd', 'crds'],
              status=True, categories=['api-extensions']),
     Resource('rbac.authorization.k8s.io/v1', 'clusterrolebindings', 'ClusterRoleBinding', False),
@@ -976,9 +977,12 @@ class Store(object):  # pylint: disable=too-many-public-methods
         names.setdefault('singular', names['kind'].lower())
         names.setdefault('listKind', names['kind'] + 'List')
         stamp = now()
+        # a condition that stays True keeps its transition time (the apiextensions controller writes no change)
+        before = dict((c.get('type'), c.get('lastTransitionTime')) for c in (obj.get('status') or {}).get('conditions') or []
+                      if isinstance(c, dict) and c.get('status') == 'True')
         obj['status'] = {
             'acceptedNames': names, 'storedVersions': [v['name'] for v in spec['versions'] if v.get('storage')] or [spec['versions'][0]['name']],
-            'conditions': [{'type': t, 'status': 'True', 'lastTransitionTime': stamp, 'reason': r, 'message': m} for t, r, m in (
+            'conditions': [{'type': t, 'status': 'True', 'lastTransitionTime': before.get(t) or stamp, 'reason': r, 'message': m} for t, r, m in (
                 ('NamesAccepted', 'NoConflicts', 'no conflicts found'), ('Established', 'InitialNamesAccepted', 'the initial names have been accepted'))]}
 
     @staticmethod

@@ -3,6 +3,7 @@ and read back from what the real containerd (Debian's 1.6) loads (containerd con
 kernel prerequisites persisted, swap kept out of fstab; the kubeadm control plane and every node
 joined and Ready, seen by the real kubectl through the control-plane endpoint with the fetched
 admin kubeconfig (TLS checked against the cluster CA), labelled and tainted by hardware profile,
+Calico from the site mirror with the intent's pod CIDR (and a manifest that fails the schema refused),
 kubelet and kubeadm held at the pinned version, and no bootstrap token in the run's log; then a
 drift pass (cgroupfs in the config, a swap line in fstab) named by check mode and restored."""
 import base64
@@ -107,6 +108,51 @@ def test_every_node_is_ready_through_the_control_plane_endpoint():
     table = kubectl("get", "nodes").splitlines()
     assert table[0].split()[:2] == ["NAME", "STATUS"]
     assert sorted(line.split()[0] for line in table[1:] if line.split()[1] == "Ready") == sorted(CONTROL + GPU)
+
+
+CNI_PLUGINS = ("loopback", "bridge", "host-local", "portmap", "bandwidth")
+
+
+def test_the_cni_is_applied_with_the_pod_cidr_and_its_plugins_in_place():
+    """Calico's manifest from the site mirror, applied with the intent's pod CIDR: calico-node's
+    CALICO_IPV4POOL_CIDR, and the default IPPool its startup made from it; on every node the CNI
+    configuration it wrote (which made the node Ready) and the distribution's reference plugins linked into
+    containerd's bin_dir, the real binaries answering the CNI VERSION command."""
+    want = intent()
+    daemonset = json.loads(kubectl("get", "daemonset", "-n", "kube-system", "calico-node", "-o", "json", "--show-managed-fields"))
+    env = dict((e["name"], e.get("value")) for c in daemonset["spec"]["template"]["spec"]["containers"]
+               if c["name"] == "calico-node" for e in c["env"])
+    assert env["CALICO_IPV4POOL_CIDR"] == want["pod_cidr"]
+    assert "aifabric-cni" in [m["manager"] for m in daemonset["metadata"]["managedFields"]]
+    pool = json.loads(kubectl("get", "ippools.crd.projectcalico.org", "default-ipv4-ippool", "-o", "json"))
+    assert pool["spec"]["cidr"] == want["pod_cidr"]
+    for name in CONTROL + GPU:
+        h = labhosts.host(name)
+        conf = json.loads(h.file("/etc/cni/net.d/10-calico.conflist").content_string)
+        assert [p["type"] for p in conf["plugins"]] == ["calico", "portmap", "bandwidth"], (name, conf)
+        assert conf["plugins"][0]["nodename"] == name
+        for plugin in CNI_PLUGINS:
+            link = h.file("/opt/cni/bin/" + plugin)
+            assert link.is_symlink and link.linked_to == "/usr/lib/cni/" + plugin, (name, plugin)
+            answer = h.run("CNI_COMMAND=VERSION /opt/cni/bin/%s", plugin)
+            assert answer.rc == 0 and "1.0.0" in json.loads(answer.stdout)["supportedVersions"], (name, plugin, answer.stderr)
+
+
+def test_a_cni_manifest_that_fails_the_schema_is_refused_before_anything_is_applied():
+    """The mirror's Calico manifest with one field misspelt (lab/repo/build-repo.sh): the role names the object,
+    the field and the version whose schema refused it, and applies nothing (no object changes)."""
+    name = GPU[0]
+    before = json.loads(kubectl("get", "daemonset", "-n", "kube-system", "calico-node", "-o", "json"))["metadata"]["resourceVersion"]
+    broken = dict(intent(), cni_manifest_url="http://10.231.0.3/cni/broken/calico-v3.30.3.yaml")
+    run = labhosts.playbook("kubernetes.yml", "--limit", name, "-e", json.dumps({"cluster_kubernetes": broken}))
+    assert run.returncode != 0, run.stdout[-3000:]
+    assert ("http://10.231.0.3/cni/broken/calico-v3.30.3.yaml (calico, Kubernetes %s): PodDisruptionBudget "
+            "kube-system/calico-kube-controllers: spec: Additional properties are not allowed ('maxUnavailabel' was "
+            "unexpected); nothing was applied" % broken["version"]) in run.stdout, run.stdout[-3000:]
+    assert "Apply the manifest" not in run.stdout
+    after = json.loads(kubectl("get", "daemonset", "-n", "kube-system", "calico-node", "-o", "json"))["metadata"]["resourceVersion"]
+    assert after == before
+    assert "maxUnavailabel" not in kubectl("get", "pdb", "-n", "kube-system", "calico-kube-controllers", "-o", "json")
 
 
 def test_nodes_carry_their_profile_labels_and_gpu_taints():

@@ -39,6 +39,7 @@ INTENT = {
     'pod_cidr': '10.244.0.0/16',
     'service_cidr': '10.96.0.0/12',
     'cni': 'calico',
+    'cni_manifest_url': 'http://10.231.0.3/cni/calico-v3.30.3.yaml',
     'cgroup_driver': 'systemd',
     'gpu_taints': {'hgx-h100-8gpu': [TAINT]},
     'node_labels': {'hgx-h100-8gpu': {'aifabric.io/hw-profile': 'hgx-h100-8gpu'}, 'mgmt-generic': {'aifabric.io/role': ''}},
@@ -139,13 +140,13 @@ def test_control_planes_may_also_be_nodes():
 def test_not_a_mapping():
     assert one(check(intent=['1.34.2'])) == (
         "all: cluster_kubernetes '['1.34.2']' is not a mapping; allowed: {version, control_plane_endpoint, pod_cidr, "
-        "service_cidr, cni, optional vip, ha_mode, cgroup_driver, gpu_taints, node_labels, gpu_operator, network_operator}")
+        "service_cidr, cni, cni_manifest_url, optional vip, ha_mode, cgroup_driver, gpu_taints, node_labels, gpu_operator, network_operator}")
 
 
 def test_unknown_key():
     assert one(check(colour='blue')) == (
         "all: cluster_kubernetes.colour is not a known key; allowed: version, control_plane_endpoint, vip, ha_mode, "
-        "pod_cidr, service_cidr, cni, cgroup_driver, gpu_taints, node_labels, gpu_operator, network_operator")
+        "pod_cidr, service_cidr, cni, cni_manifest_url, cgroup_driver, gpu_taints, node_labels, gpu_operator, network_operator")
 
 
 def test_a_misspelt_key_is_one_problem():
@@ -156,9 +157,9 @@ def test_a_misspelt_key_is_one_problem():
 
 
 def test_missing_required_keys():
-    assert one(check(version=DELETE, cni=None)) == (
-        'all: cluster_kubernetes is missing version, cni; required: {version, control_plane_endpoint, pod_cidr, '
-        'service_cidr, cni, optional vip, ha_mode, cgroup_driver, gpu_taints, node_labels, gpu_operator, network_operator}')
+    assert one(check(version=DELETE, cni=None, cni_manifest_url='')) == (
+        'all: cluster_kubernetes is missing version, cni, cni_manifest_url; required: {version, control_plane_endpoint, pod_cidr, '
+        'service_cidr, cni, cni_manifest_url, optional vip, ha_mode, cgroup_driver, gpu_taints, node_labels, gpu_operator, network_operator}')
 
 
 @pytest.mark.parametrize('version', ['1.34', 1.34, 'v1.34.2', '1.34.2-rc.1', '1.34.x', 134])
@@ -349,6 +350,14 @@ def test_cni_and_cgroup_driver():
     assert one(check(cgroup_driver='cgroupsfs')) == (
         "all: cluster_kubernetes.cgroup_driver 'cgroupsfs' is not supported; allowed: systemd, cgroupfs")
     assert check(cni='cilium', cgroup_driver='cgroupfs') == []
+
+
+@pytest.mark.parametrize('url', ['calico.yaml', 'ftp://mirror/cni/calico.yaml', ['http://mirror/calico.yaml'], 'http:// x'])
+def test_cni_manifest_url(url):
+    assert one(check(cni_manifest_url=url)) == (
+        "all: cluster_kubernetes.cni_manifest_url '%s' is not an http(s) URL; allowed: the URL of the CNI's manifest on the "
+        "site mirror, such as http://mirror.example/cni/calico-v3.30.3.yaml" % (url,))
+    assert check(cni_manifest_url='https://mirror.example.internal:8443/cni/calico.yaml') == []
 
 
 # --- taints and labels per hardware profile -------------------------------------------------

@@ -19,8 +19,12 @@ and what a node's kubelet does that kubeadm and the roles can see:
     Pods in kube-system;
   - every second "runs" the Pods bound to its node (kubelet_pods.py: device admission, Multus
     NetworkAttachmentDefinitions, Running then Succeeded after ~2 s; no image is pulled or run);
-  - registers its Node (labels, taints, addresses, capacity, nodeInfo, conditions Ready) and
-    renews its Lease and Ready heartbeat every 10 s;
+  - registers its Node (labels, taints, addresses, capacity, nodeInfo, conditions) and
+    renews its Lease and Ready heartbeat every 10 s. Ready only once the runtime's network is
+    (network_ready: a CNI config in /etc/cni/net.d, which containerd's CRI loads); until then
+    Ready is False with the real KubeletNotReady "cni plugin not initialized" message;
+  - every 2 s plays Calico's calico-node pod when its DaemonSet exists (calico_node.py: the CNI
+    config and binaries, the default IPPool);
   - every 2 s plays the NVIDIA operators' node pods (nvidia_operands.py: NFD, GFD, the GPU and
     RDMA shared device plugins, the operator validator); their extended resources are kept in
     the status it reports.
@@ -49,6 +53,7 @@ import yaml
 from kube_sim_client import ApiError, Client, host, hostname, klog, load_kubeconfig, micro_time, rfc3339
 from kubelet_pods import Pods
 from nvidia_operands import Operands
+from calico_node import CalicoNode
 
 try:
     import tomllib
@@ -56,6 +61,9 @@ except ImportError:  # python < 3.11
     tomllib = None
 
 VERSION = 'v1.34.2'
+CNI_NET_DIR = '/etc/cni/net.d'  # containerd's CRI conf_dir (default)
+NETWORK_NOT_READY = ('container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady '
+                     'message:Network plugin returns error: cni plugin not initialized')
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet'
 CSRS = '/apis/certificates.k8s.io/v1/certificatesigningrequests'
@@ -79,6 +87,27 @@ def read(path, default=None):
             return f.read()
     except OSError:
         return default
+
+
+def network_ready():
+    """containerd's CRI network status: the first CNI config in its conf_dir, in lexical order (*.conf,
+    *.conflist, *.json), that parses and names a plugin type for each plugin (libcni's ConfFiles and
+    LoadConfList)."""
+    try:
+        names = sorted(os.listdir(host(CNI_NET_DIR)))
+    except OSError:
+        return False
+    for name in names:
+        if not name.endswith(('.conf', '.conflist', '.json')):
+            continue
+        try:
+            conf = json.loads(read(os.path.join(CNI_NET_DIR, name)) or '')
+        except ValueError:
+            continue
+        plugins = conf.get('plugins') if name.endswith('.conflist') and isinstance(conf, dict) else [conf]
+        if plugins and all(isinstance(p, dict) and p.get('type') for p in plugins):
+            return True
+    return False
 
 
 def read_proc(path, default=''):
@@ -337,6 +366,7 @@ class Kubelet(object):  # pylint: disable=too-many-instance-attributes
         self.ip = node_ip(args.node_ip)
         self.logged = set()
         self.operands, self.last_operands = None, 0.0
+        self.calico = None
         self.pods = None
 
     def once(self, key, level, where, msg, **kv):
@@ -467,6 +497,16 @@ class Kubelet(object):  # pylint: disable=too-many-instance-attributes
                 self.logged.discard('operands')
             except (OSError, ApiError, ValueError) as err:
                 self.once('operands', 'E', 'operands.go:60', 'NVIDIA operands sync failed', err=str(err), node=self.node)
+            if self.calico is None:
+                self.calico = CalicoNode(self.client, self.node)
+            ready = network_ready()
+            try:
+                self.calico.sync()
+                self.logged.discard('calico')
+            except (OSError, ApiError, ValueError) as err:
+                self.once('calico', 'E', 'install.go:60', 'calico-node sync failed', err=str(err), node=self.node)
+            if not ready and network_ready():  # report Ready now, not at the next heartbeat
+                self.last_beat = 0.0
         if self.pods is None:
             self.pods = Pods(self.client, self.node, self.ip)
         try:
@@ -514,11 +554,13 @@ class Kubelet(object):  # pylint: disable=too-many-instance-attributes
         stamp = rfc3339()
         before = dict((c.get('type'), c) for c in old or [])
         out = []
+        ready = (('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status') if network_ready() else
+                 ('Ready', 'False', 'KubeletNotReady', NETWORK_NOT_READY))
         for ctype, status, reason, message in (
                 ('MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'),
                 ('DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'),
                 ('PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'),
-                ('Ready', 'True', 'KubeletReady', 'kubelet is posting ready status')):
+                ready):
             prev = before.get(ctype) or {}
             out.append({'type': ctype, 'status': status, 'lastHeartbeatTime': stamp,
                         'lastTransitionTime': prev.get('lastTransitionTime') if prev.get('status') == status else stamp,
