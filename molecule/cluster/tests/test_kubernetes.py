@@ -155,6 +155,34 @@ def test_a_cni_manifest_that_fails_the_schema_is_refused_before_anything_is_appl
     assert "maxUnavailabel" not in kubectl("get", "pdb", "-n", "kube-system", "calico-kube-controllers", "-o", "json")
 
 
+def _pool_cidr_env():
+    daemonset = json.loads(kubectl("get", "daemonset", "-n", "kube-system", "calico-node", "-o", "json"))
+    return [e.get("value") for c in daemonset["spec"]["template"]["spec"]["containers"] if c["name"] == "calico-node"
+            for e in c["env"] if e["name"] == "CALICO_IPV4POOL_CIDR"]
+
+
+def test_cni_drift_is_named_in_check_mode_and_restored():
+    """calico-node's pool CIDR changed with kubectl: check mode names the DaemonSet and the field, before and
+    after, and changes nothing; a converge puts the intent's CIDR back."""
+    want = intent()["pod_cidr"]
+    kubectl("set", "env", "daemonset/calico-node", "-n", "kube-system", "-c", "calico-node", "CALICO_IPV4POOL_CIDR=10.99.0.0/16")
+    try:
+        check = labhosts.playbook("kubernetes.yml", "--check", "--diff", "--limit", CONTROL[0])
+        assert check.returncode == 0, check.stdout[-3000:]
+        # the message as the default callback folds it (YAML, a single-quoted string over several lines)
+        named = re.search(r"- 'DaemonSet kube-system/calico-node: (\{.*?\})'\n", re.sub(r"\n +(?=\S)(?!- )", " ", check.stdout))
+        assert named, check.stdout[-3000:]
+        diff = json.loads(named.group(1))
+        for side, value in (("before", "10.99.0.0/16"), ("after", want)):
+            assert diff[side]["spec"]["template"]["spec"]["containers"] == [
+                {"name": "calico-node", "env": [{"name": "CALICO_IPV4POOL_CIDR", "value": value}]}], diff
+        assert _pool_cidr_env() == ["10.99.0.0/16"]
+    finally:
+        run = labhosts.playbook("kubernetes.yml", "--limit", CONTROL[0])
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert _pool_cidr_env() == [want]
+
+
 def test_nodes_carry_their_profile_labels_and_gpu_taints():
     want = intent()
     nodes = {node["metadata"]["name"]: node for node in json.loads(kubectl("get", "nodes", "-o", "json"))["items"]}
