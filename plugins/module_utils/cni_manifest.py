@@ -142,6 +142,8 @@ def schema_problems(docs, version, validator=None):
         except validator.ValidationError as exc:
             where = '.'.join(str(part) for part in exc.absolute_path)
             problems.append('%s: %s%s' % (_name(doc), (where + ': ') if where else '', exc.message))
+        except validator.InvalidSchemaError as exc:  # the bundled schema itself is broken: name it, not a traceback
+            problems.append('%s: kubernetes-validate cannot check it: %s' % (_name(doc), getattr(exc, 'message', None) or exc))
     return problems
 
 

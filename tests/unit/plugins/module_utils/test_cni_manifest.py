@@ -8,6 +8,7 @@ __metaclass__ = type
 
 import os
 
+import kubernetes_validate
 import yaml
 
 from ansible_collections.aifabric.cluster.plugins.module_utils import cni_manifest as cm
@@ -111,3 +112,18 @@ def test_unsupported_version_and_bad_yaml():
         'document 1 of the manifest is not a Kubernetes object (apiVersion, kind and metadata.name)',
         'document 2 of the manifest is not a Kubernetes object (apiVersion, kind and metadata.name)']
     assert cm.cni_manifest('', 'calico', '10.244.0.0/16', '1.34.2')['problems'] == ['the manifest has no objects']
+
+
+def test_a_broken_bundled_schema_is_a_problem_not_a_traceback():
+    class Broken(object):
+        utils = kubernetes_validate.utils
+        SchemaNotFoundError = kubernetes_validate.SchemaNotFoundError
+        ValidationError = kubernetes_validate.ValidationError
+        InvalidSchemaError = kubernetes_validate.InvalidSchemaError
+
+        @staticmethod
+        def validate(doc, version, strict):
+            raise kubernetes_validate.InvalidSchemaError('bad $ref in the schema')
+    problems = cm.cni_manifest(CILIUM, 'cilium', '10.244.0.0/16', '1.34.2', validator=Broken)['problems']
+    assert problems[0] == 'ServiceAccount kube-system/cilium: kubernetes-validate cannot check it: bad $ref in the schema'
+    assert len(problems) == 3
