@@ -113,16 +113,20 @@ def test_every_node_is_ready_through_the_control_plane_endpoint():
 CNI_PLUGINS = ("loopback", "bridge", "host-local", "portmap", "bandwidth")
 
 
+def _pool_cidr_env():
+    daemonset = json.loads(kubectl("get", "daemonset", "-n", "kube-system", "calico-node", "-o", "json"))
+    return [e.get("value") for c in daemonset["spec"]["template"]["spec"]["containers"] if c["name"] == "calico-node"
+            for e in c["env"] if e["name"] == "CALICO_IPV4POOL_CIDR"]
+
+
 def test_the_cni_is_applied_with_the_pod_cidr_and_its_plugins_in_place():
     """Calico's manifest from the site mirror, applied with the intent's pod CIDR: calico-node's
     CALICO_IPV4POOL_CIDR, and the default IPPool its startup made from it; on every node the CNI
     configuration it wrote (which made the node Ready) and the distribution's reference plugins linked into
     containerd's bin_dir, the real binaries answering the CNI VERSION command."""
     want = intent()
+    assert _pool_cidr_env() == [want["pod_cidr"]]
     daemonset = json.loads(kubectl("get", "daemonset", "-n", "kube-system", "calico-node", "-o", "json", "--show-managed-fields"))
-    env = dict((e["name"], e.get("value")) for c in daemonset["spec"]["template"]["spec"]["containers"]
-               if c["name"] == "calico-node" for e in c["env"])
-    assert env["CALICO_IPV4POOL_CIDR"] == want["pod_cidr"]
     assert "aifabric-cni" in [m["manager"] for m in daemonset["metadata"]["managedFields"]]
     pool = json.loads(kubectl("get", "ippools.crd.projectcalico.org", "default-ipv4-ippool", "-o", "json"))
     assert pool["spec"]["cidr"] == want["pod_cidr"]
@@ -153,12 +157,6 @@ def test_a_cni_manifest_that_fails_the_schema_is_refused_before_anything_is_appl
     after = json.loads(kubectl("get", "daemonset", "-n", "kube-system", "calico-node", "-o", "json"))["metadata"]["resourceVersion"]
     assert after == before
     assert "maxUnavailabel" not in kubectl("get", "pdb", "-n", "kube-system", "calico-kube-controllers", "-o", "json")
-
-
-def _pool_cidr_env():
-    daemonset = json.loads(kubectl("get", "daemonset", "-n", "kube-system", "calico-node", "-o", "json"))
-    return [e.get("value") for c in daemonset["spec"]["template"]["spec"]["containers"] if c["name"] == "calico-node"
-            for e in c["env"] if e["name"] == "CALICO_IPV4POOL_CIDR"]
 
 
 def test_cni_drift_is_named_in_check_mode_and_restored():

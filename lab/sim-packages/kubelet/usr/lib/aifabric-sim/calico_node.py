@@ -69,6 +69,7 @@ def _write(path, text, mode=0o644):
 class CalicoNode(object):
     def __init__(self, client, node):
         self.client, self.node = client, node
+        self.pool_done = False  # calico-node's startup makes the default pool once, not on every sync
         # the plugin's own kubeconfig (the real one carries the calico-cni-plugin service account's token)
         self.kubeconfig = json.dumps({'apiVersion': 'v1', 'kind': 'Config', 'current-context': 'calico-context',
                                       'clusters': [{'name': 'local', 'cluster': {'server': client.server}}],
@@ -108,9 +109,10 @@ class CalicoNode(object):
             klog('I', 'install.go:470', 'Created CNI config', name=name)
 
     def ippool(self, container):
-        if self.client.get_or_none(IPPOOL_CRD) is None or self.client.get_or_none(IPPOOLS + '/default-ipv4-ippool') is not None:
+        if self.pool_done or self.client.get_or_none(IPPOOL_CRD) is None:
             return
-        if self.client.get(IPPOOLS).get('items'):  # a pool of the site's: calico-node makes none
+        if self.client.get(IPPOOLS).get('items'):  # the default pool, or one of the site's: calico-node makes none
+            self.pool_done = True
             return
         pool = {'apiVersion': 'crd.projectcalico.org/v1', 'kind': 'IPPool', 'metadata': {'name': 'default-ipv4-ippool'},
                 'spec': {'cidr': _env(container, 'CALICO_IPV4POOL_CIDR') or '192.168.0.0/16',
@@ -124,3 +126,4 @@ class CalicoNode(object):
         except ApiError as err:
             if err.code != 409:  # another node's calico-node was first
                 raise
+        self.pool_done = True
