@@ -7,84 +7,16 @@ threshold, power transitions that take time, one-time boot consumed by the next 
 account PATCH, and state that survives a restart. Everything listens on 127.0.0.1 only.
 """
 import json
-import os
 import socket
 import ssl
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
-from simproc import SimProcess
+from labtest import BMC_FACTORY_PASSWORD, BMC_PASSWORD, Bmc, make_ca
 
 requests = pytest.importorskip("requests")
 pytest.importorskip("sushy_tools")
-
-REPO = Path(__file__).resolve().parents[2]
-LAUNCHER = REPO / "lab/simulators/bmc/aifabric-bmc-sim"
-PASSWORD = "Lab-Bmc-Pass-1"
-FACTORY_PASSWORD = "calvin-Factory"
-
-
-def make_ca(directory):
-    subprocess.run([str(LAUNCHER), "make-ca", "--dir", str(directory)], check=True, capture_output=True,
-                   env=dict(os.environ, PYTHON=sys.executable))
-    return directory
-
-
-class Bmc(SimProcess):
-    """One emulated BMC process on 127.0.0.1 with a state dir that survives restarts (and its port)."""
-
-    launcher = LAUNCHER
-    keep_port = True
-
-    def __init__(self, state_dir, tls, name="gpu-01", macs=("02:00:0a:e9:00:65",), power_state="Off",
-                 delay="0.5,1", username="admin", password=PASSWORD, extra=()):
-        super().__init__()
-        self.extra = list(extra)
-        self.state_dir, self.tls, self.name, self.macs = Path(state_dir), Path(tls), name, macs
-        self.power_state, self.delay, self.username, self.password = power_state, delay, username, password
-
-    @property
-    def ca(self):
-        return str(self.tls / "ca.pem")
-
-    @property
-    def url(self):
-        return "https://127.0.0.1:%d" % self.port
-
-    def args(self):
-        cmd = ["--state-dir", self.state_dir, "--tls-cert", self.tls / "server.pem", "--tls-key", self.tls / "server.key",
-               "--name", self.name, "--power-state", self.power_state, "--power-delay", self.delay,
-               "--factory-password", FACTORY_PASSWORD, "--username", self.username, "--password", self.password]
-        for mac in self.macs:
-            cmd += ["--mac", mac]
-        return cmd + self.extra
-
-    def get(self, path, auth=None, **kw):
-        return requests.get(self.url + path, auth=auth or (self.username, self.password), verify=self.ca,
-                            timeout=10, **kw)
-
-    def send(self, method, path, body=None, auth=None):
-        return requests.request(method, self.url + path, json=body, auth=auth or (self.username, self.password),
-                                verify=self.ca, timeout=10)
-
-    def state(self):
-        return requests.get(self.url + "/aifabric-sim/state", verify=self.ca, timeout=10).json()
-
-    def system_path(self, auth=None):
-        return self.get("/redfish/v1/Systems", auth=auth).json()["Members"][0]["@odata.id"]
-
-    def wait_power(self, wanted, timeout=15):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            state = self.get(self.system_path()).json()["PowerState"]
-            if state == wanted:
-                return state
-            time.sleep(0.2)
-        raise AssertionError("power state stayed %s, wanted %s" % (state, wanted))
 
 
 @pytest.fixture(name="tls", scope="module")
@@ -135,7 +67,7 @@ def test_auth_401_and_lockout(bmc):
     assert bmc.get("/redfish/v1/Systems").status_code == 401
     assert bmc.state()["auth"]["failed_logins"] == 5
     # another administrator sees the lock and clears it (Locked=false)
-    factory = ("root", FACTORY_PASSWORD)
+    factory = ("root", BMC_FACTORY_PASSWORD)
     acct = bmc.get("/redfish/v1/AccountService/Accounts/2", auth=factory).json()
     assert acct["Locked"] is True and acct["Password"] is None
     assert bmc.send("PATCH", "/redfish/v1/AccountService/Accounts/2", {"Locked": False}, auth=factory).status_code == 204
@@ -228,7 +160,7 @@ def test_account_patch_and_persistence(bmc):
     assert bmc.get("/redfish/v1/Systems", auth=new).status_code == 200
     # disable the factory account, rename is possible too; an account cannot disable itself
     assert bmc.send("PATCH", users["root"], {"Enabled": False}, auth=new).status_code == 204
-    assert bmc.get("/redfish/v1/Systems", auth=("root", FACTORY_PASSWORD)).status_code == 401
+    assert bmc.get("/redfish/v1/Systems", auth=("root", BMC_FACTORY_PASSWORD)).status_code == 401
     assert bmc.send("PATCH", users["admin"], {"Enabled": False}, auth=new).status_code == 400
     assert bmc.send("PATCH", users["admin"], {"Bogus": 1}, auth=new).status_code == 400
     system = bmc.get(bmc.system_path(new), auth=new).json()
@@ -239,7 +171,7 @@ def test_account_patch_and_persistence(bmc):
              {"Boot": {"BootSourceOverrideEnabled": "Once", "BootSourceOverrideTarget": "Pxe"}}, auth=new)
     # no password in the state file, only bcrypt hashes
     text = (bmc.state_dir / "state.json").read_text()
-    assert "Rotated-Pass-2" not in text and PASSWORD not in text and FACTORY_PASSWORD not in text
+    assert "Rotated-Pass-2" not in text and BMC_PASSWORD not in text and BMC_FACTORY_PASSWORD not in text
     # a restart keeps everything: accounts, power, the pending override, the counters
     before = json.loads(text)
     bmc.restart()

@@ -18,8 +18,7 @@ import time
 import pytest
 import yaml
 
-from test_bmc_emulator import PASSWORD, REPO, Bmc, make_ca
-from test_nxos_sim import ansible_playbook
+from labtest import BMC_PASSWORD, REPO, Bmc, ansible_playbook, make_ca
 
 requests = pytest.importorskip("requests")
 pytest.importorskip("sushy_tools")
@@ -331,7 +330,7 @@ def test_community_general_redfish_modules(tmp_path, tls, images):
         inv = tmp_path / "hosts.yml"
         inv.write_text(yaml.safe_dump({"all": {"children": {"bmcs": {"hosts": {"gpu-01": {
             "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}",
-            "bmc_port": bmc.port, "bmc_password": PASSWORD, "bmc_ca": bmc.ca, "out": str(out),
+            "bmc_port": bmc.port, "bmc_password": BMC_PASSWORD, "bmc_ca": bmc.ca, "out": str(out),
             "image_uri": images("nvswitch.json", package("HGX_FW_NVSwitch_2", "96.10.6A.00.01"))}}}}}}))
         play = tmp_path / "fw.yml"
         play.write_text(PLAY)
@@ -342,7 +341,7 @@ def test_community_general_redfish_modules(tmp_path, tls, images):
         proc = subprocess.run([ansible_playbook(), "-i", str(inv), str(play)], cwd=str(tmp_path), env=env,
                               capture_output=True, text=True, timeout=300, check=False)
         assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
-        assert PASSWORD not in proc.stdout
+        assert BMC_PASSWORD not in proc.stdout
         result = json.loads(out.read_text())
         entries = {e["Id"]: e for e in result["inventory"]["redfish_facts"]["firmware"]["entries"]}
         assert entries["BMC"]["Version"] == "1.14.3" and entries["HGX_FW_NVSwitch_2"]["Version"] == H100_NVSWITCH

@@ -14,12 +14,15 @@ import subprocess
 import pytest
 import yaml
 
-from test_bmc_emulator import PASSWORD, FACTORY_PASSWORD, REPO, Bmc, make_ca
-from test_nxos_sim import ansible_playbook
+from labtest import BMC_FACTORY_PASSWORD, BMC_PASSWORD, REPO, Bmc, ansible_playbook, make_ca
+
+# the BMC emulator needs them (sushy-tools serves it; the Bmc helper talks to it with requests)
+pytest.importorskip("requests")
+pytest.importorskip("sushy_tools")
 
 NEW_PASSWORD = "Rotated-Bmc-Pass-9"
 WRONG_PASSWORD = "Not-The-Bmc-Pass-7"
-SECRETS = (PASSWORD, NEW_PASSWORD, WRONG_PASSWORD, FACTORY_PASSWORD)
+SECRETS = (BMC_PASSWORD, NEW_PASSWORD, WRONG_PASSWORD, BMC_FACTORY_PASSWORD)
 PLAY = """---
 - name: BMCs
   hosts: nodes
@@ -48,7 +51,7 @@ def playbook(tmp_path, bmcs, *args, **host_vars):
     hosts = {name: dict({"ansible_connection": "local", "node_bmc_ip": "127.0.0.1", "bmc_port": sim.port},
                         **host_vars.get(name, {}))
              for name, sim in bmcs.items()}
-    group_vars = {"cluster_bmc_username": "admin", "cluster_bmc_password": PASSWORD,
+    group_vars = {"cluster_bmc_username": "admin", "cluster_bmc_password": BMC_PASSWORD,
                   "bmc_new_password": NEW_PASSWORD, "bmc_ca_path": bmcs["gpu-01"].ca,
                   "bmc_disable_accounts": ["root"], "cluster_ntp_servers": ["10.231.0.10", "10.231.0.11"],
                   "bmc_hostname": "{{ inventory_hostname }}-bmc", "bmc_inventory_dir": str(tmp_path / "inventory"),

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from ansible_collections.aifabric.cluster.plugins.module_utils.fabric_consistency import fabric_violations
-from test_nxos_sim import REPO, Switch, ansible_playbook
+from labtest import REPO, Switch, ansible_playbook
 
 INTENT = yaml.safe_load((REPO / "inventories/lab/group_vars/all/fabric.yml").read_text())["cluster_fabric_qos"]
 PORTS = [{"name": "Ethernet1/1", "peer": "gpu-01"}, {"name": "Ethernet1/2", "peer": "gpu-02"}]

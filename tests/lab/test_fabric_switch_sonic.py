@@ -14,8 +14,7 @@ import pytest
 import yaml
 
 from ansible_collections.aifabric.cluster.plugins.module_utils.fabric_consistency import fabric_violations
-from test_nxos_sim import REPO, ansible_playbook
-from test_sonic_sim import PASSWORD, QOS, Sonic
+from labtest import QOS, REPO, SONIC_PASSWORD, Sonic, ansible_playbook, make_cert
 
 INTENT = yaml.safe_load((REPO / "inventories/lab/group_vars/all/fabric.yml").read_text())["cluster_fabric_qos"]
 PORTS = [{"name": "Ethernet0", "peer": "gpu-01", "address": "10.20.0.0/31"}, {"name": "Ethernet8", "peer": "gpu-02"}]
@@ -54,7 +53,6 @@ pytestmark = pytest.mark.skipif(not ansible_playbook(), reason="ansible-playbook
 
 @pytest.fixture(name="leaf", scope="module")
 def leaf_fixture(tmp_path_factory):
-    from test_sonic_sim import make_cert  # pylint: disable=import-outside-toplevel
     pytest.importorskip("cryptography")
     cert = make_cert(tmp_path_factory.mktemp("tls"))
     sw = Sonic(tmp_path_factory.mktemp("leaf") / "state", *cert).start()
@@ -67,7 +65,7 @@ def playbook(tmp_path, leaf, *args):
     inv = tmp_path / "hosts.yml"
     inv.write_text(yaml.safe_dump({"all": {"vars": {"cluster_fabric_qos": INTENT}, "children": {"switches": {"hosts": {
         "leaf-01": {"ansible_host": "127.0.0.1", "ansible_httpapi_port": leaf.port, "ansible_user": "admin",
-                    "ansible_password": PASSWORD, "ansible_connection": "ansible.netcommon.httpapi",
+                    "ansible_password": SONIC_PASSWORD, "ansible_connection": "ansible.netcommon.httpapi",
                     "ansible_network_os": "dellemc.enterprise_sonic.sonic", "ansible_httpapi_use_ssl": True,
                     "ansible_httpapi_validate_certs": False, "switch_platform": "sonic",
                     "switch_fabric_interfaces": PORTS, "facts_file": str(tmp_path / "facts.json")}}}}}}))

@@ -18,10 +18,10 @@ import threading
 import pytest
 import yaml
 
-from test_bmc_emulator import PASSWORD, FACTORY_PASSWORD, REPO, Bmc, make_ca
-from test_nxos_sim import ansible_playbook
+from labtest import BMC_FACTORY_PASSWORD, BMC_PASSWORD, REPO, Bmc, ansible_playbook, make_ca
 
 requests = pytest.importorskip("requests")
+pytest.importorskip("sushy_tools")
 pytestmark = pytest.mark.skipif(not ansible_playbook(), reason="ansible-playbook not installed")
 
 NODES = ("gpu-01", "gpu-02", "gpu-03", "gpu-04")
@@ -78,7 +78,7 @@ def run(tmp_path, bmcs, images, bios="2.4.0", *args):
     inv = tmp_path / "hosts.yml"
     hosts = {name: {"ansible_connection": "local", "node_bmc_ip": "127.0.0.1", "bmc_port": sim.port,
                     "node_hw_profile": "hgx-h100-8gpu"} for name, sim in bmcs.items()}
-    group_vars = {"cluster_bmc_username": "admin", "cluster_bmc_password": PASSWORD, "bmc_ca_path": bmcs["gpu-01"].ca,
+    group_vars = {"cluster_bmc_username": "admin", "cluster_bmc_password": BMC_PASSWORD, "bmc_ca_path": bmcs["gpu-01"].ca,
                   "cluster_firmware_baseline": baseline(images, bios), "firmware_collect_nic": False,
                   "firmware_collect_gpu": False, "firmware_report_dir": str(tmp_path / "report"),
                   "firmware_update_poll_interval": 1}
@@ -90,7 +90,7 @@ def run(tmp_path, bmcs, images, bios="2.4.0", *args):
     cmd = [ansible_playbook(), "-i", str(inv), str(REPO / "playbooks" / "firmware.yml"),
            "-e", "preflight_validated=true"] + list(args)
     proc = subprocess.run(cmd, cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=600, check=False)
-    for secret in (PASSWORD, FACTORY_PASSWORD):
+    for secret in (BMC_PASSWORD, BMC_FACTORY_PASSWORD):
         assert secret not in proc.stdout and secret not in proc.stderr, "a password leaked into the output"
     return proc
 

@@ -18,7 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from test_kubelet_double import _cert, _name, _pem, _write, free_port, kubeconfig
+from labtest import free_port, issue_cert, kubeconfig, to_pem, write_file, x509_name
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LIB = os.path.join(ROOT, 'lab', 'sim-packages', 'kubelet', 'usr', 'lib', 'aifabric-sim')
@@ -41,13 +41,13 @@ class Api(object):
         self.tmp, self.port = tmp, free_port()
         self.server = 'https://127.0.0.1:%d' % self.port
         ca_key = ec.generate_private_key(ec.SECP256R1())
-        self.ca, self.ca_key = _cert(_name('kubernetes'), ca_key), ca_key
-        self.ca_pem = _pem(self.ca)
+        self.ca, self.ca_key = issue_cert(x509_name('kubernetes'), ca_key), ca_key
+        self.ca_pem = to_pem(self.ca)
         key = ec.generate_private_key(ec.SECP256R1())
-        _write(tmp / 'ca.crt', self.ca_pem)
-        _write(tmp / 'server.crt', _pem(_cert(_name('kube-apiserver'), key, self.ca, ca_key,
-                                              [x509.IPAddress(ipaddress.ip_address('127.0.0.1'))], ExtendedKeyUsageOID.SERVER_AUTH)))
-        _write(tmp / 'server.key', _pem(key=key))
+        write_file(tmp / 'ca.crt', self.ca_pem)
+        write_file(tmp / 'server.crt', to_pem(issue_cert(x509_name('kube-apiserver'), key, self.ca, ca_key,
+                                                         [x509.IPAddress(ipaddress.ip_address('127.0.0.1'))], ExtendedKeyUsageOID.SERVER_AUTH)))
+        write_file(tmp / 'server.key', to_pem(key=key))
         log = open(tmp / 'kubeapi.log', 'a')  # pylint: disable=consider-using-with
         self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
             [sys.executable, DOUBLE, '--listen', '127.0.0.1:%d' % self.port, '--tls-cert', str(tmp / 'server.crt'), '--tls-key',
@@ -62,7 +62,7 @@ class Api(object):
 
     def creds(self, cn, orgs=()):
         key = ec.generate_private_key(ec.SECP256R1())
-        return _pem(_cert(_name(cn, list(orgs)), key, self.ca, self.ca_key, None, ExtendedKeyUsageOID.CLIENT_AUTH)), _pem(key=key)
+        return to_pem(issue_cert(x509_name(cn, list(orgs)), key, self.ca, self.ca_key, None, ExtendedKeyUsageOID.CLIENT_AUTH)), to_pem(key=key)
 
     def client(self, cn, orgs=()):
         return kube_sim_client.Client(self.server, self.ca_pem.decode(), *self.creds(cn, orgs))
@@ -228,8 +228,8 @@ def test_scheduler_runs_from_the_static_pod_manifest(api, tmp_path):
                     '--kubeconfig=/etc/kubernetes/scheduler.conf', '--leader-elect=true']}]}}
     cmd = kubelet.static_command(manifest)
     assert cmd[1] == os.path.join(LIB, 'kube_scheduler.py') and cmd[2:] == manifest['spec']['containers'][0]['command'][1:]
-    _write(tmp_path / 'root/etc/kubernetes/scheduler.conf', kubeconfig(api.server, api.ca_pem, *api.creds('system:kube-scheduler'),
-                                                                       user='system:kube-scheduler'), 0o600)
+    write_file(tmp_path / 'root/etc/kubernetes/scheduler.conf', kubeconfig(api.server, api.ca_pem, *api.creds('system:kube-scheduler'),
+                                                                           user='system:kube-scheduler'), 0o600)
     api.node('gpu1', gpus=8)
     api.pod('p1', tolerate=False)
     env = dict(os.environ, AIFABRIC_SIM_ROOT=str(tmp_path / 'root'))

@@ -25,9 +25,10 @@ import urllib.request
 import pytest
 import yaml
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
+
+from labtest import free_port, issue_cert, kubeconfig, to_pem, write_file, x509_name
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LIB = os.path.join(ROOT, 'lab', 'sim-packages', 'kubelet', 'usr', 'lib', 'aifabric-sim')
@@ -57,61 +58,14 @@ rotateCertificates: true
 
 # ---- PKI, files, processes --------------------------------------------------------------------------
 
-def _name(cn, orgs=()):
-    return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, o) for o in orgs] + [x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-
-
-def _pem(cert=None, key=None):
-    if cert is not None:
-        return cert.public_bytes(serialization.Encoding.PEM)
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-
-
-def _cert(subject, key, ca=None, ca_key=None, san=None, eku=None):
-    start = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=5)
-    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca.subject if ca else subject).public_key(key.public_key())
-               .serial_number(x509.random_serial_number()).not_valid_before(start).not_valid_after(start + datetime.timedelta(days=2))
-               .add_extension(x509.BasicConstraints(ca=ca is None, path_length=None), critical=True))
-    if ca is None:
-        builder = builder.add_extension(x509.KeyUsage(True, False, True, False, False, True, True, False, False), critical=True)
-    if san:
-        builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
-    if eku:
-        builder = builder.add_extension(x509.ExtendedKeyUsage([eku]), critical=False)
-    return builder.sign(ca_key or key, hashes.SHA256())
-
-
-def _write(path, data, mode=0o644):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data if isinstance(data, bytes) else data.encode())
-    path.chmod(mode)
-    return path
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
-def kubeconfig(server, ca_pem, cert_pem=None, key_pem=None, token=None, user='user'):
-    creds = {'token': token} if token else {'client-certificate-data': base64.b64encode(cert_pem).decode(),
-                                            'client-key-data': base64.b64encode(key_pem).decode()}
-    return yaml.safe_dump({'apiVersion': 'v1', 'kind': 'Config', 'current-context': '%s@kubernetes' % user,
-                           'clusters': [{'name': 'kubernetes', 'cluster': {'server': server,
-                                                                           'certificate-authority-data': base64.b64encode(ca_pem).decode()}}],
-                           'contexts': [{'name': '%s@kubernetes' % user, 'context': {'cluster': 'kubernetes', 'user': user}}],
-                           'users': [{'name': user, 'user': creds}]})
-
-
 def make_node_root(root, with_socket=True, dump=SYSTEMD_DUMP, config=KUBELET_CONFIG):
     """A node's files under AIFABRIC_SIM_ROOT: config.yaml, the CRI socket, `containerd config dump`, machine-id."""
-    _write(root / 'var/lib/kubelet/config.yaml', config)
-    _write(root / 'etc/machine-id', '5f1e0a5c1e5d4c2b9a8f7e6d5c4b3a29\n')
-    _write(root / 'containerd-version.txt', '1.7.24\n')
-    _write(root / 'proc/swaps', 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n')
+    write_file(root / 'var/lib/kubelet/config.yaml', config)
+    write_file(root / 'etc/machine-id', '5f1e0a5c1e5d4c2b9a8f7e6d5c4b3a29\n')
+    write_file(root / 'containerd-version.txt', '1.7.24\n')
+    write_file(root / 'proc/swaps', 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n')
     if dump is not None:
-        _write(root / 'containerd-config-dump.txt', dump)
+        write_file(root / 'containerd-config-dump.txt', dump)
     sock = None
     if with_socket:
         (root / 'run/containerd').mkdir(parents=True, exist_ok=True)
@@ -177,7 +131,7 @@ def test_refuses_without_kubeconfig(tmp_path):
 
 def test_refuses_without_cri_socket(tmp_path):
     make_node_root(tmp_path, with_socket=False)
-    _write(tmp_path / 'etc/kubernetes/bootstrap-kubelet.conf', 'apiVersion: v1\nkind: Config\n')
+    write_file(tmp_path / 'etc/kubernetes/bootstrap-kubelet.conf', 'apiVersion: v1\nkind: Config\n')
     _refused(run_kubelet(tmp_path, *DEFAULT_FLAGS),
              'failed to run Kubelet: validate service connection: validate CRI v1 runtime API for endpoint '
              '"unix:///run/containerd/containerd.sock": rpc error: code = Unavailable desc = connection error: desc = '
@@ -187,7 +141,7 @@ def test_refuses_without_cri_socket(tmp_path):
 def test_refuses_cgroup_driver_mismatch(tmp_path):
     sock = make_node_root(tmp_path, dump=SYSTEMD_DUMP.replace('SystemdCgroup = true', 'SystemdCgroup = false'))
     try:
-        _write(tmp_path / 'etc/kubernetes/bootstrap-kubelet.conf', 'apiVersion: v1\nkind: Config\n')
+        write_file(tmp_path / 'etc/kubernetes/bootstrap-kubelet.conf', 'apiVersion: v1\nkind: Config\n')
         _refused(run_kubelet(tmp_path, *DEFAULT_FLAGS),
                  'failed to run Kubelet: misconfiguration: kubelet cgroup driver: "systemd" is different from the container runtime '
                  'cgroup driver: "cgroupfs"')
@@ -197,7 +151,7 @@ def test_refuses_cgroup_driver_mismatch(tmp_path):
         nvidia += ('        [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia]\n'
                    '          [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia.options]\n'
                    '            BinaryName = "/usr/bin/nvidia-container-runtime"\n            SystemdCgroup = true\n')
-        _write(tmp_path / 'containerd-config-dump.txt', nvidia)
+        write_file(tmp_path / 'containerd-config-dump.txt', nvidia)
         (tmp_path / 'var/lib/kubelet/config.yaml').write_text(KUBELET_CONFIG.replace('cgroupDriver: systemd', 'cgroupDriver: cgroupfs'))
         _refused(run_kubelet(tmp_path, *DEFAULT_FLAGS),
                  'failed to run Kubelet: misconfiguration: kubelet cgroup driver: "cgroupfs" is different from the container runtime '
@@ -209,8 +163,8 @@ def test_refuses_cgroup_driver_mismatch(tmp_path):
 def test_refuses_swap(tmp_path):
     sock = make_node_root(tmp_path)
     try:
-        _write(tmp_path / 'etc/kubernetes/bootstrap-kubelet.conf', 'apiVersion: v1\nkind: Config\n')
-        _write(tmp_path / 'proc/swaps', 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n/dev/sda3\tpartition\t1048572\t0\t-2\n')
+        write_file(tmp_path / 'etc/kubernetes/bootstrap-kubelet.conf', 'apiVersion: v1\nkind: Config\n')
+        write_file(tmp_path / 'proc/swaps', 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n/dev/sda3\tpartition\t1048572\t0\t-2\n')
         _refused(run_kubelet(tmp_path, *DEFAULT_FLAGS),
                  'failed to run Kubelet: running with swap on is not supported, please disable swap or set --fail-swap-on flag to false')
     finally:
@@ -225,47 +179,47 @@ class Cluster(object):  # pylint: disable=too-many-instance-attributes
         self.server = 'https://127.0.0.1:%d' % self.port
         self.cp, self.w1 = tmp / 'cp', tmp / 'w1'
         ca_key = ec.generate_private_key(ec.SECP256R1())
-        self.ca = _cert(_name('kubernetes'), ca_key)
-        self.ca_pem = _pem(self.ca)
+        self.ca = issue_cert(x509_name('kubernetes'), ca_key)
+        self.ca_pem = to_pem(self.ca)
         pki = self.cp / 'etc/kubernetes/pki'
-        _write(pki / 'ca.crt', self.ca_pem)
-        _write(pki / 'ca.key', _pem(key=ca_key), 0o600)
+        write_file(pki / 'ca.crt', self.ca_pem)
+        write_file(pki / 'ca.key', to_pem(key=ca_key), 0o600)
         creds = {}
         for name, subject, san, eku in (
-                ('apiserver', _name('kube-apiserver'), [x509.IPAddress(ipaddress.ip_address('127.0.0.1'))], ExtendedKeyUsageOID.SERVER_AUTH),
-                ('admin', _name('kubernetes-admin', ['kubeadm:cluster-admins']), None, ExtendedKeyUsageOID.CLIENT_AUTH),
-                ('controller-manager', _name('system:kube-controller-manager'), None, ExtendedKeyUsageOID.CLIENT_AUTH),
-                ('kubelet', _name('system:node:cp1', ['system:nodes']), None, ExtendedKeyUsageOID.CLIENT_AUTH)):
+                ('apiserver', x509_name('kube-apiserver'), [x509.IPAddress(ipaddress.ip_address('127.0.0.1'))], ExtendedKeyUsageOID.SERVER_AUTH),
+                ('admin', x509_name('kubernetes-admin', ['kubeadm:cluster-admins']), None, ExtendedKeyUsageOID.CLIENT_AUTH),
+                ('controller-manager', x509_name('system:kube-controller-manager'), None, ExtendedKeyUsageOID.CLIENT_AUTH),
+                ('kubelet', x509_name('system:node:cp1', ['system:nodes']), None, ExtendedKeyUsageOID.CLIENT_AUTH)):
             key = ec.generate_private_key(ec.SECP256R1())
-            creds[name] = (_pem(_cert(subject, key, self.ca, ca_key, san, eku)), _pem(key=key))
-        _write(pki / 'apiserver.crt', creds['apiserver'][0])
-        _write(pki / 'apiserver.key', creds['apiserver'][1], 0o600)
-        self.admin = (_write(self.tmp / 'admin.crt', creds['admin'][0]), _write(self.tmp / 'admin.key', creds['admin'][1]))
-        _write(self.cp / 'etc/kubernetes/controller-manager.conf',
-               kubeconfig(self.server, self.ca_pem, *creds['controller-manager'], user='system:kube-controller-manager'), 0o600)
-        _write(self.cp / 'etc/kubernetes/kubelet.conf', kubeconfig(self.server, self.ca_pem, *creds['kubelet'], user='system:node:cp1'), 0o600)
-        _write(self.cp / 'etc/kubernetes/admin.conf', kubeconfig(self.server, self.ca_pem, *creds['admin'], user='kubernetes-admin'), 0o600)
+            creds[name] = (to_pem(issue_cert(subject, key, self.ca, ca_key, san, eku)), to_pem(key=key))
+        write_file(pki / 'apiserver.crt', creds['apiserver'][0])
+        write_file(pki / 'apiserver.key', creds['apiserver'][1], 0o600)
+        self.admin = (write_file(self.tmp / 'admin.crt', creds['admin'][0]), write_file(self.tmp / 'admin.key', creds['admin'][1]))
+        write_file(self.cp / 'etc/kubernetes/controller-manager.conf',
+                   kubeconfig(self.server, self.ca_pem, *creds['controller-manager'], user='system:kube-controller-manager'), 0o600)
+        write_file(self.cp / 'etc/kubernetes/kubelet.conf', kubeconfig(self.server, self.ca_pem, *creds['kubelet'], user='system:node:cp1'), 0o600)
+        write_file(self.cp / 'etc/kubernetes/admin.conf', kubeconfig(self.server, self.ca_pem, *creds['admin'], user='kubernetes-admin'), 0o600)
         manifests = self.cp / 'etc/kubernetes/manifests'
-        _write(manifests / 'kube-apiserver.yaml', self.manifest('kube-apiserver', [
+        write_file(manifests / 'kube-apiserver.yaml', self.manifest('kube-apiserver', [
             'kube-apiserver', '--advertise-address=127.0.0.1', '--allow-privileged=true', '--authorization-mode=Node,RBAC',
             '--client-ca-file=/etc/kubernetes/pki/ca.crt', '--enable-admission-plugins=NodeRestriction', '--enable-bootstrap-token-auth=true',
             '--etcd-servers=https://127.0.0.1:2379', '--secure-port=%d' % self.port, '--bind-address=127.0.0.1',
             '--service-account-issuer=https://kubernetes.default.svc.cluster.local', '--service-cluster-ip-range=10.96.0.0/12',
             '--tls-cert-file=/etc/kubernetes/pki/apiserver.crt', '--tls-private-key-file=/etc/kubernetes/pki/apiserver.key']))
-        _write(manifests / 'kube-controller-manager.yaml', self.manifest('kube-controller-manager', [
+        write_file(manifests / 'kube-controller-manager.yaml', self.manifest('kube-controller-manager', [
             'kube-controller-manager', '--allocate-node-cidrs=true', '--authentication-kubeconfig=/etc/kubernetes/controller-manager.conf',
             '--bind-address=127.0.0.1', '--cluster-signing-cert-file=/etc/kubernetes/pki/ca.crt',
             '--cluster-signing-key-file=/etc/kubernetes/pki/ca.key', '--controllers=*,bootstrapsigner,tokencleaner',
             '--kubeconfig=/etc/kubernetes/controller-manager.conf', '--leader-elect=true', '--use-service-account-credentials=true']))
-        _write(manifests / 'etcd.yaml', self.manifest('etcd', ['etcd', '--data-dir=/var/lib/etcd'], image='registry.k8s.io/etcd:3.6.4-0'))
+        write_file(manifests / 'etcd.yaml', self.manifest('etcd', ['etcd', '--data-dir=/var/lib/etcd'], image='registry.k8s.io/etcd:3.6.4-0'))
         self.sockets.append(make_node_root(self.cp))
         # the control plane has a site's own CNI config already (w1 gets Calico's, below)
         bridge = [{'type': 'bridge', 'bridge': 'cni0', 'ipam': {'type': 'host-local'}},
                   {'type': 'portmap', 'capabilities': {'portMappings': True}}]
-        _write(self.cp / 'etc/cni/net.d/10-bridge.conflist', json.dumps({'cniVersion': '1.0.0', 'name': 'bridge', 'plugins': bridge}))
+        write_file(self.cp / 'etc/cni/net.d/10-bridge.conflist', json.dumps({'cniVersion': '1.0.0', 'name': 'bridge', 'plugins': bridge}))
         self.sockets.append(make_node_root(self.w1, config=KUBELET_CONFIG.replace('staticPodPath: /etc/kubernetes/manifests\n', '')))
-        _write(self.w1 / 'etc/kubernetes/bootstrap-kubelet.conf',
-               kubeconfig(self.server, self.ca_pem, token='%s.%s' % (TOKEN_ID, TOKEN_SECRET), user='tls-bootstrap-token-user'), 0o600)
+        write_file(self.w1 / 'etc/kubernetes/bootstrap-kubelet.conf',
+                   kubeconfig(self.server, self.ca_pem, token='%s.%s' % (TOKEN_ID, TOKEN_SECRET), user='tls-bootstrap-token-user'), 0o600)
 
     @staticmethod
     def manifest(name, command, image=None):
@@ -490,7 +444,7 @@ def test_worker_tls_bootstrap_and_registration(cluster):
     assert kubeconf['clusters'][0]['cluster']['server'] == c.server
     pem = (c.w1 / 'var/lib/kubelet/pki/kubelet-client-current.pem').read_bytes()
     cert = x509.load_pem_x509_certificate(pem)
-    assert cert.subject == _name('system:node:w1', ['system:nodes']) and cert.issuer == c.ca.subject
+    assert cert.subject == x509_name('system:node:w1', ['system:nodes']) and cert.issuer == c.ca.subject
     assert b'PRIVATE KEY-----' in pem
     csrs = c.request('GET', '/apis/certificates.k8s.io/v1/certificatesigningrequests')[1]['items']
     mine = [x for x in csrs if x['spec']['username'] == 'system:bootstrap:' + TOKEN_ID]

@@ -17,7 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from test_kubelet_double import _cert, _name, _pem, _write, free_port
+from labtest import free_port, issue_cert, to_pem, write_file, x509_name
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LIB = os.path.join(ROOT, 'lab', 'sim-packages', 'kubelet', 'usr', 'lib', 'aifabric-sim')
@@ -98,17 +98,17 @@ class Api(object):
     def __init__(self, tmp):
         self.tmp, self.port = tmp, free_port()
         ca_key = ec.generate_private_key(ec.SECP256R1())
-        ca = _cert(_name('kubernetes'), ca_key)
-        self.ca_pem = _pem(ca)
+        ca = issue_cert(x509_name('kubernetes'), ca_key)
+        self.ca_pem = to_pem(ca)
         keys = {}
         for name, subject, san, eku in (
-                ('server', _name('kube-apiserver'), [x509.IPAddress(ipaddress.ip_address('127.0.0.1'))], ExtendedKeyUsageOID.SERVER_AUTH),
-                ('admin', _name('kubernetes-admin', ['kubeadm:cluster-admins']), None, ExtendedKeyUsageOID.CLIENT_AUTH)):
+                ('server', x509_name('kube-apiserver'), [x509.IPAddress(ipaddress.ip_address('127.0.0.1'))], ExtendedKeyUsageOID.SERVER_AUTH),
+                ('admin', x509_name('kubernetes-admin', ['kubeadm:cluster-admins']), None, ExtendedKeyUsageOID.CLIENT_AUTH)):
             key = ec.generate_private_key(ec.SECP256R1())
-            keys[name] = (_pem(_cert(subject, key, ca, ca_key, san, eku)), _pem(key=key))
-        _write(tmp / 'ca.crt', self.ca_pem)
-        _write(tmp / 'server.crt', keys['server'][0])
-        _write(tmp / 'server.key', keys['server'][1])
+            keys[name] = (to_pem(issue_cert(subject, key, ca, ca_key, san, eku)), to_pem(key=key))
+        write_file(tmp / 'ca.crt', self.ca_pem)
+        write_file(tmp / 'server.crt', keys['server'][0])
+        write_file(tmp / 'server.key', keys['server'][1])
         log = open(tmp / 'kubeapi.log', 'a')  # pylint: disable=consider-using-with
         self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
             [sys.executable, DOUBLE, '--listen', '127.0.0.1:%d' % self.port, '--tls-cert', str(tmp / 'server.crt'), '--tls-key',
@@ -150,8 +150,8 @@ class Node(object):
 
     def __init__(self, api, tmp, name, profile, monkeypatch, netdev='ens1f0np0'):
         self.api, self.name, self.root, self.mp = api, name, tmp / name, monkeypatch
-        _write(self.root / 'etc/aifabric-lab/hw_profile', profile + '\n')
-        _write(self.root / 'etc/aifabric-lab/rdma_netdev', netdev + '\n')
+        write_file(self.root / 'etc/aifabric-lab/hw_profile', profile + '\n')
+        write_file(self.root / 'etc/aifabric-lab/rdma_netdev', netdev + '\n')
         (self.root / 'usr/share/aifabric-lab').mkdir(parents=True, exist_ok=True)
         shutil.copytree(PROFILES, self.root / 'usr/share/aifabric-lab/profiles')
         api.create('/api/v1/nodes', {'apiVersion': 'v1', 'kind': 'Node', 'metadata': {'name': name, 'labels': {'kubernetes.io/hostname': name}},

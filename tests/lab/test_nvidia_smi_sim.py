@@ -4,55 +4,17 @@ The simulator is a test double; these tests pin it to the real tool's command li
 output shapes, errors and exit codes (see lab/simulators/README.md).
 """
 import json
-import os
 import shutil
-import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from simpkg import REPO, PROFILES, build, control
+from labtest import NVIDIA_SMI, NVIDIA_UTILS, SIM_GPU, Sim
+from simpkg import PROFILES, build, control
 
-PKG = REPO / "lab/sim-packages/nvidia-utils-580"
-SMI = PKG / "usr/bin/nvidia-smi"
-SIMGPU = PKG / "usr/sbin/aifabric-sim-gpu"
-SOURCE = PKG / "usr/lib/aifabric-sim/nvidia_smi.py"
+SOURCE = NVIDIA_UTILS / "usr/lib/aifabric-sim/nvidia_smi.py"
 
 H100_BUSES = ["18", "2A", "3A", "5D", "9A", "AB", "BA", "DB"]
-
-
-class Sim:
-    def __init__(self, root, profile, host="gpu-node-01"):
-        self.root, self.host = root, host
-        (root / "etc/aifabric-lab").mkdir(parents=True, exist_ok=True)
-        shutil.copytree(PROFILES, root / "usr/share/aifabric-lab/profiles", dirs_exist_ok=True)
-        self.set_profile(profile)
-
-    def set_profile(self, profile):
-        (self.root / "etc/aifabric-lab/hw_profile").write_text(profile + "\n")
-
-    @property
-    def state_dir(self):
-        return self.root / "var/lib/aifabric-sim/gpu"
-
-    def run(self, *args, tool=SMI, host=None):
-        env = dict(os.environ, AIFABRIC_SIM_ROOT=str(self.root), AIFABRIC_SIM_HOSTNAME=host or self.host)
-        return subprocess.run([str(tool), *args], capture_output=True, text=True, env=env, timeout=30, check=False)
-
-    def smi(self, *args, **kw):
-        return self.run(*args, **kw)
-
-    def ctl(self, *args):
-        return self.run(*args, tool=SIMGPU)
-
-    def xml(self, *args):
-        r = self.smi("-q", "-x", *args)
-        return r, ET.fromstring(r.stdout.split("\n", 2)[2]) if r.stdout else None
-
-    def csv(self, fields, fmt="csv,noheader,nounits", *args):
-        r = self.smi(*args, "--query-gpu=" + fields, "--format=" + fmt)
-        assert r.returncode == 0, r
-        return [[c.strip() for c in line.split(",")] for line in r.stdout.splitlines()]
 
 
 @pytest.fixture
@@ -77,7 +39,7 @@ def test_package_control_and_layout():
     fields = control("nvidia-utils-580")[1]
     assert fields["Version"] == "580.95.05-0aifabric1"
     assert fields["Depends"] == "python3, aifabric-sim-common"
-    for wrapper in (SMI, SIMGPU):
+    for wrapper in (NVIDIA_SMI, SIM_GPU):
         text = wrapper.read_text()
         assert 'sim="$(dirname "$0")/../lib/aifabric-sim/nvidia_smi.py"' in text
         assert "exec python3 \"$sim\"" in text

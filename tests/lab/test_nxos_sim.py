@@ -8,25 +8,17 @@ it through ansible.netcommon.network_cli. Everything listens on 127.0.0.1 only.
 import json
 import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import paramiko
 import pytest
 
 from ansible_collections.ansible.netcommon.plugins.module_utils.network.common.config import NetworkConfig
-from simproc import SimProcess
+from labtest import NXOS_PASSWORD, REPO, Switch, ansible_playbook
 
-REPO = Path(__file__).resolve().parents[2]
 SIM = REPO / "lab/simulators/nxos/nxos_sim.py"
-LAUNCHER = REPO / "lab/simulators/nxos/aifabric-nxos-sim"
 PLAY_DIR = REPO / "tests/lab/nxos_play"
-PASSWORD = "Lab-Pass-1"
-
-# the cisco.nxos terminal plugin's prompt regexes (plugins/terminal/nxos.py)
-PROMPT_RE = re.compile(r"[\r\n][a-zA-Z_0-9][a-zA-Z0-9-_.]*[>|#]\s*$|[\r\n]?[a-zA-Z0-9][a-zA-Z0-9-_.]*\(.+\)#\s*$")
 
 ROCE_CONFIG = """\
 class-map type qos match-any ROCEv2
@@ -68,77 +60,6 @@ interface Ethernet1/1
   ip address 10.10.0.0/31
   no shutdown
 """
-
-
-class Switch(SimProcess):
-    """One simulator process on 127.0.0.1 with a state dir that survives restarts."""
-
-    launcher = LAUNCHER
-
-    def __init__(self, state_dir, host_key, hostname="leaf-01", authorized_keys=None):
-        super().__init__()
-        self.state_dir, self.hostname, self.authorized_keys = state_dir, hostname, authorized_keys
-        # a pre-made host key (the simulator makes one on first start; RSA generation is slow)
-        state_dir.mkdir(parents=True, exist_ok=True)
-        if not (state_dir / "ssh_host_rsa_key").exists():
-            shutil.copy(host_key, state_dir / "ssh_host_rsa_key")
-
-    def args(self):
-        return (["--state-dir", self.state_dir, "--hostname", self.hostname, "--password", PASSWORD]
-                + (["--authorized-keys", self.authorized_keys] if self.authorized_keys else []))
-
-    def client(self, **kw):
-        client = paramiko.SSHClient()
-        client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
-        args = {"username": "admin", "password": PASSWORD, "look_for_keys": False, "allow_agent": False, "timeout": 10}
-        args.update(kw)
-        client.connect("127.0.0.1", port=self.port, **args)
-        return client
-
-    def cli(self):
-        return Cli(self.client())
-
-
-class Cli:
-    """An interactive session, read the way network_cli reads it (up to a prompt)."""
-
-    def __init__(self, client):
-        self.client = client
-        self.chan = client.invoke_shell()
-        self.chan.settimeout(10)
-        self.banner = self._read()
-
-    def _read(self):
-        buf = b""
-        while not PROMPT_RE.search(buf.decode("utf-8", "replace")):
-            data = self.chan.recv(65536)
-            assert data, "channel closed; got %r" % buf
-            buf += data
-        return buf.decode()
-
-    def raw(self, command):
-        self.chan.sendall(command + "\r")
-        return self._read()
-
-    def run(self, command):
-        """Output of one command: without the echoed command line and the prompt."""
-        lines = self.raw(command).split("\r\n")
-        assert lines[0] == command, lines
-        return "\n".join(lines[1:-1])
-
-    @property
-    def prompt(self):
-        return self.raw("").split("\r\n")[-1]
-
-    def config(self, text):
-        """Type a configuration block the way nxos_config sends it (stripped lines); return the outputs."""
-        outs = [self.run("configure terminal")]
-        outs += [self.run(line.strip()) for line in text.splitlines() if line.strip()]
-        outs.append(self.run("end"))
-        return outs
-
-    def close(self):
-        self.client.close()
 
 
 @pytest.fixture(name="host_key", scope="module")
@@ -419,20 +340,13 @@ def test_auth_exec_channel_and_test_hooks(tmp_path, switch, host_key):
 # --------------------------------------------------------------------------- cisco.nxos modules
 
 
-def ansible_playbook():
-    for candidate in (REPO / ".venv/bin/ansible-playbook", Path(sys.executable).parent / "ansible-playbook"):
-        if candidate.exists():
-            return str(candidate)
-    return shutil.which("ansible-playbook")
-
-
 def play(tmp_path, switch, playbook):
     """Run a playbook of tests/lab/nxos_play against the simulator; results by task name (ansible.posix.json)."""
     inventory = tmp_path / "hosts.ini"
     inventory.write_text("\n".join([
         "[switches]", "leaf-01 ansible_host=127.0.0.1 ansible_port=%d" % switch.port, "", "[switches:vars]",
         "ansible_connection=ansible.netcommon.network_cli", "ansible_network_os=cisco.nxos.nxos",
-        "ansible_user=admin", "ansible_password=%s" % PASSWORD, ""]))
+        "ansible_user=admin", "ansible_password=%s" % NXOS_PASSWORD, ""]))
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_HOST_KEY_CHECKING="False",
                ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1",
                ANSIBLE_PERSISTENT_CONTROL_PATH_DIR=str(tmp_path / "pc"), ANSIBLE_LOCAL_TEMP=str(tmp_path / "tmp"),

@@ -10,7 +10,7 @@ import yaml
 
 from ansible_collections.aifabric.cluster.plugins.module_utils import gpu_health, nvidia_smi
 
-from test_nvidia_smi_sim import Sim  # the simulator fixture class, same folder
+from labtest import Sim  # the simulated nvidia-smi
 
 # the lab inventory's hardware profiles: the expectations playbooks/gpu_health.yml passes
 HARDWARE = os.path.join(os.path.dirname(__file__), "..", "..", "inventories", "lab", "group_vars", "all",

@@ -5,90 +5,14 @@ modules use (httpapi, HTTPS, basic auth, openconfig / sonic YANG JSON). These te
 protocol: auth, GET/PATCH/PUT/POST/DELETE semantics, RESTCONF errors, validation, persistence
 and the test hooks. Everything listens on 127.0.0.1 only.
 """
-import base64
-import datetime
 import http.client
 import json
-import ssl
 
 import pytest
 
-from simproc import SimProcess
-from test_nxos_sim import REPO
+from labtest import QOS, Sonic, make_cert
 
-LAUNCHER = REPO / "lab/simulators/sonic/aifabric-sonic-sim"
-PASSWORD = "Lab-Pass-1"
-QOS = "/restconf/data/openconfig-qos:qos"
 PORTS = ["Ethernet%d" % n for n in range(0, 249, 8)]
-
-
-def make_cert(directory):
-    """A self-signed certificate for 127.0.0.1 (cert.pem, key.pem)."""
-    from cryptography import x509  # pylint: disable=import-outside-toplevel
-    from cryptography.hazmat.primitives import hashes, serialization  # pylint: disable=import-outside-toplevel
-    from cryptography.hazmat.primitives.asymmetric import ec  # pylint: disable=import-outside-toplevel
-    from cryptography.x509.oid import NameOID  # pylint: disable=import-outside-toplevel
-    import ipaddress  # pylint: disable=import-outside-toplevel
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sonic-sim")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=7))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .sign(key, hashes.SHA256()))
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (directory / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                          serialization.NoEncryption()))
-    return directory / "cert.pem", directory / "key.pem"
-
-
-class Sonic(SimProcess):
-    """One simulator process on 127.0.0.1 with a state dir that survives restarts."""
-
-    launcher = LAUNCHER
-
-    def __init__(self, state_dir, cert, key, hostname="leaf-01", ports=None):
-        super().__init__()
-        self.state_dir, self.cert, self.key, self.hostname, self.ports = state_dir, cert, key, hostname, ports
-
-    def args(self):
-        return (["--state-dir", self.state_dir, "--hostname", self.hostname, "--cert", self.cert, "--key", self.key,
-                 "--password", PASSWORD] + (["--ports", self.ports] if self.ports else []))
-
-    def request(self, method, path, body=None, user="admin", password=PASSWORD):
-        """(status, parsed JSON body or None)."""
-        conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=10, context=ssl._create_unverified_context())  # pylint: disable=protected-access
-        headers = {"Content-Type": "application/yang-data+json", "Accept": "application/yang-data+json"}
-        if user is not None:
-            headers["Authorization"] = "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
-        try:
-            conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
-            resp = conn.getresponse()
-            data = resp.read()
-            return resp.status, (json.loads(data) if data else None)
-        finally:
-            conn.close()
-
-    def get(self, path):
-        status, body = self.request("GET", path)
-        assert status == 200, (path, status, body)
-        return body
-
-    def ok(self, method, path, body=None):
-        status, answer = self.request(method, path, body)
-        assert status in (200, 201, 204), (method, path, status, answer)
-        return answer
-
-    def reset(self):
-        self.ok("POST", "/aifabric-sim/reset")
-
-    def writes(self):
-        """The configuration changes served since the last reset / log clear."""
-        return [e for e in self.get("/aifabric-sim/log")["log"] if e["method"] in ("PATCH", "PUT", "POST", "DELETE")
-                and e["status"] < 300 and not e["path"].startswith("/aifabric-sim/")]
 
 
 def error_message(body):

@@ -46,3 +46,42 @@ def test_the_pattern_finds_what_it_must():
     assert TEST_SIDE.search('-i inventories/lab')
     assert TEST_SIDE.search('import labhosts')
     assert not TEST_SIDE.search('roles/base/tasks/main.yml')
+
+
+def _python_files(top):
+    for dirpath, _dirs, files in os.walk(os.path.join(ROOT, top)):
+        if '__pycache__' not in dirpath:
+            for name in files:
+                if name.endswith('.py'):
+                    yield os.path.join(dirpath, name)
+
+
+SYS_PATH_EDIT = re.compile(r'^\s*sys\.path\.(insert|append)\(', re.M)
+TEST_MODULE_IMPORT = re.compile(r'^\s*(from test_\w+ import|import test_\w+)', re.M)
+
+
+def test_no_molecule_verifier_edits_sys_path():
+    """The lab's helpers reach every verifier through PYTHONPATH in the shared Molecule config
+    (.config/molecule/config.yml), not through sys.path edits in the tests."""
+    hits = [os.path.relpath(path, ROOT) for path in _python_files('molecule')
+            if SYS_PATH_EDIT.search(open(path, encoding='utf-8').read())]
+    assert hits == [], hits
+    with open(os.path.join(ROOT, '.config', 'molecule', 'config.yml'), encoding='utf-8') as handle:
+        assert 'PYTHONPATH: ${MOLECULE_PROJECT_DIRECTORY}/lab' in handle.read()
+
+
+@pytest.mark.parametrize('top', ('tests', 'molecule'))
+def test_no_test_module_imports_another(top):
+    """Helpers shared by tests live in helper modules (tests/lab/labtest.py, lab/labhosts.py), never in a
+    test module another one imports."""
+    hits = []
+    for path in _python_files(top):
+        with open(path, encoding='utf-8') as handle:
+            hits += ['%s: %s' % (os.path.relpath(path, ROOT), m.group(0).strip()) for m in TEST_MODULE_IMPORT.finditer(handle.read())]
+    assert hits == [], hits
+
+
+def test_the_convention_patterns_find_what_they_must():
+    assert SYS_PATH_EDIT.search('import sys\nsys.path.insert(0, LIB)\n')
+    assert TEST_MODULE_IMPORT.search('from test_nxos_sim import REPO\n')
+    assert not TEST_MODULE_IMPORT.search('from labtest import REPO\n')

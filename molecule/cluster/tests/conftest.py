@@ -6,10 +6,6 @@ after every other test of every phase, so that no phase's verify sees another ph
 injected fault; among themselves they keep file order. Tests marked ``final`` leave the
 cluster changed for good (the Kubernetes upgrade): they run after the faults.
 """
-import os
-import sys
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "lab"))
 
 
 def pytest_configure(config):

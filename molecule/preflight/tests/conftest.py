@@ -10,14 +10,9 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import os
-import sys
 import time
 
 import pytest
-
-# the lab's helpers (lab/labhosts.py) and the scenario's corpus (molecule/preflight/corpus.py)
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "lab"))
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 STAMP = "/run/aifabric-preflight-stamp"
 

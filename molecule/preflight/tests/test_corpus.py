@@ -7,7 +7,7 @@ Every case must make playbooks/site.yml fail (preflight is its first play), with
 expected message, and without the lab BMC password anywhere in the output. The
 unmodified lab inventory must pass playbooks/preflight.yml.
 
-Run: .venv/bin/pytest molecule/preflight/tests -q   (no connection to any host)
+Run: PYTHONPATH=lab:molecule/preflight .venv/bin/pytest molecule/preflight/tests -q   (no connection to any host)
 
 Hook: a session fixture named ``lab_fingerprint``, if one is defined (e.g. in a
 conftest.py), is requested by every test here; use it to record the lab hosts'
