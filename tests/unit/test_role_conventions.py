@@ -23,6 +23,15 @@ The rules, checked for every role under roles/:
 
 Only the top-level options of the main entry point are compared; suboptions describe the
 shape of a value, not variables of their own.
+
+And the names a role makes for itself are private (``<role>__*``): every ``register:`` target,
+every set_fact key (``cacheable`` is an argument, not a fact), every ``loop_var`` other than
+``item`` and every key of a task's or block's ``vars:`` in roles/<role>/tasks and handlers, and
+every key of roles/<role>/vars/*.yml (the OS-family files that include_vars loads included).
+A task's ``vars:`` may also set an input of a role of this collection (the options of any
+argument spec: for include_role, or for a role of the same play), and vars may set
+``ansible_*`` connection variables. The facts a role publishes for playbooks to read, listed
+in PUBLISHED_FACTS, keep their documented names.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -160,3 +169,115 @@ def test_a_consistent_role_passes(tmp_path):
 def test_a_mismatch_is_found(tmp_path, defaults, options, expected):
     problems = role_problems(_role(tmp_path, defaults, options))
     assert any(expected in p for p in problems), problems
+
+
+# Facts a role sets for playbooks and users to read: documented outputs, not internal names.
+PUBLISHED_FACTS = {
+    'bmc': {'bmc_inventory'},                                        # docs/provisioning.md
+    'firmware': {'firmware_report', 'firmware_cluster_summary'},     # docs/firmware.md, playbooks/acceptance.yml
+}
+
+SET_FACT = ('ansible.builtin.set_fact', 'ansible.legacy.set_fact', 'set_fact')
+
+
+def collection_inputs(roles_dir=ROLES):
+    """Every top-level option of every entry point of every role's argument spec."""
+    inputs = set()
+    for role in role_names(roles_dir):
+        spec_path = os.path.join(roles_dir, role, 'meta', 'argument_specs.yml')
+        if os.path.isfile(spec_path):
+            for entry in ((_load(spec_path) or {}).get('argument_specs') or {}).values():
+                inputs.update((entry or {}).get('options') or {})
+    return inputs
+
+
+def _task_names(tasks):
+    """(kind, name) for every name the tasks (blocks, rescue and always included) make."""
+    for task in tasks or []:
+        if not isinstance(task, dict):
+            continue
+        for section in ('block', 'rescue', 'always'):
+            for found in _task_names(task.get(section)):
+                yield found
+        if 'register' in task:
+            yield 'register', task['register']
+        for module in SET_FACT:
+            if isinstance(task.get(module), dict):
+                for name in task[module]:
+                    if name != 'cacheable':
+                        yield 'set_fact', name
+        loop_var = (task.get('loop_control') or {}).get('loop_var')
+        if loop_var and loop_var != 'item':
+            yield 'loop_var', loop_var
+        for name in task.get('vars') or {}:
+            yield 'vars', name
+
+
+def task_name_problems(role, where, tasks, inputs=frozenset()):
+    """The private-name rule for one parsed task or handler file; one line per wrong name."""
+    problems = []
+    for kind, name in _task_names(tasks):
+        if name.startswith(role + '__') or name in PUBLISHED_FACTS.get(role, ()):
+            continue
+        if kind == 'vars' and (name in inputs or name.startswith('ansible_')):
+            continue
+        problems.append('%s: %s: %s %s is not named %s__*' % (role, where, kind, name, role))
+    return problems
+
+
+def vars_name_problems(role, where, values):
+    """The private-name rule for one parsed roles/<role>/vars/*.yml; one line per wrong key."""
+    return ['%s: %s: %s is not named %s__*' % (role, where, name, role)
+            for name in values or {}
+            if not name.startswith(role + '__') and not name.startswith('ansible_')]
+
+
+def private_name_problems(role_dir, inputs=frozenset()):
+    role = os.path.basename(os.path.normpath(role_dir))
+    problems = []
+    for sub in ('tasks', 'handlers', 'vars'):
+        folder = os.path.join(role_dir, sub)
+        if not os.path.isdir(folder):
+            continue
+        for name in sorted(os.listdir(folder)):
+            if not name.endswith(('.yml', '.yaml')):
+                continue
+            where, parsed = '%s/%s' % (sub, name), _load(os.path.join(folder, name))
+            if sub == 'vars':
+                problems += vars_name_problems(role, where, parsed)
+            else:
+                problems += task_name_problems(role, where, parsed, inputs)
+    return problems
+
+
+@pytest.mark.parametrize('role', role_names())
+def test_private_names_carry_the_role_prefix(role):
+    problems = private_name_problems(os.path.join(ROLES, role), collection_inputs())
+    assert not problems, '\n'.join(problems)
+
+
+def test_a_wrong_private_name_is_found():
+    tasks = [
+        {'name': 'Read', 'ansible.builtin.command': 'true', 'register': 'base_wrong'},
+        {'block': [{'ansible.builtin.set_fact': {'base__right': 1, 'base_fact': 2, 'cacheable': True}}],
+         'rescue': [{'ansible.builtin.debug': {'msg': '{{ host }}'}, 'loop': [1],
+                     'loop_control': {'loop_var': 'host'}}]},
+        {'ansible.builtin.debug': {'msg': 'x'}, 'loop': [1], 'loop_control': {'loop_var': 'item'},
+         'vars': {'base_local': 1, 'other_input': 2, 'ansible_become': False}},
+    ]
+    problems = task_name_problems('base', 'tasks/main.yml', tasks, inputs={'other_input'})
+    assert problems == [
+        'base: tasks/main.yml: register base_wrong is not named base__*',
+        'base: tasks/main.yml: set_fact base_fact is not named base__*',
+        'base: tasks/main.yml: loop_var host is not named base__*',
+        'base: tasks/main.yml: vars base_local is not named base__*',
+    ], problems
+    assert vars_name_problems('base', 'vars/Debian.yml', {'base__ok': 1, 'base_packages': [], 'ansible_host': 'x'}) == [
+        'base: vars/Debian.yml: base_packages is not named base__*']
+
+
+def test_a_published_fact_keeps_its_name():
+    tasks = [{'ansible.builtin.set_fact': {'firmware_report': {}}}]
+    assert task_name_problems('firmware', 'tasks/collect.yml', tasks) == []
+    assert task_name_problems('bmc', 'tasks/redfish.yml', tasks) == [
+        'bmc: tasks/redfish.yml: set_fact firmware_report is not named bmc__*']

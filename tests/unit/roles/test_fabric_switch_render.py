@@ -233,7 +233,7 @@ def test_nxos_diff_view():
         {'item': {'parents': ['interface Ethernet1/1'], 'lines': ['mtu 9216', 'priority-flow-control mode on']},
          'commands': ['interface Ethernet1/1', 'mtu 9216', 'priority-flow-control mode on']},
     ]
-    diff = json.loads(render('nxos-diff.j2', fabric_switch_nxos_changes=changes, fabric_switch_nxos_current=running))
+    diff = json.loads(render('nxos-diff.j2', fabric_switch__nxos_changes=changes, fabric_switch__nxos_current=running))
     assert diff['before'] == [
         'policy-map type network-qos AIFABRIC-NQ',
         '  class type network-qos c-8q-nq3',
@@ -272,7 +272,7 @@ def test_nxos_sections_keep_only_the_blocks_sections():
         '  shutdown',
     ])
     blocks = json.loads(render('nxos-blocks.j2'))
-    kept = render('nxos-sections.j2', fabric_switch_nxos_blocks=blocks, fabric_switch_nxos_running={'stdout': [running]})
+    kept = render('nxos-sections.j2', fabric_switch__nxos_blocks=blocks, fabric_switch__nxos_running={'stdout': [running]})
     assert kept.splitlines() == [
         'class-map type qos match-any AIFABRIC-ROCE',
         '  match dscp 26',
@@ -332,7 +332,7 @@ def test_sonic_configs_validate_against_the_module_argspecs(qos, interfaces):
     states = sonic_task_states()
     for key, (module, dummy, dummy2) in SONIC_MODULES.items():
         state, config = states[module]
-        assert config == '{{ fabric_switch_sonic.%s }}' % key
+        assert config == '{{ fabric_switch__sonic.%s }}' % key
         params = {'config': rendered[key], 'state': state}
         result = ArgumentSpecValidator(argument_spec(key)).validate(params)
         assert not result.error_messages, (key, result.error_messages)

@@ -149,17 +149,17 @@ def variables(hostvars=None, groups=None, **overrides):
         'pxe_server_address': '10.231.0.10',
         'pxe_server_dhcp_network': '10.231.0.0/24',
         'pxe_server_dhcp_gateway': '10.231.0.1',
-        'pxe_server_ipxe_binaries': v['pxe_server_os_ipxe_binaries'],
+        'pxe_server_ipxe_binaries': v['pxe_server__os_ipxe_binaries'],
         'pxe_server_os_images': copy.deepcopy(IMAGES),
         'pxe_server_install_password_hash': HASH,
         'pxe_server_ssh_authorized_keys': list(KEYS),
         'pxe_server_ntp_servers': ['10.231.0.10'],
-        'pxe_server_iface': 'eth1',
+        'pxe_server__iface': 'eth1',
     })
     v.update(overrides)
     # the derived role var, rendered as Ansible would
-    v['pxe_server_url'] = env.from_string(v['pxe_server_url']).render(**v).strip()
-    v['pxe_server_served'] = json.loads(env.get_template('served-hosts.json.j2').render(**v))
+    v['pxe_server__url'] = env.from_string(v['pxe_server__url']).render(**v).strip()
+    v['pxe_server__served'] = json.loads(env.get_template('served-hosts.json.j2').render(**v))
     return v
 
 
@@ -169,12 +169,12 @@ def render(template, v=None, **overrides):
 
 
 def host(v, name):
-    return [h for h in v['pxe_server_served'] if h['name'] == name][0]
+    return [h for h in v['pxe_server__served'] if h['name'] == name][0]
 
 
 def render_host(template, name, **overrides):
     v = variables(**overrides)
-    v['pxe_server_host'] = host(v, name)
+    v['pxe_server__host'] = host(v, name)
     return render(template, v)
 
 
@@ -187,8 +187,8 @@ def problems(**overrides):
 
 def test_served_hosts_are_the_group_with_a_mac_minus_the_server():
     v = variables()
-    assert [h['name'] for h in v['pxe_server_served']] == ['gpu-01', 'gpu-02', 'stor-01']
-    gpu1, gpu2, stor1 = v['pxe_server_served']
+    assert [h['name'] for h in v['pxe_server__served']] == ['gpu-01', 'gpu-02', 'stor-01']
+    gpu1, gpu2, stor1 = v['pxe_server__served']
     # MACs normalised to lower case with colons; the script name is the hexhyp form
     assert gpu1['mac'] == '0a:af:01:00:00:65' and gpu1['script'] == '0a-af-01-00-00-65.ipxe'
     assert (gpu1['os'], gpu1['family'], gpu1['files']) == ('ubuntu-24.04', 'ubuntu', ['user-data', 'meta-data'])
@@ -423,7 +423,7 @@ def test_debian_preseed():
 
 def test_hash_only_in_the_secret_files():
     v = variables()
-    assert sorted(v['pxe_server_secret_files']) == ['ks.cfg', 'preseed.cfg', 'user-data']
+    assert sorted(v['pxe_server__secret_files']) == ['ks.cfg', 'preseed.cfg', 'user-data']
     for name in ('gpu-01', 'gpu-02', 'stor-01'):
         assert HASH not in render_host('host.ipxe.j2', name)
     assert HASH not in render_host('meta-data.j2', 'gpu-01')
@@ -445,12 +445,12 @@ def test_role_defaults_match_the_argument_spec():
             assert defaults[name] == spec['default'], name
     # the spec documents defaults/'s expression (tests/unit/test_role_conventions.py), whose fallback
     # is the Debian family's iPXE binaries from vars/; the description names them
-    debian = _yaml('vars', 'Debian.yml')['pxe_server_os_ipxe_binaries']
+    debian = _yaml('vars', 'Debian.yml')['pxe_server__os_ipxe_binaries']
     assert options['pxe_server_ipxe_binaries']['default'] == defaults['pxe_server_ipxe_binaries']
     assert 'default(%r)' % debian in defaults['pxe_server_ipxe_binaries']
     assert all(path in ' '.join(options['pxe_server_ipxe_binaries']['description']) for path in debian.values())
     params = dict((k, v) for k, v in defaults.items() if '{{' not in str(v))
-    params.update({'pxe_server_os_images': IMAGES, 'pxe_server_ipxe_binaries': _yaml('vars', 'RedHat.yml')['pxe_server_os_ipxe_binaries']})
+    params.update({'pxe_server_os_images': IMAGES, 'pxe_server_ipxe_binaries': _yaml('vars', 'RedHat.yml')['pxe_server__os_ipxe_binaries']})
     result = ArgumentSpecValidator(options).validate(params)
     assert not result.error_messages
 
