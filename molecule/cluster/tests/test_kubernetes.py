@@ -159,28 +159,6 @@ def test_a_cni_manifest_that_fails_the_schema_is_refused_before_anything_is_appl
     assert "maxUnavailabel" not in kubectl("get", "pdb", "-n", "kube-system", "calico-kube-controllers", "-o", "json")
 
 
-def test_cni_drift_is_named_in_check_mode_and_restored():
-    """calico-node's pool CIDR changed with kubectl: check mode names the DaemonSet and the field, before and
-    after, and changes nothing; a converge puts the intent's CIDR back."""
-    want = intent()["pod_cidr"]
-    kubectl("set", "env", "daemonset/calico-node", "-n", "kube-system", "-c", "calico-node", "CALICO_IPV4POOL_CIDR=10.99.0.0/16")
-    try:
-        check = labhosts.playbook("kubernetes.yml", "--check", "--diff", "--limit", CONTROL[0])
-        assert check.returncode == 0, check.stdout[-3000:]
-        # the message as the default callback folds it (YAML, a single-quoted string over several lines)
-        named = re.search(r"- 'DaemonSet kube-system/calico-node: (\{.*?\})'\n", re.sub(r"\n +(?=\S)(?!- )", " ", check.stdout))
-        assert named, check.stdout[-3000:]
-        diff = json.loads(named.group(1))
-        for side, value in (("before", "10.99.0.0/16"), ("after", want)):
-            assert diff[side]["spec"]["template"]["spec"]["containers"] == [
-                {"name": "calico-node", "env": [{"name": "CALICO_IPV4POOL_CIDR", "value": value}]}], diff
-        assert _pool_cidr_env() == ["10.99.0.0/16"]
-    finally:
-        run = labhosts.playbook("kubernetes.yml", "--limit", CONTROL[0])
-    assert run.returncode == 0, run.stdout[-3000:]
-    assert _pool_cidr_env() == [want]
-
-
 def test_nodes_carry_their_profile_labels_and_gpu_taints():
     want = intent()
     nodes = {node["metadata"]["name"]: node for node in json.loads(kubectl("get", "nodes", "-o", "json"))["items"]}
@@ -306,31 +284,49 @@ def test_keepalived_stopped_takes_the_vip_and_a_converge_brings_it_back():
         h.run("systemctl start keepalived")
 
 
+def recap(out, host):
+    found = re.search(r"^%s\s+: ok=\d+\s+changed=(\d+)\s" % re.escape(host), out, re.M)
+    assert found, out[-3000:]
+    return int(found.group(1))
+
+
 def test_drift_is_named_in_check_mode_and_restored():
-    """cgroupfs written into a GPU node's containerd config, a swap line added to its fstab, its GPU taint and
-    profile label taken off with kubectl: check mode names all (and the restart they need) on that node and changes
-    nothing; a converge restores the config (containerd restarted and read back clean), comments the swap line
-    out and puts the taint and label back."""
-    name = GPU[-1]
+    """One drift pass for the phase, on a GPU node and the control plane at once: cgroupfs written into the GPU
+    node's containerd config, a swap line added to its fstab, its GPU taint and profile label taken off with
+    kubectl, and calico-node's pool CIDR changed with kubectl. Check mode names all (and the restart they need) on
+    their node, the DaemonSet with the field before and after, and changes nothing; a converge restores the config
+    (containerd restarted and read back clean), comments the swap line out, puts the taint and label back and the
+    intent's pool CIDR; a further run changes nothing on either host."""
+    name, control = GPU[-1], CONTROL[0]
+    want = intent()["pod_cidr"]
     h = labhosts.host(name)
     profile = labhosts.hostvars(name)["node_hw_profile"]
     h.run("sed -i 's/SystemdCgroup = true/SystemdCgroup = false/' %s && echo '%s' >> /etc/fstab" % (CONFIG, SWAP_LINE))
     kubectl("taint", "nodes", name, "nvidia.com/gpu-")
     kubectl("label", "node", name, "aifabric.io/hw-profile-")
+    kubectl("set", "env", "daemonset/calico-node", "-n", "kube-system", "-c", "calico-node", "CALICO_IPV4POOL_CIDR=10.99.0.0/16")
     try:
         assert containerd_info([name], gpu=True)[name]["problems"] == [
             "runtime 'nvidia' has SystemdCgroup = false, expected true (the kubelet's cgroupDriver is systemd)",
             "runtime 'runc' has SystemdCgroup = false, expected true (the kubelet's cgroupDriver is systemd)"]
-        check = labhosts.playbook("kubernetes.yml", "--check", "--diff", "--limit", name)
+        check = labhosts.playbook("kubernetes.yml", "--check", "--diff", "--limit", "%s,%s" % (name, control))
         assert check.returncode == 0, check.stdout[-3000:]
-        assert "changed=4 " in check.stdout, check.stdout[-3000:]
+        assert recap(check.stdout, name) == 4 and recap(check.stdout, control) == 1, check.stdout[-3000:]
         assert "-        SystemdCgroup = false\n+        SystemdCgroup = true" in check.stdout
         assert "%s: labels {" % name in check.stdout and "are not all on the node" in check.stdout
         assert "nvidia.com/gpu" not in kubectl("get", "node", name, "-o", "jsonpath={.spec.taints}")
         assert "+# disabled by aifabric.cluster.container_runtime (the kubelet needs swap off): %s" % SWAP_LINE \
             in check.stdout
         assert "SystemdCgroup = false" in h.file(CONFIG).content_string
-        run = labhosts.playbook("kubernetes.yml", "--limit", name)
+        # the message as the default callback folds it (YAML, a single-quoted string over several lines)
+        named = re.search(r"- 'DaemonSet kube-system/calico-node: (\{.*?\})'\n", re.sub(r"\n +(?=\S)(?!- )", " ", check.stdout))
+        assert named, check.stdout[-3000:]
+        diff = json.loads(named.group(1))
+        for side, value in (("before", "10.99.0.0/16"), ("after", want)):
+            assert diff[side]["spec"]["template"]["spec"]["containers"] == [
+                {"name": "calico-node", "env": [{"name": "CALICO_IPV4POOL_CIDR", "value": value}]}], diff
+        assert _pool_cidr_env() == ["10.99.0.0/16"]
+        run = labhosts.playbook("kubernetes.yml", "--limit", "%s,%s" % (name, control))
         assert run.returncode == 0, run.stdout[-3000:]
         assert containerd_info([name], gpu=True)[name]["problems"] == []
         assert "# disabled by aifabric.cluster.container_runtime (the kubelet needs swap off): %s" % SWAP_LINE \
@@ -338,12 +334,14 @@ def test_drift_is_named_in_check_mode_and_restored():
         node = json.loads(kubectl("get", "node", name, "-o", "json"))
         assert {"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"} in node["spec"]["taints"]
         assert node["metadata"]["labels"].get("aifabric.io/hw-profile") == profile
-        again = labhosts.playbook("kubernetes.yml", "--limit", name)
-        assert again.returncode == 0 and "changed=0 " in again.stdout, again.stdout[-3000:]
+        assert _pool_cidr_env() == [want]
+        again = labhosts.playbook("kubernetes.yml", "--limit", "%s,%s" % (name, control))
+        assert again.returncode == 0 and recap(again.stdout, name) == 0 and recap(again.stdout, control) == 0, \
+            again.stdout[-3000:]
     finally:
         h.run("sed -i '\\#%s#d' /etc/fstab" % SWAP_LINE)
-        if "SystemdCgroup = false" in h.file(CONFIG).content_string:
-            labhosts.playbook("kubernetes.yml", "--limit", name)
+        if "SystemdCgroup = false" in h.file(CONFIG).content_string or _pool_cidr_env() != [want]:
+            labhosts.playbook("kubernetes.yml", "--limit", "%s,%s" % (name, control))
 
 
 @pytest.mark.fault

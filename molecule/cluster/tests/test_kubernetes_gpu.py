@@ -184,7 +184,7 @@ def test_four_faults_on_four_nodes_are_each_named_on_their_node(tmp_path):
         kubectl("uncordon", cordoned)
     wait_node(bus, lambda n: n["status"]["allocatable"].get("nvidia.com/gpu") == "8")
     wait_node(nordma, lambda n: n["status"]["allocatable"].get(rdma) == str(intent()["network_operator"]["rdma_hca_max"]))
-    healthy_again(tmp_path)
+    # the report healthy again on every node is the next fault test's last step (one readiness run for both)
 
 
 @pytest.mark.fault
