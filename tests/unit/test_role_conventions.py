@@ -197,8 +197,7 @@ def _task_names(tasks):
         if not isinstance(task, dict):
             continue
         for section in ('block', 'rescue', 'always'):
-            for found in _task_names(task.get(section)):
-                yield found
+            yield from _task_names(task.get(section))
         if 'register' in task:
             yield 'register', task['register']
         for module in SET_FACT:
