@@ -127,6 +127,11 @@ def switch_rest(name, method, path, body=None, timeout=30):
         conn.close()
 
 
+def recaps(out):
+    """{host: changed} of an ansible-playbook run's PLAY RECAP."""
+    return {name: int(changed) for name, changed in re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)\s", out, re.M)}
+
+
 def module(hosts, name, args=""):
     """Run one module ad hoc (ansible -o) on hosts of inventories/lab as the roles' tasks do
     (become); {host: result} whether it succeeded or failed."""

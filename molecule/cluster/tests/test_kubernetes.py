@@ -284,12 +284,6 @@ def test_keepalived_stopped_takes_the_vip_and_a_converge_brings_it_back():
         h.run("systemctl start keepalived")
 
 
-def recap(out, host):
-    found = re.search(r"^%s\s+: ok=\d+\s+changed=(\d+)\s" % re.escape(host), out, re.M)
-    assert found, out[-3000:]
-    return int(found.group(1))
-
-
 def test_drift_is_named_in_check_mode_and_restored():
     """One drift pass for the phase, on a GPU node and the control plane at once: cgroupfs written into the GPU
     node's containerd config, a swap line added to its fstab, its GPU taint and profile label taken off with
@@ -311,7 +305,8 @@ def test_drift_is_named_in_check_mode_and_restored():
             "runtime 'runc' has SystemdCgroup = false, expected true (the kubelet's cgroupDriver is systemd)"]
         check = labhosts.playbook("kubernetes.yml", "--check", "--diff", "--limit", "%s,%s" % (name, control))
         assert check.returncode == 0, check.stdout[-3000:]
-        assert recap(check.stdout, name) == 4 and recap(check.stdout, control) == 1, check.stdout[-3000:]
+        changed = labhosts.recaps(check.stdout)
+        assert (changed.get(name), changed.get(control)) == (4, 1), check.stdout[-3000:]
         assert "-        SystemdCgroup = false\n+        SystemdCgroup = true" in check.stdout
         assert "%s: labels {" % name in check.stdout and "are not all on the node" in check.stdout
         assert "nvidia.com/gpu" not in kubectl("get", "node", name, "-o", "jsonpath={.spec.taints}")
@@ -336,8 +331,8 @@ def test_drift_is_named_in_check_mode_and_restored():
         assert node["metadata"]["labels"].get("aifabric.io/hw-profile") == profile
         assert _pool_cidr_env() == [want]
         again = labhosts.playbook("kubernetes.yml", "--limit", "%s,%s" % (name, control))
-        assert again.returncode == 0 and recap(again.stdout, name) == 0 and recap(again.stdout, control) == 0, \
-            again.stdout[-3000:]
+        changed = labhosts.recaps(again.stdout)
+        assert again.returncode == 0 and (changed.get(name), changed.get(control)) == (0, 0), again.stdout[-3000:]
     finally:
         h.run("sed -i '\\#%s#d' /etc/fstab" % SWAP_LINE)
         if "SystemdCgroup = false" in h.file(CONFIG).content_string or _pool_cidr_env() != [want]:

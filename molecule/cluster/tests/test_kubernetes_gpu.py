@@ -6,7 +6,6 @@ on exactly its node (four node faults judged by one run, one per node), or, for 
 for the cluster, and restored."""
 import json
 import os
-import re
 import subprocess
 
 import pytest
@@ -37,10 +36,6 @@ def kubectl(*args):
 
 def get(*args):
     return json.loads(kubectl("get", "-o", "json", *args))
-
-
-def recaps(out):
-    return {host: int(changed) for host, changed in re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)\s", out, re.M)}
 
 
 def validate(tmp_path, fail=True, smoke_timeout=120):
@@ -140,7 +135,7 @@ def test_the_readiness_report_is_healthy(tmp_path):
 def test_the_phase_in_check_mode_changes_nothing():
     run = labhosts.playbook("kubernetes_gpu.yml", "--check", "--diff")
     assert run.returncode == 0, run.stdout[-3000:]
-    assert not any(recaps(run.stdout).values()), run.stdout[-3000:]
+    assert not any(labhosts.recaps(run.stdout).values()), run.stdout[-3000:]
 
 
 @pytest.mark.fault
@@ -203,6 +198,6 @@ def test_no_gpu_node_labelled_is_no_gpu_nodes_and_converge_restores_it(tmp_path)
     # the phase puts the values back (NFD on), the nodes are labelled again, Reconciled
     converge = labhosts.playbook("kubernetes_gpu.yml")
     assert converge.returncode == 0, converge.stdout[-3000:]
-    assert recaps(converge.stdout).get("mgmt-01", 0) > 0, converge.stdout[-3000:]
+    assert labhosts.recaps(converge.stdout).get("mgmt-01", 0) > 0, converge.stdout[-3000:]
     assert reason() == ["Reconciled"]
     healthy_again(tmp_path)

@@ -8,7 +8,6 @@ packages at 1.35.0, every node Ready and schedulable), a second upgrade run and 
 new version, both changing nothing. Marked final: the cluster stays at 1.35.0, so it runs last."""
 import json
 import os
-import re
 import subprocess
 
 import pytest
@@ -33,11 +32,6 @@ def kubectl(*args):
     return out.stdout
 
 
-def recaps(out):
-    """{host: changed} of a run's recap."""
-    return {host: int(changed) for host, changed in re.findall(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)\s", out, re.M)}
-
-
 def versions():
     server = json.loads(kubectl("version", "-o", "json"))["serverVersion"]["gitVersion"]
     nodes = json.loads(kubectl("get", "nodes", "-o", "json"))["items"]
@@ -57,7 +51,7 @@ def test_a_kubelet_newer_than_the_api_server_is_refused_by_preflight():
     run = labhosts.playbook("kubernetes.yml", "-e", "kubernetes_kubelet_version=" + NEXT)
     assert run.returncode != 0, run.stdout[-3000:]
     assert "%s: kubernetes_kubelet_version '%s' is newer than the API server" % (GPU[0], NEXT) in run.stdout, run.stdout[-3000:]
-    assert not any(recaps(run.stdout).values()), run.stdout[-3000:]
+    assert not any(labhosts.recaps(run.stdout).values()), run.stdout[-3000:]
 
 
 def test_the_phase_never_upgrades_a_node_of_the_cluster(next_intent):
@@ -68,7 +62,7 @@ def test_the_phase_never_upgrades_a_node_of_the_cluster(next_intent):
     assert "%s: kubelet 1.34.2 runs here and cluster_kubernetes.version asks %s: a converge does not upgrade a node of the " \
            "cluster; run playbooks/kubernetes_upgrade.yml" % (first, NEXT) in out, out[-3000:]
     assert "%s: cluster_kubernetes.version '%s' is newer than the API server (v1.34.2)" % (first, NEXT) in out, out[-3000:]
-    assert not any(recaps(out).values()), out[-3000:]
+    assert not any(labhosts.recaps(out).values()), out[-3000:]
     assert versions() == ("v1.34.2", dict((name, "v1.34.2") for name in KUBE))
 
 
@@ -82,7 +76,7 @@ def test_the_upgrade_in_check_mode_moves_nothing(next_intent):
 def test_the_upgrade_moves_every_node_then_changes_nothing(next_intent):
     run = labhosts.playbook("kubernetes_upgrade.yml", "-e", next_intent)
     assert run.returncode == 0, run.stdout[-5000:]
-    assert all(recaps(run.stdout).get(name) for name in KUBE), run.stdout[-3000:]
+    assert all(labhosts.recaps(run.stdout).get(name) for name in KUBE), run.stdout[-3000:]
     assert versions() == ("v" + NEXT, dict((name, "v" + NEXT) for name in KUBE))
     for node in json.loads(kubectl("get", "nodes", "-o", "json"))["items"]:
         assert not node["spec"].get("unschedulable"), node["metadata"]["name"]
@@ -95,6 +89,6 @@ def test_the_upgrade_moves_every_node_then_changes_nothing(next_intent):
     manifest = labhosts.host(CONTROL[0]).file("/etc/kubernetes/manifests/kube-apiserver.yaml").content_string
     assert "registry.k8s.io/kube-apiserver:v%s" % NEXT in manifest
     again = labhosts.playbook("kubernetes_upgrade.yml", "-e", next_intent)
-    assert again.returncode == 0 and not any(recaps(again.stdout).values()), again.stdout[-3000:]
+    assert again.returncode == 0 and not any(labhosts.recaps(again.stdout).values()), again.stdout[-3000:]
     settled = labhosts.playbook("kubernetes.yml", "-e", next_intent)
-    assert settled.returncode == 0 and not any(recaps(settled.stdout).values()), settled.stdout[-3000:]
+    assert settled.returncode == 0 and not any(labhosts.recaps(settled.stdout).values()), settled.stdout[-3000:]
