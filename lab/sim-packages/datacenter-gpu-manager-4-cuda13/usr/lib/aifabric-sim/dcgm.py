@@ -155,9 +155,6 @@ def nv_hostengine(argv):
     if not foreground:  # the lab only runs it under systemd with -n
         sys.stderr.write("aifabric lab: nv-hostengine is simulated in the foreground only (-n)\n")
         return 1
-    os.makedirs(os.path.dirname(pid_file), exist_ok=True)
-    with open(pid_file, "w", encoding="ascii") as f:
-        f.write("%d\n" % os.getpid())
 
     def stop(signum, frame):  # pylint: disable=unused-argument
         try:
@@ -166,8 +163,13 @@ def nv_hostengine(argv):
             pass
         sys.exit(0)
 
+    # the handlers go in before the pid file appears: whoever sees the pid file may signal at once
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    os.makedirs(os.path.dirname(pid_file), exist_ok=True)
+    with open(pid_file + ".new", "w", encoding="ascii") as f:
+        f.write("%d\n" % os.getpid())
+    os.replace(pid_file + ".new", pid_file)  # never a half-written pid file
     sys.stdout.write("Started host engine version %s using port number: 5555 \n" % VERSION)
     sys.stdout.flush()
     while True:
