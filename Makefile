@@ -29,13 +29,15 @@ APT_PACKAGES := podman runc netavark aardvark-dns iptables debootstrap dpkg-dev 
   gnupg openssh-client git make rsync python3-venv ca-certificates shellcheck
 
 .PHONY: help deps venv collection image lab-up lab-down demo test check test-stages check-stages \
-  static-stages lab-stages lint sanity unit molecule build secrets home-check bench clean tools
+  static-stages lab-stages lint sanity unit docs molecule build secrets home-check bench clean tools
 
 help:
 	@echo "make demo   - create the lab, provision it with playbooks/site.yml, print a summary"
 	@echo "make test   - lint, sanity, unit tests, the build check and every Molecule scenario, then"
 	@echo "              the secret search; a table of each stage's wall time at the end"
-	@echo "make check  - lint, sanity, unit tests and the build check (no lab), for iterating"
+	@echo "make check  - lint, sanity, unit tests, the docs and the build check (no lab), for iterating"
+	@echo "make docs   - the collection's reference docs (antsibull-docs) in .cache/docs, and each"
+	@echo "              role's README checked against its argument spec"
 	@echo "make bench  - lab and converge figures for 4 and 16 GPU nodes (bench/)"
 
 $(CACHE)/apt.stamp: Makefile
@@ -98,6 +100,12 @@ lint: venv collection
 sanity: venv
 	$(SUITE) run sanity -- bash tests/sanity/run.sh
 
+# the reference docs of modules, filters, tests and roles (their argument specs), linted and
+# built with antsibull-docs into .cache/docs; fails on an error or a warning, and on a role
+# README that is not what its argument spec generates (python3 tests/docs/role_readmes.py)
+docs: venv collection
+	$(SUITE) run docs -- bash -c 'python3 tests/docs/role_readmes.py --check && bash tests/docs/build.sh'
+
 # unit tests of the collection's Python, and of the lab's simulators (test side); two
 # workers, a test file per worker (the switch and BMC tests spend their time waiting on
 # ansible-playbook)
@@ -137,7 +145,7 @@ home-check:
 # .cache/logs/<stage>.log; a failure prints its end), at a lower CPU priority (nice 10):
 # the lab stages are the critical path, the others have time to spare. `make test` and
 # `make check` print the table even when a stage fails.
-static-stages: lint sanity unit
+static-stages: lint sanity unit docs
 lab-stages: build molecule
 
 test-stages:
@@ -149,7 +157,7 @@ test-stages:
 
 check-stages:
 	@AIFABRIC_SUITE_QUIET=1 $(MAKE) --no-print-directory unit & unit=$$!; \
-	rc=0; $(MAKE) --no-print-directory lint sanity build || rc=$$?; \
+	rc=0; $(MAKE) --no-print-directory lint sanity docs build || rc=$$?; \
 	unit_rc=0; wait $$unit || unit_rc=$$?; \
 	if [ $$rc != 0 ] || [ $$unit_rc != 0 ]; then echo "make check: FAILED (see the table)"; exit 1; fi
 

@@ -54,7 +54,8 @@ START = os.path.join(CACHE, 'stages.start')
 # where the tools of the suite keep state in a home directory (ansible, molecule,
 # ansible-compat, pip, ssh, podman); `make test` points them all into .cache/
 HOME_STATE = ('.ansible', '.cache/pip', '.cache/ansible-compat', '.cache/molecule', '.cache/ansible-lint',
-              '.ssh/known_hosts', '.config/containers', '.local/share/containers', '.molecule')
+              '.ssh/known_hosts', '.config/containers', '.local/share/containers', '.molecule',
+              'antsibull.log')
 LAB_VAULT = os.path.join(ROOT, 'inventories', 'lab', 'group_vars', 'all', 'vault.yml')
 # the bootstrap tokens and certificate keys a scenario's kubeadm made (its verify collects them
 # from the kubeadm double's record: <scenario>.issued, one "kind value" per line); not a log

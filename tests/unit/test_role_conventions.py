@@ -12,6 +12,13 @@ The rules, checked for every role under roles/:
 - Every variable in defaults/main.yml is an option of the spec, and its ``default:`` is the
   same value: the parsed YAML values are compared, types included (``true`` is not ``1``),
   so a Jinja expression must be documented as the very same string.
+- Except a Jinja expression that defaults an option whose type is not a string (a bool, a
+  list, a dict, an int taken from the inventory): antsibull-docs, like ansible-doc, checks a
+  ``default:`` against the option's type, and such a string is not of it. That option has
+  no ``default:``; its description carries ``Default: V(<the expression>)`` instead, the very
+  same expression without its ``{{ }}`` (ansible-core templates the argument spec, descriptions
+  included, when it validates a role's arguments) and with V()'s escapes (a backslash before
+  each closing parenthesis and backslash).
 - Every option with a ``default:`` is set in defaults/main.yml. Ansible never applies an
   argument spec's default (the role's defaults are the only ones that count), so a default
   documented in the spec alone would be a promise the role does not keep.
@@ -67,6 +74,28 @@ def _same(a, b):
     return a == b
 
 
+STRING_TYPES = ('str', 'path', 'raw')
+
+
+def jinja_default_note(value):
+    """How the description of a non-string option documents its Jinja default: the expression
+    without its braces (ansible-core templates the whole argument spec, descriptions included,
+    when it validates a role's arguments), with V()'s escapes."""
+    expression = value.strip()
+    if expression.startswith('{{') and expression.endswith('}}') and expression.count('{{') == 1:
+        expression = expression[2:-2].strip()
+    return 'Default: V(%s)' % expression.replace('\\', '\\\\').replace(')', '\\)')
+
+
+def _templated_non_string(spec, value):
+    return isinstance(value, str) and '{{' in value and spec.get('type', 'str') not in STRING_TYPES
+
+
+def _description(spec):
+    text = spec.get('description') or ''
+    return '\n'.join(text) if isinstance(text, list) else text
+
+
 def role_problems(role_dir):
     """The rules above for one role; one line per problem, empty when the role keeps them."""
     role = os.path.basename(os.path.normpath(role_dir))
@@ -96,6 +125,14 @@ def role_problems(role_dir):
         if spec is None:
             problems.append('%s: %s is in defaults/main.yml but not an option of the argument spec'
                             % (role, name))
+        elif _templated_non_string(spec, value):
+            if 'default' in spec:
+                problems.append('%s: %s (type %s) documents its Jinja default %r as default:, which antsibull-docs '
+                                'refuses for its type; write %r in its description' % (
+                                    role, name, spec.get('type', 'str'), value, jinja_default_note(value)))
+            elif jinja_default_note(value) not in _description(spec):
+                problems.append('%s: %s defaults to %r in defaults/main.yml but its description does not say %r'
+                                % (role, name, value, jinja_default_note(value)))
         elif 'default' not in spec:
             problems.append('%s: %s is set in defaults/main.yml to %r but the argument spec documents no default%s'
                             % (role, name, value, ' (and marks it required)' if spec.get('required') else ''))
@@ -137,10 +174,12 @@ def _role(tmp_path, defaults, options):
 
 def test_a_consistent_role_passes(tmp_path):
     assert role_problems(_role(tmp_path,
-                               {'demo_count': 3, 'demo_peer': '{{ cluster_peer | default("") }}'},
+                               {'demo_count': 3, 'demo_peer': '{{ cluster_peer | default("") }}',
+                                'demo_on': '{{ x | default(true) }}'},
                                {'demo_count': {'type': 'int', 'default': 3},
                                 'demo_peer': {'type': 'str', 'default': '{{ cluster_peer | default("") }}'},
                                 'demo_extra': {'type': 'str'},
+                                'demo_on': {'type': 'bool', 'description': ['On.', r'Default: V(x | default(true\))']},
                                 'demo_target': {'type': 'str', 'required': True}})) == []
 
 
@@ -153,6 +192,12 @@ def test_a_consistent_role_passes(tmp_path):
      "demo_map defaults to {'a': 1} in defaults/main.yml but the argument spec documents {}"),
     ({'demo_peer': '{{ x }}'}, {'demo_peer': {'type': 'str', 'default': '{{ y }}'}},
      "demo_peer defaults to '{{ x }}' in defaults/main.yml but the argument spec documents '{{ y }}'"),
+    ({'demo_on': '{{ x }}'}, {'demo_on': {'type': 'bool', 'default': '{{ x }}'}},
+     "demo_on (type bool) documents its Jinja default '{{ x }}' as default:, which antsibull-docs refuses"),
+    ({'demo_on': '{{ x | default(true) }}'},
+     {'demo_on': {'type': 'bool', 'description': ['On.', 'Default: V(x | default(true))']}},
+     "demo_on defaults to '{{ x | default(true) }}' in defaults/main.yml but its description does not say "
+     "'Default: V(x | default(true\\\\))'"),
     ({'demo_count': 3}, {},
      'demo_count is in defaults/main.yml but not an option of the argument spec'),
     ({'demo_count': 3}, {'demo_count': {'type': 'int'}},

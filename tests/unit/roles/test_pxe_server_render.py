@@ -443,10 +443,13 @@ def test_role_defaults_match_the_argument_spec():
         if '{{' not in str(defaults[name]):
             assert 'default' in spec, name
             assert defaults[name] == spec['default'], name
-    # the spec documents defaults/'s expression (tests/unit/test_role_conventions.py), whose fallback
-    # is the Debian family's iPXE binaries from vars/; the description names them
+    # the spec documents defaults/'s expression in its description (a dict option: see
+    # tests/unit/test_role_conventions.py), whose fallback is the Debian family's iPXE
+    # binaries from vars/; the description names them
     debian = _yaml('vars', 'Debian.yml')['pxe_server__os_ipxe_binaries']
-    assert options['pxe_server_ipxe_binaries']['default'] == defaults['pxe_server_ipxe_binaries']
+    assert 'default' not in options['pxe_server_ipxe_binaries']
+    expression = defaults['pxe_server_ipxe_binaries'].strip()[2:-2].strip()
+    assert 'Default: V(%s)' % expression.replace(')', '\\)') in ' '.join(options['pxe_server_ipxe_binaries']['description'])
     assert 'default(%r)' % debian in defaults['pxe_server_ipxe_binaries']
     assert all(path in ' '.join(options['pxe_server_ipxe_binaries']['description']) for path in debian.values())
     params = dict((k, v) for k, v in defaults.items() if '{{' not in str(v))
