@@ -405,3 +405,83 @@ def effective_port_qos(config, port):
         'qos_policy': iface['qos_input'] or config['system_qos']['qos_input'],
         'queuing_policy': iface['queuing_output'] or config['system_qos']['queuing_output'],
     }
+
+
+# ------------------------------------------------------------------ the role's side
+# The fabric_switch role pushes its rendered configuration (templates/nxos-qos.j2) with
+# cisco.nxos.nxos_config, block by block, against one read of running-config. These are its
+# three steps on the text, with the same indentation model as the parser above (two spaces a
+# level; '!' lines are comments); the filters nxos_config_blocks, nxos_running_sections and
+# nxos_change_diff expose them.
+
+def config_blocks(text):
+    """The rendered configuration as nxos_config blocks: ``[{'parents': [...], 'lines': [...]}]``,
+    one per run of leaf lines under the same parents, in the rendered order (class-maps before
+    the policies that use them, policies before system qos and the interfaces)."""
+    rows = []
+    for raw in (text or '').splitlines():
+        line = raw.strip()
+        if line and not line.startswith('!'):
+            rows.append(((len(raw) - len(raw.lstrip())) // 2, line))
+    blocks, stack = [], []
+    for index, (depth, line) in enumerate(rows):
+        stack = stack[:depth] + [line]
+        if index == len(rows) - 1 or rows[index + 1][0] <= depth:  # a leaf line
+            parents = stack[:depth]
+            if blocks and blocks[-1]['parents'] == parents:
+                blocks[-1]['lines'].append(line)
+            else:
+                blocks.append({'parents': parents, 'lines': [line]})
+    return blocks
+
+
+def running_sections(running, blocks):
+    """The sections of running-config the blocks compare against: each top-level line that is
+    the first parent of a block (or a top-level line of the role) with its indented lines.
+    Nothing else of running-config (user hashes, keys, communities) is kept."""
+    tops = set()
+    for block in blocks or []:
+        tops.update(block['parents'][:1] if block.get('parents') else block.get('lines') or [])
+    kept, keep = [], False
+    for line in (running or '').splitlines():
+        if line and not line.startswith(' '):
+            keep = line.rstrip() in tops
+        if keep and line.strip():
+            kept.append(line.rstrip())
+    return '\n'.join(kept)
+
+
+def _section(running, top):
+    """The indented lines under the top-level line top ('\\n'-wrapped) of running ('\\n'-wrapped)."""
+    lines = []
+    for line in running.split(top, 1)[1].splitlines():
+        if not line.startswith(' '):
+            break
+        lines.append(line)
+    return '\n' + '\n'.join(lines) if lines else ''
+
+
+def change_diff(current, changes):
+    """The --diff view of a push, indented as in running-config: ``{'before': [...], 'after': [...]}``.
+
+    changes are the nxos_config (check mode) results of the blocks that differ, each with its
+    ``item`` (the block) and ``commands``. Each shows its parents, as context in before where the
+    running sections (current) have them and in after always, then in after the block's lines
+    that the push adds or changes."""
+    running = '\n' + (current or '') + '\n'
+    before, after, last = [], [], []
+    for change in changes or []:
+        parents = list(change['item'].get('parents') or [])
+        commands = change.get('commands') or []
+        top = '\n' + parents[0] + '\n' if parents else ''
+        section = _section(running, top) if parents and top in running else ''
+        for index, parent in enumerate(parents):
+            shown = '  ' * index + parent
+            exists = (top in running) if index == 0 else ('\n' + shown + '\n') in (section + '\n')
+            if last[:index + 1] != parents[:index + 1]:
+                if exists:
+                    before.append(shown)
+                after.append(shown)
+        after.extend('  ' * len(parents) + line for line in change['item'].get('lines') or [] if line in commands)
+        last = parents
+    return {'before': before, 'after': after}

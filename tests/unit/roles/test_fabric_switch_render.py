@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, aifabric.cluster contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Rendering of the fabric_switch role: the NX-OS configuration and its nxos_config blocks,
+"""Rendering of the fabric_switch role: the NX-OS configuration and its nxos_config blocks (the
+Python of module_utils/nxos_qos_config.py that the role runs as filters),
 the --diff view, and the SONiC resource module configurations validated against each
 dellemc.enterprise_sonic module's argument spec.
 
@@ -24,6 +25,7 @@ import yaml
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.parsing.convert_bool import boolean
+from ansible_collections.aifabric.cluster.plugins.module_utils.nxos_qos_config import change_diff, config_blocks, running_sections
 
 ROLE = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'roles', 'fabric_switch')
 
@@ -189,7 +191,7 @@ def test_nxos_uses_only_the_simulated_grammar():
 def test_nxos_blocks_cover_the_rendered_configuration():
     for qos in (INTENT, OTHER_INTENT):
         text = render('nxos-qos.j2', qos=qos)
-        blocks = json.loads(render('nxos-blocks.j2', qos=qos))
+        blocks = config_blocks(render('nxos-qos.j2', qos=qos))
         # every leaf line once, under its parents, in the rendered order
         expected = [(path, line) for path, lines in sections(text).items() for line in lines
                     if path + (line,) not in sections(text)]
@@ -198,7 +200,7 @@ def test_nxos_blocks_cover_the_rendered_configuration():
         order = [line.strip() for line in text.splitlines()]
         positions = [order.index(block['parents'][-1] if block['parents'] else block['lines'][0]) for block in blocks]
         assert positions == sorted(positions)
-    blocks = json.loads(render('nxos-blocks.j2'))
+    blocks = config_blocks(render('nxos-qos.j2'))
     assert {'parents': ['policy-map type queuing AIFABRIC-QUEUING', 'class type queuing c-out-8q-q3'],
             'lines': ['bandwidth remaining percent 50',
                       'random-detect minimum-threshold 950 kbytes maximum-threshold 3000 kbytes '
@@ -212,7 +214,7 @@ def test_nxos_blocks_cover_the_rendered_configuration():
 def test_nxos_no_interfaces():
     text = render('nxos-qos.j2', interfaces=[])
     assert 'interface' not in text
-    assert json.loads(render('nxos-blocks.j2', interfaces=[]))[-1]['parents'] == ['system qos']
+    assert config_blocks(render('nxos-qos.j2', interfaces=[]))[-1]['parents'] == ['system qos']
 
 
 def test_nxos_diff_view():
@@ -233,7 +235,7 @@ def test_nxos_diff_view():
         {'item': {'parents': ['interface Ethernet1/1'], 'lines': ['mtu 9216', 'priority-flow-control mode on']},
          'commands': ['interface Ethernet1/1', 'mtu 9216', 'priority-flow-control mode on']},
     ]
-    diff = json.loads(render('nxos-diff.j2', fabric_switch__nxos_changes=changes, fabric_switch__nxos_current=running))
+    diff = change_diff(running, changes)
     assert diff['before'] == [
         'policy-map type network-qos AIFABRIC-NQ',
         '  class type network-qos c-8q-nq3',
@@ -271,8 +273,8 @@ def test_nxos_sections_keep_only_the_blocks_sections():
         'interface Ethernet1/9',
         '  shutdown',
     ])
-    blocks = json.loads(render('nxos-blocks.j2'))
-    kept = render('nxos-sections.j2', fabric_switch__nxos_blocks=blocks, fabric_switch__nxos_running={'stdout': [running]})
+    blocks = config_blocks(render('nxos-qos.j2'))
+    kept = running_sections(running, blocks)
     assert kept.splitlines() == [
         'class-map type qos match-any AIFABRIC-ROCE',
         '  match dscp 26',
