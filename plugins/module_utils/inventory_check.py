@@ -692,6 +692,268 @@ def _group_key(host_vars, host_errors, var):
         return 'R:' + repr(host_vars[var])
 
 
+class _Run(object):
+    """One check_inventory run: its inputs, the groups it resolved, and what the rules share
+    (the networks each host is checked against, the addresses, gateways, MACs and /31 links
+    already seen)."""
+
+    def __init__(self, hosts, groups, rules, errors):
+        self.hosts, self.groups, self.rules, self.errors = hosts, groups, rules, errors
+        self.report = _Report()
+        self.cluster = set(self.members(rules['cluster_group']))
+        for name in rules['node_groups']:
+            self.cluster.update(self.members(name))
+        self.switches = set(self.members(rules['switch_group']))
+        for name in rules['switch_groups']:
+            self.switches.update(self.members(name))
+        self.fabric_required = set()
+        for name in rules['fabric_required_groups']:
+            self.fabric_required.update(self.members(name))
+        self.checked = sorted(self.cluster | self.switches, key=natural_key)
+        self.base_networks = _Networks()
+        self.nets_by_host = {}
+        self.addresses = {}   # IPAddress -> (host, var)
+        self.gateways = {}    # IPAddress -> the network's path
+        self.macs = {}        # normalized MAC -> (host, var)
+        self.p2p_nets = {}    # /31 IPNetwork -> [(switch, index, peer)] of switch_fabric_interfaces
+
+    def members(self, name):
+        found = self.groups.get(name) or []
+        return [found] if isinstance(found, str) else list(found)
+
+    def host(self, name):
+        return _Host(self, name)
+
+
+class _Host(object):
+    """One checked host as the host rules see it."""
+
+    def __init__(self, run, name):
+        self.run, self.name = run, name
+        self.vars = run.hosts.get(name) or {}
+        self.errors = run.errors.get(name) or {}
+        self.networks = run.nets_by_host.get(name) or _Networks()
+        self.is_node = name in run.cluster
+
+    def add(self, text):
+        self.run.report.add(self.name, text)
+
+    def required(self, var, why):
+        if var in self.errors:
+            return False
+        if var not in self.vars or _is_blank(self.vars[var]):
+            self.add('%s is not defined or empty; required for %s' % (var, why))
+            return False
+        return True
+
+    def optional(self, var):
+        return var not in self.errors and var in self.vars and not _is_blank(self.vars[var])
+
+
+# ------------------------------------------------------------------ the rules of the whole inventory
+
+def _rule_cluster_has_hosts(run):
+    if not run.cluster:
+        run.report.add(ALL, "group '%s' has no hosts; required: at least one host in %s"
+                       % (run.rules['cluster_group'], ', '.join(run.rules['node_groups'])))
+
+
+def _rule_group_vars(run):
+    """Group-level variables: the value most hosts share is checked once as "all"; a host that
+    overrides one of them is checked on its own. Sets the networks each host is checked against."""
+    if not run.checked:
+        return
+    common = {}
+    for var in GROUP_VARS:
+        counts = {}
+        for host in run.checked:
+            key = _group_key(run.hosts.get(host) or {}, run.errors.get(host) or {}, var)
+            counts.setdefault(key, [0, host])
+            counts[key][0] += 1
+        if counts:
+            common[var] = max(counts.items(), key=lambda item: (item[1][0], -run.checked.index(item[1][1])))[0]
+
+    def differs(host):
+        return [var for var in GROUP_VARS
+                if _group_key(run.hosts.get(host) or {}, run.errors.get(host) or {}, var) != common.get(var)]
+
+    reference = next((host for host in run.checked if not differs(host)), run.checked[0])
+    run.base_networks = check_group_vars(run.hosts.get(reference) or {}, run.errors.get(reference) or {},
+                                         run.rules, run.report)
+    for host in run.checked:
+        overridden = differs(host)
+        run.nets_by_host[host] = run.base_networks
+        if not overridden:
+            continue
+        own = _Report()
+        own_nets = check_group_vars(run.hosts.get(host) or {}, run.errors.get(host) or {}, run.rules, own, who=host)
+        # report only the problems of the overridden variables (a message about two variables,
+        # such as the switch MTU against the fabric MTU, names both: it is reported when
+        # either is overridden)
+        for message in own.messages:
+            text = message[len(host) + 2:]
+            if any(text.startswith(var) or re.search(r'\b%s\b' % var, text) for var in overridden):
+                run.report.add(host, text)
+        if 'cluster_networks' in overridden:
+            run.nets_by_host[host] = own_nets
+    for networks in set(run.nets_by_host.values()):
+        for info in networks.nets.values():
+            if info['gateway'] is not None:
+                run.gateways.setdefault(info['gateway'], info['path'])
+
+
+def _rule_hosts(run):
+    """The host rules (HOST_RULES), host by host in natural order, in the table's order."""
+    for name in run.checked:
+        host = run.host(name)
+        for applies, rule in HOST_RULES:
+            if applies == 'every host' or (applies == 'nodes') == host.is_node:
+                rule(host)
+
+
+def _rule_storage(run):
+    """The storage intent: once for the intent, per host where it depends on the host."""
+    failed = [(host, var) for host in sorted(run.cluster, key=natural_key) for var in STORAGE_VARS
+              if var in (run.errors.get(host) or {})]
+    for host, var in failed[:1]:
+        run.report.add(ALL, _template_problem(var, run.errors[host][var]))
+    if not failed:
+        known = sorted(run.base_networks.nets) if run.base_networks.nets else None
+        check_storage(run.hosts, run.groups, run.report, run.cluster, networks=known)
+
+
+def _rule_kubernetes(run):
+    """The Kubernetes intent, only where cluster_kubernetes is set; a host variable that fails
+    to template is a problem of its host."""
+    nodes = sorted(run.cluster, key=natural_key)
+    failed = [host for host in nodes if 'cluster_kubernetes' in (run.errors.get(host) or {})]
+    for host in failed[:1]:
+        run.report.add(ALL, _template_problem('cluster_kubernetes', run.errors[host]['cluster_kubernetes']))
+    for host in nodes:
+        for name in KUBERNETES_HOST_VARS:
+            if name in (run.errors.get(host) or {}):
+                run.report.add(host, _template_problem(name, run.errors[host][name]))
+    if not failed:
+        cidrs = dict((name, info['net']) for name, info in run.base_networks.nets.items()) or None
+        check_kubernetes(run.hosts, run.groups, run.report, run.cluster, networks=cidrs, profiles=run.rules['hw_profiles'])
+
+
+# ------------------------------------------------------------------ the rules of one host
+
+def _host_name(host):
+    if not is_hostname(host.name):
+        host.add("inventory_hostname '%s' is not a valid hostname; allowed: %s" % (show(host.name), HOSTNAME_ALLOWED))
+
+
+def _host_template_errors(host):
+    for var in HOST_VARS + ([] if host.is_node else SWITCH_VARS):
+        if var in host.errors:
+            host.add(_template_problem(var, host.errors[var]))
+
+
+def _host_addresses(host):
+    run, rules = host.run, host.run.rules
+    for var, net_name in HOST_IP_VARS:
+        if not host.is_node and var != 'node_mgmt_ip':
+            continue  # switches: management address only
+        if var == 'node_mgmt_ip':
+            present = host.required(var, 'every host in %s and %s' % (rules['cluster_group'], rules['switch_group']))
+        elif var == 'node_bmc_ip':
+            present = host.required(var, 'every host in %s' % rules['cluster_group'])
+        elif host.name in run.fabric_required:
+            present = host.required(var, 'hosts in %s' % ', '.join(rules['fabric_required_groups']))
+        else:
+            present = host.optional(var)
+        if not present:
+            continue
+        raw = host.vars[var]
+        info = host.networks.get(net_name)
+        address = to_ip(raw)
+        if address is None:
+            where = ('an address in cluster_networks.%s.cidr %s' % (net_name, info['net'])) if info \
+                else 'an IPv4 or IPv6 address'
+            host.add("%s '%s' is not a valid IP address; allowed: %s" % (var, show(raw), where))
+            continue
+        if info is not None:
+            problem = _placement(address, info['net'])
+            if problem:
+                first, last = _usable_range(info['net'])
+                host.add("%s '%s' %s (cluster_networks.%s); allowed: %s-%s" % (var, show(raw), problem, net_name, first, last))
+                continue
+            if address in run.gateways:
+                host.add("%s '%s' is the gateway of %s; allowed: any other address in %s"
+                         % (var, show(raw), run.gateways[address], info['net']))
+                continue
+        elif address in run.gateways:
+            host.add("%s '%s' is the gateway of %s; allowed: any other address" % (var, show(raw), run.gateways[address]))
+            continue
+        if address in run.addresses:
+            other_host, other_var = run.addresses[address]
+            host.add("%s '%s' is also used by %s (%s); every address must be unique" % (var, show(raw), other_host, other_var))
+        else:
+            run.addresses[address] = (host.name, var)
+
+
+def _host_switch_links(host):
+    run = host.run
+    if 'switch_fabric_interfaces' not in host.errors:
+        _check_switch_links(host.name, host.vars.get('switch_fabric_interfaces'), run.hosts, run.errors, run.cluster,
+                            set(run.checked), run.rules, run.addresses, run.gateways, run.p2p_nets, run.report)
+
+
+def _host_macs(host):
+    run = host.run
+    for var in HOST_MAC_VARS:
+        if var == 'node_mgmt_mac':
+            present = host.required(var, 'every host in %s' % run.rules['cluster_group'])
+        else:
+            present = host.optional(var)
+        if not present:
+            continue
+        raw = host.vars[var]
+        mac = normalize_mac(raw)
+        if mac is None:
+            host.add("%s '%s' is not a valid MAC address; allowed: %s" % (var, show(raw), MAC_ALLOWED))
+            continue
+        if mac == '00:00:00:00:00:00' or int(mac[:2], 16) & 1:
+            kind = 'all zero' if mac.startswith('00:00:00:00:00:00') else \
+                ('the broadcast address' if mac == 'ff:ff:ff:ff:ff:ff' else 'a multicast address')
+            host.add("%s '%s' is %s; allowed: %s" % (var, show(raw), kind, MAC_ALLOWED))
+            continue
+        if mac in run.macs:
+            other_host, other_var = run.macs[mac]
+            host.add("%s '%s' is also used by %s (%s); every MAC address must be unique" % (var, show(raw), other_host, other_var))
+        else:
+            run.macs[mac] = (host.name, var)
+
+
+def _host_profile_and_os(host):
+    rules = host.run.rules
+    hw_allowed, os_allowed = ', '.join(rules['hw_profiles']), ', '.join(rules['supported_os'])
+    if host.required('node_hw_profile', 'every host in %s; allowed: %s' % (rules['cluster_group'], hw_allowed)):
+        profile = host.vars['node_hw_profile']
+        if profile not in rules['hw_profiles']:
+            host.add("node_hw_profile '%s' is not a known hardware profile; allowed: %s" % (show(profile), hw_allowed))
+    if host.optional('node_os') and host.vars['node_os'] not in rules['supported_os']:
+        host.add("node_os '%s' is not supported; allowed: %s" % (show(host.vars['node_os']), os_allowed))
+    elif 'node_os' in host.vars and 'node_os' not in host.errors and _is_blank(host.vars['node_os']) \
+            and host.vars['node_os'] is not None:
+        host.add("node_os is empty; allowed: unset (cluster_os applies) or one of %s" % os_allowed)
+
+
+# The rules, in the order their messages come. A host rule applies to 'every host', to the
+# 'nodes' (the cluster group and the node groups) or to the 'switches' only.
+HOST_RULES = (
+    ('every host', _host_name),
+    ('every host', _host_template_errors),
+    ('every host', _host_addresses),
+    ('switches', _host_switch_links),
+    ('nodes', _host_macs),
+    ('nodes', _host_profile_and_os),
+)
+RULES = (_rule_cluster_has_hosts, _rule_group_vars, _rule_hosts, _rule_storage, _rule_kubernetes)
+
+
 def check_inventory(hosts, groups, rules=None, errors=None):
     """Validate an inventory; return the list of problem messages (empty when valid).
 
@@ -699,223 +961,15 @@ def check_inventory(hosts, groups, rules=None, errors=None):
     :arg groups: {group name: [host names]} as Ansible's ``groups`` (children flattened).
     :arg rules: overrides of DEFAULT_RULES (supported_os, hw_profiles, mtu_min, ...).
     :arg errors: {host name: {variable: error text}} for variables that failed to template.
+
+    The checks are the rules of RULES, in order; the host rules (HOST_RULES) run host by host.
     """
-    report = _Report()
     if not HAS_NETADDR:  # pragma: no cover
         return ['all: the netaddr Python library is required on the controller (%s)' % NETADDR_IMPORT_ERROR]
-    rules = _rules(rules)
-    hosts = hosts or {}
-    groups = groups or {}
-    errors = errors or {}
-
-    def members(name):
-        found = groups.get(name) or []
-        return [found] if isinstance(found, str) else list(found)
-
-    cluster = set(members(rules['cluster_group']))
-    for name in rules['node_groups']:
-        cluster.update(members(name))
-    switches = set(members(rules['switch_group']))
-    for name in rules['switch_groups']:
-        switches.update(members(name))
-    fabric_required = set()
-    for name in rules['fabric_required_groups']:
-        fabric_required.update(members(name))
-
-    if not cluster:
-        report.add(ALL, "group '%s' has no hosts; required: at least one host in %s"
-                   % (rules['cluster_group'], ', '.join(rules['node_groups'])))
-
-    checked = sorted(cluster | switches, key=natural_key)
-
-    # group-level variables: the value most hosts share is checked once as "all";
-    # a host that overrides one of them is checked on its own
-    common = {}
-    for var in GROUP_VARS:
-        counts = {}
-        for host in checked:
-            key = _group_key(hosts.get(host) or {}, errors.get(host) or {}, var)
-            counts.setdefault(key, [0, host])
-            counts[key][0] += 1
-        if counts:
-            common[var] = max(counts.items(), key=lambda item: (item[1][0], -checked.index(item[1][1])))[0]
-
-    reference = None
-    for host in checked:
-        if all(_group_key(hosts.get(host) or {}, errors.get(host) or {}, var) == common.get(var)
-               for var in GROUP_VARS):
-            reference = host
-            break
-    nets_by_host = {}
-    base_networks = _Networks()
-    if checked:
-        if reference is None:
-            reference = checked[0]
-        base_networks = check_group_vars(hosts.get(reference) or {}, errors.get(reference) or {}, rules, report)
-        for host in checked:
-            host_vars = hosts.get(host) or {}
-            host_errors = errors.get(host) or {}
-            differs = [var for var in GROUP_VARS
-                       if _group_key(host_vars, host_errors, var) != common.get(var)]
-            if differs:
-                own = _Report()
-                own_nets = check_group_vars(host_vars, host_errors, rules, own, who=host)
-                # report only the problems of the overridden variables
-                # (a message about two variables, such as the switch MTU against the
-                # fabric MTU, names both: it is reported when either is overridden)
-                for message in own.messages:
-                    text = message[len(host) + 2:]
-                    if any(text.startswith(var) or re.search(r'\b%s\b' % var, text) for var in differs):
-                        report.add(host, text)
-                nets_by_host[host] = own_nets if 'cluster_networks' in differs else base_networks
-            else:
-                nets_by_host[host] = base_networks
-
-    addresses = {}   # IPAddress -> (host, var)
-    gateways = {}
-    for networks in set(nets_by_host.values()):
-        for name, info in networks.nets.items():
-            if info['gateway'] is not None:
-                gateways.setdefault(info['gateway'], info['path'])
-    macs = {}
-    p2p_nets = {}    # /31 IPNetwork -> [(switch, index, peer)] of switch_fabric_interfaces
-    hw_allowed = ', '.join(rules['hw_profiles'])
-    os_allowed = ', '.join(rules['supported_os'])
-
-    for host in checked:
-        host_vars = hosts.get(host) or {}
-        host_errors = errors.get(host) or {}
-        networks = nets_by_host.get(host) or _Networks()
-        is_node = host in cluster
-
-        if not is_hostname(host):
-            report.add(host, "inventory_hostname '%s' is not a valid hostname; allowed: %s"
-                       % (show(host), HOSTNAME_ALLOWED))
-
-        for var in HOST_VARS + ([] if is_node else SWITCH_VARS):
-            if var in host_errors:
-                report.add(host, _template_problem(var, host_errors[var]))
-
-        def required(var, why):
-            if var in host_errors:
-                return False
-            if var not in host_vars or _is_blank(host_vars[var]):
-                report.add(host, '%s is not defined or empty; required for %s' % (var, why))
-                return False
-            return True
-
-        def optional(var):
-            return var not in host_errors and var in host_vars and not _is_blank(host_vars[var])
-
-        # addresses
-        for var, net_name in HOST_IP_VARS:
-            if not is_node and var != 'node_mgmt_ip':
-                continue  # switches: management address only
-            if var == 'node_mgmt_ip':
-                present = required(var, 'every host in %s and %s' % (rules['cluster_group'], rules['switch_group']))
-            elif var == 'node_bmc_ip':
-                present = required(var, 'every host in %s' % rules['cluster_group'])
-            elif host in fabric_required:
-                present = required(var, 'hosts in %s' % ', '.join(rules['fabric_required_groups']))
-            else:
-                present = optional(var)
-            if not present:
-                continue
-            raw = host_vars[var]
-            info = networks.get(net_name)
-            address = to_ip(raw)
-            if address is None:
-                where = ('an address in cluster_networks.%s.cidr %s' % (net_name, info['net'])) if info \
-                    else 'an IPv4 or IPv6 address'
-                report.add(host, "%s '%s' is not a valid IP address; allowed: %s" % (var, show(raw), where))
-                continue
-            if info is not None:
-                problem = _placement(address, info['net'])
-                if problem:
-                    first, last = _usable_range(info['net'])
-                    report.add(host, "%s '%s' %s (cluster_networks.%s); allowed: %s-%s"
-                               % (var, show(raw), problem, net_name, first, last))
-                    continue
-                if address in gateways:
-                    report.add(host, "%s '%s' is the gateway of %s; allowed: any other address in %s"
-                               % (var, show(raw), gateways[address], info['net']))
-                    continue
-            elif address in gateways:
-                report.add(host, "%s '%s' is the gateway of %s; allowed: any other address"
-                           % (var, show(raw), gateways[address]))
-                continue
-            if address in addresses:
-                other_host, other_var = addresses[address]
-                report.add(host, "%s '%s' is also used by %s (%s); every address must be unique"
-                           % (var, show(raw), other_host, other_var))
-            else:
-                addresses[address] = (host, var)
-
-        if not is_node:
-            if 'switch_fabric_interfaces' not in host_errors:
-                _check_switch_links(host, host_vars.get('switch_fabric_interfaces'), hosts, errors, cluster,
-                                    set(checked), rules, addresses, gateways, p2p_nets, report)
-            continue
-
-        # MAC addresses
-        for var in HOST_MAC_VARS:
-            if var == 'node_mgmt_mac':
-                present = required(var, 'every host in %s' % rules['cluster_group'])
-            else:
-                present = optional(var)
-            if not present:
-                continue
-            raw = host_vars[var]
-            mac = normalize_mac(raw)
-            if mac is None:
-                report.add(host, "%s '%s' is not a valid MAC address; allowed: %s" % (var, show(raw), MAC_ALLOWED))
-                continue
-            if mac == '00:00:00:00:00:00' or int(mac[:2], 16) & 1:
-                kind = 'all zero' if mac.startswith('00:00:00:00:00:00') else \
-                    ('the broadcast address' if mac == 'ff:ff:ff:ff:ff:ff' else 'a multicast address')
-                report.add(host, "%s '%s' is %s; allowed: %s" % (var, show(raw), kind, MAC_ALLOWED))
-                continue
-            if mac in macs:
-                other_host, other_var = macs[mac]
-                report.add(host, "%s '%s' is also used by %s (%s); every MAC address must be unique"
-                           % (var, show(raw), other_host, other_var))
-            else:
-                macs[mac] = (host, var)
-
-        # hardware profile and OS
-        if required('node_hw_profile', 'every host in %s; allowed: %s' % (rules['cluster_group'], hw_allowed)):
-            profile = host_vars['node_hw_profile']
-            if profile not in rules['hw_profiles']:
-                report.add(host, "node_hw_profile '%s' is not a known hardware profile; allowed: %s"
-                           % (show(profile), hw_allowed))
-        if optional('node_os') and host_vars['node_os'] not in rules['supported_os']:
-            report.add(host, "node_os '%s' is not supported; allowed: %s" % (show(host_vars['node_os']), os_allowed))
-        elif 'node_os' in host_vars and 'node_os' not in host_errors and _is_blank(host_vars['node_os']) \
-                and host_vars['node_os'] is not None:
-            report.add(host, "node_os is empty; allowed: unset (cluster_os applies) or one of %s" % os_allowed)
-
-    # the storage intent: once for the intent, per host where it depends on the host
-    storage_errors = [(host, var) for host in sorted(cluster, key=natural_key) for var in STORAGE_VARS
-                      if var in (errors.get(host) or {})]
-    for host, var in storage_errors[:1]:
-        report.add(ALL, _template_problem(var, errors[host][var]))
-    if not storage_errors:
-        known = sorted(base_networks.nets) if base_networks.nets else None
-        check_storage(hosts, groups, report, cluster, networks=known)
-
-    # the Kubernetes intent: the same, only where cluster_kubernetes is set; a host variable
-    # that fails to template is a problem of its host
-    kube_errors = [host for host in sorted(cluster, key=natural_key) if 'cluster_kubernetes' in (errors.get(host) or {})]
-    for host in kube_errors[:1]:
-        report.add(ALL, _template_problem('cluster_kubernetes', errors[host]['cluster_kubernetes']))
-    for host in sorted(cluster, key=natural_key):
-        for name in KUBERNETES_HOST_VARS:
-            if name in (errors.get(host) or {}):
-                report.add(host, _template_problem(name, errors[host][name]))
-    if not kube_errors:
-        cidrs = dict((name, info['net']) for name, info in base_networks.nets.items()) or None
-        check_kubernetes(hosts, groups, report, cluster, networks=cidrs, profiles=rules['hw_profiles'])
-    return report.messages
+    run = _Run(hosts or {}, groups or {}, _rules(rules), errors or {})
+    for rule in RULES:
+        rule(run)
+    return run.report.messages
 
 
 def _p2p_address(value):
