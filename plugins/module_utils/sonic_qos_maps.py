@@ -50,43 +50,43 @@ def _keys(entries, key):
     return [entry.get(key) for entry in entries or []]
 
 
+def _entries_missing(source, target, key):
+    """The entries of map source, as ``{key: value}``, whose key map target does not have."""
+    present = _keys(target.get('entries'), key)
+    return [{key: value} for value in _keys(source.get('entries'), key) if value not in present]
+
+
+def _per_map(want, other, decide):
+    """Per kind, what decide(want's map, other's map of that name or None, the kind's key)
+    returns for each of want's maps, where it returns something."""
+    out = {}
+    for kind, maps in (want or {}).items():
+        key = _key(kind)
+        found = [decide(item, _named(_maps(other, kind), item.get('name')), key) for item in maps or []]
+        found = [entry for entry in found if entry]
+        if found:
+            out[kind] = found
+    return out
+
+
 def stale_entries(want, have):
     """Per kind, the entries that a map of want has on the switch (have, as sonic_facts reads
     it) under a key that want's map does not: ``[{name, entries: [{key: value}]}]``."""
-    out = {}
-    for kind, maps in (want or {}).items():
-        key, stale = _key(kind), []
-        for item in maps or []:
-            had = _named(_maps(have, kind), item.get('name'))
-            if had is None:
-                continue
-            keep = _keys(item.get('entries'), key)
-            gone = [{key: value} for value in _keys(had.get('entries'), key) if value not in keep]
-            if gone:
-                stale.append({'name': item['name'], 'entries': gone})
-        if stale:
-            out[kind] = stale
-    return out
+    def stale(item, had, key):
+        gone = _entries_missing(had, item, key) if had is not None else []
+        return {'name': item['name'], 'entries': gone} if gone else None
+    return _per_map(want, have, stale)
 
 
 def added_entries(want, was):
     """Per kind, what pushing want adds to the switch as it was read (was): a map it did not
     have by name (``{name}``, the whole map), or the entries under keys its map did not have."""
-    out = {}
-    for kind, maps in (want or {}).items():
-        key, added = _key(kind), []
-        for item in maps or []:
-            had = _named(_maps(was, kind), item.get('name'))
-            if had is None:
-                added.append({'name': item['name']})
-                continue
-            old = _keys(had.get('entries'), key)
-            new = [{key: value} for value in _keys(item.get('entries'), key) if value not in old]
-            if new:
-                added.append({'name': item['name'], 'entries': new})
-        if added:
-            out[kind] = added
-    return out
+    def added(item, had, key):
+        if had is None:
+            return {'name': item['name']}
+        new = _entries_missing(item, had, key)
+        return {'name': item['name'], 'entries': new} if new else None
+    return _per_map(want, was, added)
 
 
 def maps_as_read(want, was):
