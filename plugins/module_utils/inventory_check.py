@@ -700,15 +700,9 @@ class _Run(object):
     def __init__(self, hosts, groups, rules, errors):
         self.hosts, self.groups, self.rules, self.errors = hosts, groups, rules, errors
         self.report = _Report()
-        self.cluster = set(self.members(rules['cluster_group']))
-        for name in rules['node_groups']:
-            self.cluster.update(self.members(name))
-        self.switches = set(self.members(rules['switch_group']))
-        for name in rules['switch_groups']:
-            self.switches.update(self.members(name))
-        self.fabric_required = set()
-        for name in rules['fabric_required_groups']:
-            self.fabric_required.update(self.members(name))
+        self.cluster = self.members_of([rules['cluster_group']] + list(rules['node_groups']))
+        self.switches = self.members_of([rules['switch_group']] + list(rules['switch_groups']))
+        self.fabric_required = self.members_of(rules['fabric_required_groups'])
         self.checked = sorted(self.cluster | self.switches, key=natural_key)
         self.base_networks = _Networks()
         self.nets_by_host = {}
@@ -717,9 +711,13 @@ class _Run(object):
         self.macs = {}        # normalized MAC -> (host, var)
         self.p2p_nets = {}    # /31 IPNetwork -> [(switch, index, peer)] of switch_fabric_interfaces
 
-    def members(self, name):
-        found = self.groups.get(name) or []
-        return [found] if isinstance(found, str) else list(found)
+    def members_of(self, names):
+        """The hosts of any of the groups names (a group given as one host name counts as that host)."""
+        hosts = set()
+        for name in names:
+            found = self.groups.get(name) or []
+            hosts.update([found] if isinstance(found, str) else found)
+        return hosts
 
     def host(self, name):
         return _Host(self, name)
@@ -773,15 +771,15 @@ def _rule_group_vars(run):
         if counts:
             common[var] = max(counts.items(), key=lambda item: (item[1][0], -run.checked.index(item[1][1])))[0]
 
-    def differs(host):
-        return [var for var in GROUP_VARS
-                if _group_key(run.hosts.get(host) or {}, run.errors.get(host) or {}, var) != common.get(var)]
-
-    reference = next((host for host in run.checked if not differs(host)), run.checked[0])
+    # per host, the group-level variables it overrides (computed once: each is a JSON dump)
+    overrides = dict((host, [var for var in GROUP_VARS
+                             if _group_key(run.hosts.get(host) or {}, run.errors.get(host) or {}, var) != common.get(var)])
+                     for host in run.checked)
+    reference = next((host for host in run.checked if not overrides[host]), run.checked[0])
     run.base_networks = check_group_vars(run.hosts.get(reference) or {}, run.errors.get(reference) or {},
                                          run.rules, run.report)
     for host in run.checked:
-        overridden = differs(host)
+        overridden = overrides[host]
         run.nets_by_host[host] = run.base_networks
         if not overridden:
             continue
