@@ -341,8 +341,9 @@ def test_drift_is_named_in_check_mode_and_restored():
 
 @pytest.mark.fault
 def test_a_worker_is_removed_then_joins_again():
-    """Day 2: kubernetes_remove_node.yml drains a GPU worker, deletes its Node and resets it (kubeadm reset:
-    no kubelet credentials left); a second removal changes nothing; a control plane is refused before any change.
+    """Day 2: kubernetes_remove_node.yml drains a GPU worker, resets it (kubeadm reset: kubelet stopped, no
+    credentials left) and deletes its Node, which stays deleted (no kubelet registers it again); a second removal
+    changes nothing; a control plane is refused before any change.
     Check mode names the join it would make; the Kubernetes phase limited to that node then joins it again with a
     fresh token: Ready, labelled, tainted, and a further run changes nothing."""
     name = GPU[-1]
@@ -353,6 +354,7 @@ def test_a_worker_is_removed_then_joins_again():
     assert not h.file("/etc/kubernetes/kubelet.conf").exists
     again = labhosts.playbook("kubernetes_remove_node.yml", "-e", "kubernetes_remove_nodes=" + name)
     assert again.returncode == 0 and re.search(r"%s\s+: ok=\d+\s+changed=0 " % name, again.stdout), again.stdout[-3000:]
+    assert name not in [n["metadata"]["name"] for n in json.loads(kubectl("get", "nodes", "-o", "json"))["items"]]
     refused = labhosts.playbook("kubernetes_remove_node.yml", "-e", "kubernetes_remove_nodes=" + CONTROL[0])
     assert refused.returncode != 0 and "%s is in kube_control_plane" % CONTROL[0] in refused.stdout, refused.stdout[-3000:]
     assert labhosts.host(CONTROL[0]).file("/etc/kubernetes/admin.conf").exists
