@@ -352,53 +352,39 @@ def _distinct(values):
     return out if len(out) != 1 else out[0]
 
 
+# --------------------------------------------------------------------------- switches
+
+class _Switch(object):
+    """One switch under check: its name, the intent, its fabric ports ({port: settings}), and what the rules found
+    (violations in ``out``, the normalized settings compared across switches in ``summary``)."""
+
+    def __init__(self, name, intent):
+        self.name = name
+        self.intent = intent
+        self.ports = {}
+        self.out = []
+        self.summary = {}
+
+    def add(self, rule, setting, expected, found, message, port=None):
+        self.out.append(_violation(rule, setting, 'switch', self.name, expected, found, message, port,
+                                   len(self.ports) if isinstance(port, list) else None))
+
+
 # --------------------------------------------------------------------------- NX-OS
 
-def check_nxos(name, switch, intent):
-    """(violations, summary) of an NX-OS switch; summary holds the normalized settings compared across switches."""
-    out = []
-    summary = {}
-
-    def add(rule, setting, expected, found, message, port=None):
-        out.append(_violation(rule, setting, 'switch', name, expected, found, message, port,
-                              len(ports) if isinstance(port, list) else None))
-
-    if switch.get('error') or switch.get('running_config') is None:
-        add('input', 'running_config', 'show running-config', None, 'no running configuration was read (%s): the switch '
-            'was not checked' % (switch.get('error') or 'show running-config returned nothing'))
-        return out, None
-    try:
-        config = parse_running_config(switch.get('running_config'))
-    except NxosParseError as exc:
-        add('input', 'running_config', 'show running-config', None, 'cannot read the running configuration: %s' % exc)
-        return out, None
-
-    p = intent['lossless_priority']
-    cnp_group = _int(switch.get('cnp_qos_group', intent['nxos_cnp_qos_group']), 'cnp_qos_group')
-    wanted = port_names(switch.get('fabric_interfaces'))
-    ports = {}
-    for port in wanted:
-        eff = effective_port_qos(config, port)
-        if eff is None:
-            add('input', 'interface', 'in running-config', None,
-                'fabric interface not in the running configuration (switch_fabric_interfaces names a port the switch does not have)',
-                port=normalize_interface(port))
-        else:
-            ports[eff['port']] = eff
-    if not wanted:
-        add('input', 'interfaces', 'switch_fabric_interfaces', [], 'no fabric interfaces listed: the port rules were not checked')
-
-    # rule dscp_map: classification per qos policy in use
-    by_policy = _groups(dict((port, eff['qos_policy']) for port, eff in ports.items()))
+def _nxos_dscp_map(sw, config, cnp_group):
+    """Rule dscp_map: the classification of the RoCE and CNP DSCPs, per qos policy in use."""
+    intent, p = sw.intent, sw.intent['lossless_priority']
+    by_policy = _groups(dict((port, eff['qos_policy']) for port, eff in sw.ports.items()))
     seen_groups = {intent['roce_dscp']: [], intent['cnp_dscp']: []}
     for policy, group_ports in by_policy:
         if policy is None or policy not in config['qos_policies']:
             found = None if policy is None else '%s (not defined)' % policy
-            add('dscp_map', 'qos_policy', 'DSCP %d -> qos-group %d, DSCP %d -> qos-group %d'
-                % (intent['roce_dscp'], p, intent['cnp_dscp'], cnp_group), found,
-                'no service-policy type qos input applies (interface or system qos): every DSCP goes to qos-group 0 (lossy)'
-                if policy is None else 'service-policy type qos input %s names an undefined policy-map: every DSCP goes to '
-                'qos-group 0 (lossy)' % policy, port=group_ports)
+            sw.add('dscp_map', 'qos_policy', 'DSCP %d -> qos-group %d, DSCP %d -> qos-group %d'
+                   % (intent['roce_dscp'], p, intent['cnp_dscp'], cnp_group), found,
+                   'no service-policy type qos input applies (interface or system qos): every DSCP goes to qos-group 0 (lossy)'
+                   if policy is None else 'service-policy type qos input %s names an undefined policy-map: every DSCP goes to '
+                   'qos-group 0 (lossy)' % policy, port=group_ports)
             for dscp in seen_groups:
                 seen_groups[dscp].append(0)
             continue
@@ -406,106 +392,159 @@ def check_nxos(name, switch, intent):
             group, cls = classify_dscp(config, policy, dscp)
             seen_groups[dscp].append(group)
             if group != want:
-                add('dscp_map', 'dscp_tc.%d' % dscp, want, group,
-                    'policy-map type qos %s puts DSCP %d in qos-group %s (class %s), expected %d (%s)'
-                    % (policy, dscp, group, cls, want, what), port=group_ports)
+                sw.add('dscp_map', 'dscp_tc.%d' % dscp, want, group,
+                       'policy-map type qos %s puts DSCP %d in qos-group %s (class %s), expected %d (%s)'
+                       % (policy, dscp, group, cls, want, what), port=group_ports)
     for dscp, groups in seen_groups.items():
-        summary['dscp_tc.%d' % dscp] = _distinct(groups) if groups else None
+        sw.summary['dscp_tc.%d' % dscp] = _distinct(groups) if groups else None
 
-    # rule pfc: no-drop class and PFC CoS set of the system network-qos policy; interface mode
+
+def _nxos_pfc(sw, config, cnp_group):
+    """Rule pfc: the no-drop class and PFC CoS set of the system network-qos policy; the interface PFC mode."""
+    p = sw.intent['lossless_priority']
     nq = network_qos(config)
-    summary['pfc_priorities'] = nq['pfc_cos']
+    sw.summary['pfc_priorities'] = nq['pfc_cos']
     if nq['pfc_cos'] != [p]:
         where = ('system qos network-qos policy %s' % nq['policy']) if nq['defined'] else (
             'no system qos network-qos policy (NX-OS default: no PFC)' if nq['policy'] is None
             else 'system qos network-qos policy %s is not defined (no PFC)' % nq['policy'])
-        add('pfc', 'pfc_priorities', [p], nq['pfc_cos'],
-            'PFC (pause pfc-cos) is on CoS %s, the intent on exactly [%d] (%s)' % (_fmt(nq['pfc_cos']), p, where))
+        sw.add('pfc', 'pfc_priorities', [p], nq['pfc_cos'],
+               'PFC (pause pfc-cos) is on CoS %s, the intent on exactly [%d] (%s)' % (_fmt(nq['pfc_cos']), p, where))
     else:
         no_drop = sorted(nq['no_drop'], key=str)
-        summary['pfc_class'] = no_drop
+        sw.summary['pfc_class'] = no_drop
         if no_drop != [p]:
-            add('pfc', 'pfc_class', NQ_CLASS % p, [NQ_CLASS % k if isinstance(k, int) else k for k in no_drop],
-                'pause pfc-cos %d is configured under %s in network-qos policy %s, expected under %s (the lossless qos-group)'
-                % (p, ', '.join(NQ_CLASS % k if isinstance(k, int) else str(k) for k in no_drop), nq['policy'], NQ_CLASS % p))
+            sw.add('pfc', 'pfc_class', NQ_CLASS % p, [NQ_CLASS % k if isinstance(k, int) else k for k in no_drop],
+                   'pause pfc-cos %d is configured under %s in network-qos policy %s, expected under %s (the lossless qos-group)'
+                   % (p, ', '.join(NQ_CLASS % k if isinstance(k, int) else str(k) for k in no_drop), nq['policy'], NQ_CLASS % p))
     modes = {}
-    for port, eff in ports.items():
+    for port, eff in sw.ports.items():
         modes[port] = eff['pfc_mode']
         if eff['pfc_mode'] != 'on':
-            add('pfc', 'pfc_port_mode', 'on', eff['pfc_mode'],
-                'priority-flow-control mode is %s, expected on: the port does not honour or send PFC' % eff['pfc_mode'], port=port)
-    summary['pfc_port_mode'] = _distinct(list(modes.values()))
+            sw.add('pfc', 'pfc_port_mode', 'on', eff['pfc_mode'],
+                   'priority-flow-control mode is %s, expected on: the port does not honour or send PFC' % eff['pfc_mode'], port=port)
+    sw.summary['pfc_port_mode'] = _distinct(list(modes.values()))
 
-    # rules ecn and cnp: per queuing policy in use
-    by_queuing = _groups(dict((port, eff['queuing_policy']) for port, eff in ports.items()))
-    ecn_seen, thr_seen, cnp_seen, bw_seen = [], [], [], []
-    for policy, group_ports in by_queuing:
+
+def _nxos_ecn(sw, config, cnp_group):
+    """Rule ecn: WRED with ECN, at the intent's thresholds, on the lossless queue of each queuing policy in use."""
+    p = sw.intent['lossless_priority']
+    qname = QUEUE_CLASS % p
+    ecn_seen, thr_seen = [], []
+    for policy, group_ports in _groups(dict((port, eff['queuing_policy']) for port, eff in sw.ports.items())):
         label = 'queuing policy %s' % policy if policy else 'the default queuing policy (no service-policy type queuing output)'
-        classes = queuing_classes(config, policy)
-        if classes is None:
-            add('ecn', 'queuing_policy', 'defined', '%s (not defined)' % policy,
-                'service-policy type queuing output %s names an undefined policy-map: no ECN, no strict CNP queue' % policy,
-                port=group_ports)
+        if queuing_classes(config, policy) is None:
+            sw.add('ecn', 'queuing_policy', 'defined', '%s (not defined)' % policy,
+                   'service-policy type queuing output %s names an undefined policy-map: no ECN, no strict CNP queue' % policy,
+                   port=group_ports)
             continue
         queue = queue_of(config, policy, p)
         wred = queue.get('wred') if queue else None
-        qname = QUEUE_CLASS % p
         ecn_seen.append(bool(wred and wred['ecn']))
         if not wred or not wred['ecn']:
             found = wred['line'] if wred else ('no random-detect' if queue else 'no class %s' % qname)
-            add('ecn', 'ecn', 'random-detect ... ecn', found,
-                '%s: class %s has %s, expected WRED with ecn: the lossless queue does not mark ECN (no DCQCN)'
-                % (label, qname, found), port=group_ports)
-        else:
-            ecn = intent['ecn']
-            got = {'min_threshold_kbytes': _num(wred['min_kbytes']), 'max_threshold_kbytes': _num(wred['max_kbytes']),
-                   'drop_probability': wred['drop_probability']}
-            thr_seen.append(dict(got, weight=wred['weight']))
-            want = dict((k, v) for k, v in ecn.items() if v is not None)
-            if wred['min_kbytes'] is not None and wred['max_kbytes'] is not None and wred['min_kbytes'] >= wred['max_kbytes']:
-                add('ecn', 'ecn_thresholds', want, got, '%s: class %s WRED minimum %s kbytes is not below the maximum %s kbytes'
-                    % (label, qname, _fmt(got['min_threshold_kbytes']), _fmt(got['max_threshold_kbytes'])), port=group_ports)
-            elif any(got[k] != v for k, v in want.items()):
-                add('ecn', 'ecn_thresholds', want, got,
-                    '%s: class %s WRED/ECN is min %s kbytes, max %s kbytes, drop-probability %s; the intent min %s, max %s, %s'
-                    % (label, qname, _fmt(got['min_threshold_kbytes']), _fmt(got['max_threshold_kbytes']),
-                       _fmt(got['drop_probability']), _fmt(ecn['min_threshold_kbytes']), _fmt(ecn['max_threshold_kbytes']),
-                       _fmt(ecn['drop_probability'])), port=group_ports)
+            sw.add('ecn', 'ecn', 'random-detect ... ecn', found,
+                   '%s: class %s has %s, expected WRED with ecn: the lossless queue does not mark ECN (no DCQCN)'
+                   % (label, qname, found), port=group_ports)
+            continue
+        ecn = sw.intent['ecn']
+        got = {'min_threshold_kbytes': _num(wred['min_kbytes']), 'max_threshold_kbytes': _num(wred['max_kbytes']),
+               'drop_probability': wred['drop_probability']}
+        thr_seen.append(dict(got, weight=wred['weight']))
+        want = dict((k, v) for k, v in ecn.items() if v is not None)
+        if wred['min_kbytes'] is not None and wred['max_kbytes'] is not None and wred['min_kbytes'] >= wred['max_kbytes']:
+            sw.add('ecn', 'ecn_thresholds', want, got, '%s: class %s WRED minimum %s kbytes is not below the maximum %s kbytes'
+                   % (label, qname, _fmt(got['min_threshold_kbytes']), _fmt(got['max_threshold_kbytes'])), port=group_ports)
+        elif any(got[k] != v for k, v in want.items()):
+            sw.add('ecn', 'ecn_thresholds', want, got,
+                   '%s: class %s WRED/ECN is min %s kbytes, max %s kbytes, drop-probability %s; the intent min %s, max %s, %s'
+                   % (label, qname, _fmt(got['min_threshold_kbytes']), _fmt(got['max_threshold_kbytes']),
+                      _fmt(got['drop_probability']), _fmt(ecn['min_threshold_kbytes']), _fmt(ecn['max_threshold_kbytes']),
+                      _fmt(ecn['drop_probability'])), port=group_ports)
+    sw.summary['ecn'] = _distinct(ecn_seen) if ecn_seen else None
+    sw.summary['ecn_thresholds'] = _distinct(thr_seen) if thr_seen else None
+
+
+def _nxos_cnp(sw, config, cnp_group):
+    """Rule cnp: the CNP queue at priority level 1 in each (defined) queuing policy in use; the others' scheduling."""
+    cnp_seen, bw_seen = [], []
+    for policy, group_ports in _groups(dict((port, eff['queuing_policy']) for port, eff in sw.ports.items())):
+        label = 'queuing policy %s' % policy if policy else 'the default queuing policy (no service-policy type queuing output)'
+        classes = queuing_classes(config, policy)
+        if classes is None:  # named by rule ecn
+            continue
         cnp_queue = queue_of(config, policy, cnp_group)
         level = cnp_queue.get('priority_level') if cnp_queue else None
         cnp_seen.append(level)
         if level != 1:
             found = ('priority level %s' % level) if level else (
                 _queue_text(cnp_queue) if cnp_queue else 'no class %s' % (QUEUE_CLASS % cnp_group))
-            add('cnp', 'cnp_queue', 'priority level 1', found,
-                '%s: class %s (CNP, qos-group %d) has %s, expected priority level 1: CNPs wait behind data'
-                % (label, QUEUE_CLASS % cnp_group, cnp_group, found), port=group_ports)
+            sw.add('cnp', 'cnp_queue', 'priority level 1', found,
+                   '%s: class %s (CNP, qos-group %d) has %s, expected priority level 1: CNPs wait behind data'
+                   % (label, QUEUE_CLASS % cnp_group, cnp_group, found), port=group_ports)
         bw_seen.append(_bandwidth_text(classes, QUEUE_CLASS % cnp_group))
-    summary['ecn'] = _distinct(ecn_seen) if ecn_seen else None
-    summary['ecn_thresholds'] = _distinct(thr_seen) if thr_seen else None
-    summary['cnp_queue'] = _distinct(cnp_seen) if cnp_seen else None
-    summary['queue_bandwidth'] = _distinct(bw_seen) if bw_seen else None
+    sw.summary['cnp_queue'] = _distinct(cnp_seen) if cnp_seen else None
+    sw.summary['queue_bandwidth'] = _distinct(bw_seen) if bw_seen else None
 
-    # rule mtu: interface MTU against the intent and the host MTU; lossless network-qos MTU >= interface MTU
-    out.extend(_check_port_mtus(name, dict((port, eff['mtu']) for port, eff in ports.items()), intent, summary))
+
+def _nxos_mtu(sw, config, cnp_group):
+    """Rule mtu: the interface MTU against the intent and the host MTU; the lossless network-qos MTU >= interface MTU."""
+    intent, p = sw.intent, sw.intent['lossless_priority']
+    sw.out.extend(_check_port_mtus(sw.name, dict((port, eff['mtu']) for port, eff in sw.ports.items()), intent, sw.summary))
+    nq = network_qos(config)
     lossless_mtu = nq_mtu(config, p)
-    summary['lossless_mtu'] = lossless_mtu
-    need = max([intent['switch_mtu']] + [eff['mtu'] for eff in ports.values()])
+    sw.summary['lossless_mtu'] = lossless_mtu
+    need = max([intent['switch_mtu']] + [eff['mtu'] for eff in sw.ports.values()])
     if lossless_mtu < need:
-        add('mtu', 'lossless_mtu', need, lossless_mtu,
-            'network-qos MTU of %s is %d (%s), below the interface MTU %d: jumbo RoCE frames are dropped'
-            % (NQ_CLASS % p, lossless_mtu, ('policy %s' % nq['policy']) if nq['defined'] else 'NX-OS default', need))
+        sw.add('mtu', 'lossless_mtu', need, lossless_mtu,
+               'network-qos MTU of %s is %d (%s), below the interface MTU %d: jumbo RoCE frames are dropped'
+               % (NQ_CLASS % p, lossless_mtu, ('policy %s' % nq['policy']) if nq['defined'] else 'NX-OS default', need))
 
-    # rule pfc_watchdog
+
+def _nxos_pfc_watchdog(sw, config, cnp_group):
+    """Rule pfc_watchdog: the PFC watchdog on every fabric port, when the intent enables it."""
     dogs = {}
-    for port, eff in ports.items():
+    for port, eff in sw.ports.items():
         dogs[port] = eff['pfc_watchdog']
-        if intent['pfc_watchdog']['enabled'] and eff['pfc_watchdog'] != 'on':
-            add('pfc_watchdog', 'pfc_watchdog', 'on', eff['pfc_watchdog'],
-                'PFC watchdog is %s (priority-flow-control watch-dog-interval), expected on: a PFC storm would stall the '
-                'lossless queue' % eff['pfc_watchdog'], port=port)
-    summary['pfc_watchdog'] = _distinct(list(dogs.values()))
-    return out, summary
+        if sw.intent['pfc_watchdog']['enabled'] and eff['pfc_watchdog'] != 'on':
+            sw.add('pfc_watchdog', 'pfc_watchdog', 'on', eff['pfc_watchdog'],
+                   'PFC watchdog is %s (priority-flow-control watch-dog-interval), expected on: a PFC storm would stall the '
+                   'lossless queue' % eff['pfc_watchdog'], port=port)
+    sw.summary['pfc_watchdog'] = _distinct(list(dogs.values()))
+
+
+# the NX-OS rules, each called with (switch, parsed running-config, CNP qos-group)
+NXOS_RULES = (_nxos_dscp_map, _nxos_pfc, _nxos_ecn, _nxos_cnp, _nxos_mtu, _nxos_pfc_watchdog)
+
+
+def check_nxos(name, switch, intent):
+    """(violations, summary) of an NX-OS switch; summary holds the normalized settings compared across switches."""
+    sw = _Switch(name, intent)
+    if switch.get('error') or switch.get('running_config') is None:
+        sw.add('input', 'running_config', 'show running-config', None, 'no running configuration was read (%s): the switch '
+               'was not checked' % (switch.get('error') or 'show running-config returned nothing'))
+        return sw.out, None
+    try:
+        config = parse_running_config(switch.get('running_config'))
+    except NxosParseError as exc:
+        sw.add('input', 'running_config', 'show running-config', None, 'cannot read the running configuration: %s' % exc)
+        return sw.out, None
+
+    cnp_group = _int(switch.get('cnp_qos_group', intent['nxos_cnp_qos_group']), 'cnp_qos_group')
+    wanted = port_names(switch.get('fabric_interfaces'))
+    for port in wanted:
+        eff = effective_port_qos(config, port)
+        if eff is None:
+            sw.add('input', 'interface', 'in running-config', None,
+                   'fabric interface not in the running configuration (switch_fabric_interfaces names a port the switch does not have)',
+                   port=normalize_interface(port))
+        else:
+            sw.ports[eff['port']] = eff
+    if not wanted:
+        sw.add('input', 'interfaces', 'switch_fabric_interfaces', [], 'no fabric interfaces listed: the port rules were not checked')
+    for rule in NXOS_RULES:
+        rule(sw, config, cnp_group)
+    return sw.out, sw.summary
 
 
 def _num(value):
@@ -587,18 +626,168 @@ def _sonic_dscp_tc(maps, map_name, dscp):
     return 0, 'DSCP map %s has no entry for it (TC 0)' % map_name
 
 
+def _sonic_dscp_map(sw, facts):
+    """Rule dscp_map: the TC of the RoCE and CNP DSCPs, per DSCP map in use (none: the community default map)."""
+    intent = sw.intent
+    maps = facts.get('qos_maps') or {}
+    by_map = _groups(dict((port, (entry.get('qos_maps') or {}).get('dscp_fwd_group')) for port, entry in sw.ports.items()))
+    seen = {intent['roce_dscp']: [], intent['cnp_dscp']: []}
+    for map_name, group_ports in by_map:
+        for dscp, want, what in ((intent['roce_dscp'], intent['lossless_priority'], 'the lossless TC'),
+                                 (intent['cnp_dscp'], intent['cnp_priority'], 'the CNP TC')):
+            tc, how = _sonic_dscp_tc(maps, map_name, dscp)
+            seen[dscp].append(tc)
+            if tc != want:
+                sw.add('dscp_map', 'dscp_tc.%d' % dscp, want, tc, 'DSCP %d goes to TC %s (%s), expected TC %d (%s)'
+                       % (dscp, _fmt(tc), how, want, what), port=group_ports)
+    for dscp, tcs in seen.items():
+        sw.summary['dscp_tc.%d' % dscp] = _distinct(tcs) if tcs else None
+
+
+def _sonic_pfc(sw, facts):
+    """Rule pfc: PFC on exactly the lossless priority of every fabric port."""
+    p = sw.intent['lossless_priority']
+    pfcs = {}
+    for port, entry in sw.ports.items():
+        pfc = entry.get('pfc') or {}
+        prios = sorted(set(_intish(item.get('dot1p')) for item in pfc.get('priorities') or [] if item.get('enable')))
+        pfcs[port] = prios
+        if prios != [p]:
+            sw.add('pfc', 'pfc_priorities', [p], prios,
+                   'PFC is enabled on priorities %s, the intent on exactly [%d] (lossless_priority)' % (_fmt(prios), p), port=port)
+    sw.summary['pfc_priorities'] = _distinct(list(pfcs.values())) if pfcs else None
+
+
+def _sonic_pfc_watchdog(sw, facts):
+    """Rule pfc_watchdog: the watchdog's detect and restore times and drop action per port; its counter polling."""
+    wd = sw.intent['pfc_watchdog']
+    dogs = {}
+    for port, entry in sw.ports.items():
+        pfc = entry.get('pfc') or {}
+        dog = {'detect_ms': pfc.get('watchdog_detect_time'), 'restore_ms': pfc.get('watchdog_restore_time'),
+               'action': pfc.get('watchdog_action') if pfc.get('watchdog_detect_time') is not None else None}
+        dogs[port] = dog
+        if not wd['enabled']:
+            continue
+        want = {'detect_ms': wd['interval_ms'], 'restore_ms': wd['restore_ms'], 'action': 'drop'}
+        if dog['detect_ms'] is None:
+            sw.add('pfc_watchdog', 'pfc_watchdog', want, 'off',
+                   'PFC watchdog is off (no watchdog detect time), expected on: a PFC storm would stall the lossless queue',
+                   port=port)
+        elif any(want[k] is not None and _intish(dog[k]) != want[k] for k in want):
+            sw.add('pfc_watchdog', 'pfc_watchdog', want, dog,
+                   'PFC watchdog is detect %s ms, restore %s ms, action %s; the intent %s ms, %s ms, drop'
+                   % (_fmt(dog['detect_ms']), _fmt(dog['restore_ms']), _fmt(dog['action']),
+                      _fmt(wd['interval_ms']), _fmt(wd['restore_ms'])), port=port)
+    sw.summary['pfc_watchdog'] = _distinct(list(dogs.values())) if dogs else None
+    qos_pfc = facts.get('qos_pfc')
+    if wd['enabled'] and isinstance(qos_pfc, dict) and qos_pfc.get('counter_poll') is False:
+        sw.add('pfc_watchdog', 'counter_poll', True, False,
+               'PFC watchdog counter polling is off (sonic_qos_pfc counter_poll), expected on: the watchdog does not run')
+
+
+def _sonic_ecn(sw, facts):
+    """Rule ecn: a WRED profile with ECN on green, at the intent's thresholds, on the lossless queue of every port."""
+    p = sw.intent['lossless_priority']
+    wreds = _by_name(facts.get('qos_wred'))
+    profiles = {}
+    for port, entry in sw.ports.items():
+        profile = None
+        for queue in entry.get('queues') or []:
+            if _intish(queue.get('id')) == p:
+                profile = queue.get('wred_profile')
+        profiles[port] = profile
+    ecn_seen, thr_seen = [], []
+    for profile, group_ports in _groups(profiles):
+        wred = wreds.get(profile) if profile else None
+        green = (wred or {}).get('green') or {}
+        ok = bool(wred) and wred.get('ecn') == 'green' and green.get('enable') is not False
+        ecn_seen.append(ok)
+        if not ok:
+            found = 'no WRED profile on queue %d' % p if profile is None else (
+                'WRED profile %s is not defined' % profile if wred is None else
+                'WRED profile %s with ecn %s, green %s' % (profile, _fmt(wred.get('ecn')), _fmt(green.get('enable'))))
+            sw.add('ecn', 'ecn', 'WRED profile with ecn green on queue %d' % p, found,
+                   '%s, expected ECN marking on the lossless queue %d (no DCQCN)' % (found, p), port=group_ports)
+            continue
+        ecn = sw.intent['ecn']
+        got = {'min_threshold_kbytes': _num(green['min_threshold'] / 1024.0) if green.get('min_threshold') is not None else None,
+               'max_threshold_kbytes': _num(green['max_threshold'] / 1024.0) if green.get('max_threshold') is not None else None,
+               'drop_probability': green.get('drop_probability')}
+        thr_seen.append(got)
+        want = dict((k, v) for k, v in ecn.items() if v is not None)
+        if got['min_threshold_kbytes'] is not None and got['max_threshold_kbytes'] is not None and \
+                got['min_threshold_kbytes'] >= got['max_threshold_kbytes']:
+            sw.add('ecn', 'ecn_thresholds', want, got, 'WRED profile %s minimum %s kbytes is not below the maximum %s kbytes'
+                   % (profile, _fmt(got['min_threshold_kbytes']), _fmt(got['max_threshold_kbytes'])), port=group_ports)
+        elif any(got[k] != v for k, v in want.items()):
+            sw.add('ecn', 'ecn_thresholds', want, got,
+                   'WRED profile %s is min %s kbytes, max %s kbytes, drop probability %s; the intent min %s, max %s, %s'
+                   % (profile, _fmt(got['min_threshold_kbytes']), _fmt(got['max_threshold_kbytes']), _fmt(got['drop_probability']),
+                      _fmt(ecn['min_threshold_kbytes']), _fmt(ecn['max_threshold_kbytes']), _fmt(ecn['drop_probability'])),
+                   port=group_ports)
+    sw.summary['ecn'] = _distinct(ecn_seen) if ecn_seen else None
+    sw.summary['ecn_thresholds'] = _distinct(thr_seen) if thr_seen else None
+
+
+def _sonic_cnp(sw, facts):
+    """Rule cnp: strict priority for the queue the CNP TC maps to, per scheduler policy in use; the others' weights."""
+    cnp = sw.intent['cnp_priority']
+    scheds = _by_name(facts.get('qos_scheduler'))
+    queue_maps = _by_name(((facts.get('qos_maps') or {}).get('fwd_group_queue_maps')))
+    keyed = {}
+    for port, entry in sw.ports.items():
+        qmap = (entry.get('qos_maps') or {}).get('fwd_group_queue')
+        queue = cnp
+        for item in (queue_maps.get(qmap) or {}).get('entries') or []:
+            if str(item.get('fwd_group')) == str(cnp) and item.get('queue_index') is not None:
+                queue = _intish(item['queue_index'])
+        keyed[port] = (entry.get('scheduler_policy'), queue)
+    cnp_seen, bw_seen = [], []
+    for (policy, queue), group_ports in _groups(keyed):
+        sched = scheds.get(policy) if policy else None
+        by_seq = dict((_intish(s.get('sequence')), s) for s in (sched or {}).get('schedulers') or [])
+        kind = (by_seq.get(queue) or {}).get('scheduler_type')
+        cnp_seen.append(kind)
+        bw_seen.append(', '.join('q%s %s' % (seq, 'strict' if s.get('scheduler_type') == 'strict' else '%s %s' % (
+            s.get('scheduler_type'), _fmt(s.get('weight')))) for seq, s in sorted(by_seq.items(), key=lambda i: str(i[0]))
+            if seq != queue))
+        if kind != 'strict':
+            found = 'no scheduler policy (DWRR)' if policy is None else (
+                'scheduler policy %s is not defined' % policy if sched is None else
+                'scheduler policy %s queue %s is %s' % (policy, queue, _fmt(kind)))
+            sw.add('cnp', 'cnp_queue', 'strict', found,
+                   '%s, expected strict priority for the CNP queue %s (TC %d): CNPs wait behind data' % (found, queue, cnp),
+                   port=group_ports)
+    sw.summary['cnp_queue'] = _distinct(cnp_seen) if cnp_seen else None
+    sw.summary['queue_bandwidth'] = _distinct(bw_seen) if bw_seen else None
+
+
+def _sonic_mtu(sw, facts):
+    """Rule mtu: the interface MTU (SONiC's default where none is set) against the intent and the host MTU."""
+    by_if = _by_name(facts.get('interfaces'))
+    mtus = dict((port, _intish((by_if.get(port) or {}).get('mtu') or SONIC_DEFAULT_MTU)) for port in sw.ports)
+    sw.out.extend(_check_port_mtus(sw.name, mtus, sw.intent, sw.summary))
+
+
+# the SONiC rules: (the sonic_facts resources a rule needs, the rule, called with (switch, facts)); a rule whose
+# resources were not read is not checked (an input violation names the resource)
+SONIC_RULES = (
+    (('qos_maps', 'qos_interfaces'), _sonic_dscp_map),
+    (('qos_interfaces',), _sonic_pfc),
+    (('qos_interfaces',), _sonic_pfc_watchdog),
+    (('qos_interfaces', 'qos_wred'), _sonic_ecn),
+    (('qos_interfaces', 'qos_scheduler'), _sonic_cnp),
+    (('interfaces',), _sonic_mtu),
+)
+
+
 def check_sonic(name, switch, intent):
     """(violations, summary) of a SONiC switch from its sonic_facts resources (partial, see docs/fabric-validate.md)."""
-    out = []
-    summary = {}
-
-    def add(rule, setting, expected, found, message, port=None):
-        out.append(_violation(rule, setting, 'switch', name, expected, found, message, port,
-                              len(ports) if isinstance(port, list) else None))
-
+    sw = _Switch(name, intent)
     if switch.get('error'):
-        add('input', 'sonic_facts', 'sonic_facts', None, 'no facts were read (%s): the switch was not checked' % switch['error'])
-        return out, None
+        sw.add('input', 'sonic_facts', 'sonic_facts', None, 'no facts were read (%s): the switch was not checked' % switch['error'])
+        return sw.out, None
     facts = dict(switch)
     if isinstance(switch.get('ansible_network_resources'), dict):
         facts.update(switch['ansible_network_resources'])
@@ -609,138 +798,18 @@ def check_sonic(name, switch, intent):
             facts[subset] = {} if subset in ('qos_maps', 'qos_pfc') else []
     missing = [subset for subset in SONIC_SUBSETS if facts.get(subset) is None]
     for subset in missing:
-        add('input', subset, 'sonic_facts %s' % subset, None,
-            'no %s facts (dellemc.enterprise_sonic sonic_facts): the rules that need them were not checked' % subset)
+        sw.add('input', subset, 'sonic_facts %s' % subset, None,
+               'no %s facts (dellemc.enterprise_sonic sonic_facts): the rules that need them were not checked' % subset)
 
-    p = intent['lossless_priority']
-    cnp = intent['cnp_priority']
-    wd = intent['pfc_watchdog']
     wanted = port_names(switch.get('fabric_interfaces'))
     if not wanted:
-        add('input', 'interfaces', 'switch_fabric_interfaces', [], 'no fabric interfaces listed: the port rules were not checked')
+        sw.add('input', 'interfaces', 'switch_fabric_interfaces', [], 'no fabric interfaces listed: the port rules were not checked')
     qos_ifaces = _by_name(facts.get('qos_interfaces'))
-    ports = dict((port, qos_ifaces.get(port) or {}) for port in wanted)
-
-    if facts.get('qos_maps') is not None and facts.get('qos_interfaces') is not None:
-        maps = facts.get('qos_maps') or {}
-        by_map = _groups(dict((port, (entry.get('qos_maps') or {}).get('dscp_fwd_group')) for port, entry in ports.items()))
-        seen = {intent['roce_dscp']: [], intent['cnp_dscp']: []}
-        for map_name, group_ports in by_map:
-            for dscp, want, what in ((intent['roce_dscp'], p, 'the lossless TC'), (intent['cnp_dscp'], cnp, 'the CNP TC')):
-                tc, how = _sonic_dscp_tc(maps, map_name, dscp)
-                seen[dscp].append(tc)
-                if tc != want:
-                    add('dscp_map', 'dscp_tc.%d' % dscp, want, tc, 'DSCP %d goes to TC %s (%s), expected TC %d (%s)'
-                        % (dscp, _fmt(tc), how, want, what), port=group_ports)
-        for dscp, tcs in seen.items():
-            summary['dscp_tc.%d' % dscp] = _distinct(tcs) if tcs else None
-
-    if facts.get('qos_interfaces') is not None:
-        pfcs, dogs = {}, {}
-        for port, entry in ports.items():
-            pfc = entry.get('pfc') or {}
-            prios = sorted(set(_intish(item.get('dot1p')) for item in pfc.get('priorities') or [] if item.get('enable')))
-            pfcs[port] = prios
-            if prios != [p]:
-                add('pfc', 'pfc_priorities', [p], prios,
-                    'PFC is enabled on priorities %s, the intent on exactly [%d] (lossless_priority)' % (_fmt(prios), p), port=port)
-            dog = {'detect_ms': pfc.get('watchdog_detect_time'), 'restore_ms': pfc.get('watchdog_restore_time'),
-                   'action': pfc.get('watchdog_action') if pfc.get('watchdog_detect_time') is not None else None}
-            dogs[port] = dog
-            if wd['enabled']:
-                want = {'detect_ms': wd['interval_ms'], 'restore_ms': wd['restore_ms'], 'action': 'drop'}
-                if dog['detect_ms'] is None:
-                    add('pfc_watchdog', 'pfc_watchdog', want, 'off',
-                        'PFC watchdog is off (no watchdog detect time), expected on: a PFC storm would stall the lossless queue',
-                        port=port)
-                elif any(want[k] is not None and _intish(dog[k]) != want[k] for k in want):
-                    add('pfc_watchdog', 'pfc_watchdog', want, dog,
-                        'PFC watchdog is detect %s ms, restore %s ms, action %s; the intent %s ms, %s ms, drop'
-                        % (_fmt(dog['detect_ms']), _fmt(dog['restore_ms']), _fmt(dog['action']),
-                           _fmt(wd['interval_ms']), _fmt(wd['restore_ms'])), port=port)
-        summary['pfc_priorities'] = _distinct(list(pfcs.values())) if pfcs else None
-        summary['pfc_watchdog'] = _distinct(list(dogs.values())) if dogs else None
-        qos_pfc = facts.get('qos_pfc')
-        if wd['enabled'] and isinstance(qos_pfc, dict) and qos_pfc.get('counter_poll') is False:
-            add('pfc_watchdog', 'counter_poll', True, False,
-                'PFC watchdog counter polling is off (sonic_qos_pfc counter_poll), expected on: the watchdog does not run')
-
-    if facts.get('qos_interfaces') is not None and facts.get('qos_wred') is not None:
-        wreds = _by_name(facts.get('qos_wred'))
-        profiles = {}
-        for port, entry in ports.items():
-            profile = None
-            for queue in entry.get('queues') or []:
-                if _intish(queue.get('id')) == p:
-                    profile = queue.get('wred_profile')
-            profiles[port] = profile
-        ecn_seen, thr_seen = [], []
-        for profile, group_ports in _groups(profiles):
-            wred = wreds.get(profile) if profile else None
-            green = (wred or {}).get('green') or {}
-            ok = bool(wred) and wred.get('ecn') == 'green' and green.get('enable') is not False
-            ecn_seen.append(ok)
-            if not ok:
-                found = 'no WRED profile on queue %d' % p if profile is None else (
-                    'WRED profile %s is not defined' % profile if wred is None else
-                    'WRED profile %s with ecn %s, green %s' % (profile, _fmt(wred.get('ecn')), _fmt(green.get('enable'))))
-                add('ecn', 'ecn', 'WRED profile with ecn green on queue %d' % p, found,
-                    '%s, expected ECN marking on the lossless queue %d (no DCQCN)' % (found, p), port=group_ports)
-                continue
-            ecn = intent['ecn']
-            got = {'min_threshold_kbytes': _num(green['min_threshold'] / 1024.0) if green.get('min_threshold') is not None else None,
-                   'max_threshold_kbytes': _num(green['max_threshold'] / 1024.0) if green.get('max_threshold') is not None else None,
-                   'drop_probability': green.get('drop_probability')}
-            thr_seen.append(got)
-            want = dict((k, v) for k, v in ecn.items() if v is not None)
-            if got['min_threshold_kbytes'] is not None and got['max_threshold_kbytes'] is not None and \
-                    got['min_threshold_kbytes'] >= got['max_threshold_kbytes']:
-                add('ecn', 'ecn_thresholds', want, got, 'WRED profile %s minimum %s kbytes is not below the maximum %s kbytes'
-                    % (profile, _fmt(got['min_threshold_kbytes']), _fmt(got['max_threshold_kbytes'])), port=group_ports)
-            elif any(got[k] != v for k, v in want.items()):
-                add('ecn', 'ecn_thresholds', want, got,
-                    'WRED profile %s is min %s kbytes, max %s kbytes, drop probability %s; the intent min %s, max %s, %s'
-                    % (profile, _fmt(got['min_threshold_kbytes']), _fmt(got['max_threshold_kbytes']), _fmt(got['drop_probability']),
-                       _fmt(ecn['min_threshold_kbytes']), _fmt(ecn['max_threshold_kbytes']), _fmt(ecn['drop_probability'])),
-                    port=group_ports)
-        summary['ecn'] = _distinct(ecn_seen) if ecn_seen else None
-        summary['ecn_thresholds'] = _distinct(thr_seen) if thr_seen else None
-
-    if facts.get('qos_interfaces') is not None and facts.get('qos_scheduler') is not None:
-        scheds = _by_name(facts.get('qos_scheduler'))
-        queue_maps = _by_name(((facts.get('qos_maps') or {}).get('fwd_group_queue_maps')))
-        keyed = {}
-        for port, entry in ports.items():
-            qmap = (entry.get('qos_maps') or {}).get('fwd_group_queue')
-            queue = cnp
-            for item in (queue_maps.get(qmap) or {}).get('entries') or []:
-                if str(item.get('fwd_group')) == str(cnp) and item.get('queue_index') is not None:
-                    queue = _intish(item['queue_index'])
-            keyed[port] = (entry.get('scheduler_policy'), queue)
-        cnp_seen, bw_seen = [], []
-        for (policy, queue), group_ports in _groups(keyed):
-            sched = scheds.get(policy) if policy else None
-            by_seq = dict((_intish(s.get('sequence')), s) for s in (sched or {}).get('schedulers') or [])
-            kind = (by_seq.get(queue) or {}).get('scheduler_type')
-            cnp_seen.append(kind)
-            bw_seen.append(', '.join('q%s %s' % (seq, 'strict' if s.get('scheduler_type') == 'strict' else '%s %s' % (
-                s.get('scheduler_type'), _fmt(s.get('weight')))) for seq, s in sorted(by_seq.items(), key=lambda i: str(i[0]))
-                if seq != queue))
-            if kind != 'strict':
-                found = 'no scheduler policy (DWRR)' if policy is None else (
-                    'scheduler policy %s is not defined' % policy if sched is None else
-                    'scheduler policy %s queue %s is %s' % (policy, queue, _fmt(kind)))
-                add('cnp', 'cnp_queue', 'strict', found,
-                    '%s, expected strict priority for the CNP queue %s (TC %d): CNPs wait behind data' % (found, queue, cnp),
-                    port=group_ports)
-        summary['cnp_queue'] = _distinct(cnp_seen) if cnp_seen else None
-        summary['queue_bandwidth'] = _distinct(bw_seen) if bw_seen else None
-
-    if facts.get('interfaces') is not None:
-        by_if = _by_name(facts.get('interfaces'))
-        mtus = dict((port, _intish((by_if.get(port) or {}).get('mtu') or SONIC_DEFAULT_MTU)) for port in wanted)
-        out.extend(_check_port_mtus(name, mtus, intent, summary))
-    return out, summary
+    sw.ports = dict((port, qos_ifaces.get(port) or {}) for port in wanted)
+    for needs, rule in SONIC_RULES:
+        if all(facts.get(subset) is not None for subset in needs):
+            rule(sw, facts)
+    return sw.out, sw.summary
 
 
 # --------------------------------------------------------------------------- across switches
