@@ -22,6 +22,13 @@ import tempfile
 if os.environ.get('ANSIBLE_HOME'):
     os.environ.setdefault('ANSIBLE_REMOTE_TMP', os.path.join(os.environ['ANSIBLE_HOME'], 'tmp'))
 
+# The simulators these tests run from this tree (lab/sim-packages/<package>/usr/lib/aifabric-sim)
+# import aifabric-sim-common's helpers, which an installed lab keeps beside them in /usr/lib/aifabric-sim.
+_SIM_COMMON = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', 'lab', 'sim-packages', 'aifabric-sim-common',
+                                           'usr', 'lib', 'aifabric-sim'))
+os.environ['PYTHONPATH'] = os.pathsep.join([_SIM_COMMON] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p])
+sys.path.append(_SIM_COMMON)
+
 try:
     import ansible_collections.aifabric.cluster.plugins  # noqa: F401 pylint: disable=unused-import
 except ImportError:

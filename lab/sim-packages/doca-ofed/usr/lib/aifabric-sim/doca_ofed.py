@@ -21,7 +21,6 @@ lab/simulators/README.md (section "ConnectX host tools").
 """
 
 import errno
-import fcntl
 import ipaddress
 import json
 import optparse
@@ -31,6 +30,8 @@ import socket
 import subprocess
 import sys
 import time
+
+from sim_state import JsonState  # package aifabric-sim-common
 
 DOCA_VERSION = "2.9.1"
 OFED_VERSION = "24.10-1.1.4.0"
@@ -244,39 +245,12 @@ def fresh_state(netdev):
     }
 
 
-class State:
-    """state.json under an exclusive lock (read-modify-write); recreated when the netdev changes."""
+class State(JsonState):
+    """state.json (aifabric-sim-common's JsonState): fresh when the netdev changed."""
 
     def __init__(self, netdev, write=False):
-        os.makedirs(STATE_DIR, exist_ok=True)
-        self.write = write
-        self.lock = open(STATE_DIR + "/.lock", "a")
-        fcntl.flock(self.lock, fcntl.LOCK_EX if write else fcntl.LOCK_SH)
-        try:
-            with open(STATE_FILE) as f:
-                self.data = json.load(f)
-            if self.data.get("netdev") != netdev:
-                raise ValueError
-        except (OSError, ValueError):
-            self.data = fresh_state(netdev)
-            self.save()
-
-    def save(self):
-        tmp = STATE_FILE + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(self.data, f, indent=1, sort_keys=True)
-        os.replace(tmp, STATE_FILE)
-
-    def close(self):
-        if self.write:
-            self.save()
-        self.lock.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+        JsonState.__init__(self, STATE_FILE, lambda: fresh_state(netdev), write=write,
+                           valid=lambda data: data.get("netdev") == netdev)
 
 
 # ------------------------------------------------------------------ sysfs/configfs trees

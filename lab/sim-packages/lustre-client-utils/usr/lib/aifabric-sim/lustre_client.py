@@ -9,7 +9,6 @@ reboot as the kernel's is; the lab's fault switches, /var/lib/aifabric-sim/lustr
 (AIFABRIC_SIM_ROOT prefixes both, and then a simulated /proc/self/mountinfo under it replaces the kernel's).
 """
 import errno
-import fcntl
 import getopt
 import hashlib
 import json
@@ -19,6 +18,8 @@ import socket
 import subprocess
 import sys
 import time
+
+from sim_state import JsonState  # package aifabric-sim-common
 
 VERSION = "2.15.6"
 ROOT = os.environ.get("AIFABRIC_SIM_ROOT", "")  # test-side path prefix (controller tests)
@@ -39,34 +40,13 @@ TMPFS_OPTS = {"ro", "rw", "noatime", "atime", "relatime", "norelatime", "stricta
 # ---------------------------------------------------------------------------
 # state
 
-class State:
-    """One JSON file of STATE_DIR (faults) or KERNEL_STATE_DIR (the rest) under an exclusive flock
-    (read/modify/write)."""
+class State(JsonState):
+    """One JSON file of STATE_DIR (faults) or KERNEL_STATE_DIR (the rest), read-modify-write
+    (aifabric-sim-common's JsonState)."""
 
     def __init__(self, name, default):
-        self.dir = STATE_DIR if name in KEPT else KERNEL_STATE_DIR
-        os.makedirs(self.dir, exist_ok=True)
-        self.path = os.path.join(self.dir, name)
-        self.default = default
-
-    def __enter__(self):
-        self.lock = open(os.path.join(self.dir, ".lock"), "a")  # pylint: disable=consider-using-with
-        fcntl.flock(self.lock, fcntl.LOCK_EX)
-        try:
-            with open(self.path) as f:
-                self.data = json.load(f)
-        except (OSError, ValueError):
-            self.data = json.loads(json.dumps(self.default))
-        self.before = json.dumps(self.data, sort_keys=True)
-        return self
-
-    def __exit__(self, *exc):
-        if exc[0] is None and json.dumps(self.data, sort_keys=True) != self.before:
-            tmp = self.path + ".tmp"
-            with open(tmp, "w") as f:
-                json.dump(self.data, f, indent=2, sort_keys=True)
-            os.replace(tmp, self.path)
-        self.lock.close()
+        directory = STATE_DIR if name in KEPT else KERNEL_STATE_DIR
+        JsonState.__init__(self, os.path.join(directory, name), lambda: json.loads(json.dumps(default)), write=True, indent=2)
 
 
 def load(name, default):

@@ -10,7 +10,6 @@ fault-injection control tool, first argument --aifabric-sim-gpu), both small sh
 wrappers. Formats, and the real samples they were modelled on, are described in
 lab/simulators/README.md.
 """
-import fcntl
 import hashlib
 import json
 import os
@@ -19,6 +18,8 @@ import subprocess
 import sys
 import time
 from xml.sax.saxutils import escape
+
+from sim_state import JsonState  # package aifabric-sim-common
 
 DRIVER = "580.95.05"
 NVML_VERSION = "580.95"
@@ -145,32 +146,13 @@ def fresh_state(prof):
         for dummy in range(prof["gpu"]["count"])]}
 
 
-class State:
-    """state.json under an exclusive lock for read-modify-write."""
+class State(JsonState):
+    """state.json (aifabric-sim-common's JsonState): fresh when the profile or its GPU count changed."""
 
     def __init__(self, prof, write=False):
-        os.makedirs(STATE_DIR, exist_ok=True)
-        self.prof, self.write = prof, write
-        self.lock = open(STATE_DIR + "/.lock", "a")
-        fcntl.flock(self.lock, fcntl.LOCK_EX if write else fcntl.LOCK_SH)
-        try:
-            self.data = json.load(open(STATE_FILE))
-            if self.data.get("profile") != prof["name"] or len(self.data["gpus"]) != prof["gpu"]["count"]:
-                raise ValueError
-        except (OSError, ValueError, KeyError):
-            self.data = fresh_state(prof)
-            self.save()
-
-    def save(self):
-        tmp = STATE_FILE + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(self.data, f, indent=1, sort_keys=True)
-        os.replace(tmp, STATE_FILE)
-
-    def close(self):
-        if self.write:
-            self.save()
-        self.lock.close()
+        self.prof = prof
+        JsonState.__init__(self, STATE_FILE, lambda: fresh_state(prof), write=write,
+                           valid=lambda data: data.get("profile") == prof["name"] and len(data["gpus"]) == prof["gpu"]["count"])
 
 
 def build_gpus(prof, state):
