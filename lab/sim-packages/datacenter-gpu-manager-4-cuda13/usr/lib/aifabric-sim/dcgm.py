@@ -22,12 +22,11 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 
+from sim_common import ROOT, hw_profile  # package aifabric-sim-common
+
 VERSION = "4.4.1"
-ROOT = os.environ.get("AIFABRIC_SIM_ROOT", "")  # test-side path prefix (controller tests)
 PID_FILE = ROOT + "/run/nvhostengine.pid"
 UNIT_FLAGS = ROOT + "/run/aifabric-sim/units"
-PROFILE_NAME_FILE = ROOT + "/etc/aifabric-lab/hw_profile"
-PROFILE_DIR = ROOT + "/usr/share/aifabric-lab/profiles"
 
 # dcgmReturn_t values (dcgm_structs.h); dcgmi exits with the value as an exit status
 ST_BADPARAM, ST_CONNECTION_NOT_VALID, ST_NVVS_ERROR = -1, -21, -30
@@ -81,10 +80,8 @@ def unit_active(unit):
 
 def nvswitch_profile():
     try:
-        name = open(PROFILE_NAME_FILE, encoding="utf-8").read().strip()
-        with open(os.path.join(PROFILE_DIR, name + ".json"), encoding="utf-8") as f:
-            return int(json.load(f).get("nvswitch", 0)) > 0
-    except (OSError, ValueError):
+        return int((hw_profile() or {}).get("nvswitch", 0)) > 0
+    except (TypeError, ValueError):
         return False
 
 

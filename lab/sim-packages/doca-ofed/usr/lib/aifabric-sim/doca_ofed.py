@@ -31,14 +31,12 @@ import subprocess
 import sys
 import time
 
-from sim_state import JsonState  # package aifabric-sim-common
+from sim_common import ROOT, JsonState, hw_profile  # package aifabric-sim-common
 
 DOCA_VERSION = "2.9.1"
 OFED_VERSION = "24.10-1.1.4.0"
 
-ROOT = os.environ.get("AIFABRIC_SIM_ROOT", "")  # test-side path prefix (controller tests)
 LAB_ETC = ROOT + "/etc/aifabric-lab"
-PROFILE_DIR = ROOT + "/usr/share/aifabric-lab/profiles"
 VAR = ROOT + "/var/lib/aifabric-sim"
 STATE_DIR = VAR + "/rdma"
 STATE_FILE = STATE_DIR + "/state.json"
@@ -126,14 +124,7 @@ def read(path, default=None):
 
 
 def profile():
-    name = (read(LAB_ETC + "/hw_profile") or "").strip()
-    if not name:
-        return None
-    try:
-        with open("%s/%s.json" % (PROFILE_DIR, name)) as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None
+    return hw_profile()
 
 
 def nic_info(prof):

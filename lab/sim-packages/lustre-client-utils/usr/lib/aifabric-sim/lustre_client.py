@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 
-from sim_state import JsonState  # package aifabric-sim-common
+from sim_common import JsonState  # package aifabric-sim-common
 
 VERSION = "2.15.6"
 ROOT = os.environ.get("AIFABRIC_SIM_ROOT", "")  # test-side path prefix (controller tests)

@@ -19,7 +19,7 @@ import sys
 import time
 from xml.sax.saxutils import escape
 
-from sim_state import JsonState  # package aifabric-sim-common
+from sim_common import PROFILE_NAME_FILE, ROOT, JsonState, hw_profile  # package aifabric-sim-common
 
 DRIVER = "580.95.05"
 NVML_VERSION = "580.95"
@@ -27,9 +27,6 @@ CUDA = "13.0"
 DTD = "nvsmi_device_v13.dtd"
 DEPRECATED = "Requested functionality has been deprecated"
 
-ROOT = os.environ.get("AIFABRIC_SIM_ROOT", "")  # test-side path prefix (controller tests)
-PROFILE_NAME_FILE = ROOT + "/etc/aifabric-lab/hw_profile"
-PROFILE_DIR = ROOT + "/usr/share/aifabric-lab/profiles"
 STATE_DIR = ROOT + "/var/lib/aifabric-sim/gpu"
 STATE_FILE = STATE_DIR + "/state.json"
 KMOD_FILE = STATE_DIR + "/kernel_module_version"
@@ -128,11 +125,7 @@ def hostname():
 
 
 def load_profile():
-    try:
-        name = open(PROFILE_NAME_FILE).read().strip()
-        prof = json.load(open(os.path.join(PROFILE_DIR, name + ".json")))
-    except (OSError, ValueError):
-        prof = None
+    prof = hw_profile()
     if not prof or not prof.get("gpu", {}).get("count"):
         return None
     if prof["gpu"].get("product") not in MODELS:

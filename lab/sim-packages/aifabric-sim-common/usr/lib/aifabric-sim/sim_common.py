@@ -1,4 +1,8 @@
-"""aifabric lab: the persistent state of a simulator, one JSON file under a lock (test-side only).
+"""aifabric lab: what the simulators share (test-side only): this sim host's hardware profile and
+the persistent state of a simulator, one JSON file under a lock.
+
+hw_profile() reads the profile the lab harness names in /etc/aifabric-lab/hw_profile (GPU model and
+count, NVSwitches, NICs) from this package's /usr/share/aifabric-lab/profiles.
 
 The simulated tools (nvidia-smi, mlnx_qos and the RDMA tree, lctl/lnetctl/mount.lustre) keep what the
 real hardware or kernel would hold in JSON files. Every call of a tool is a separate process, and the
@@ -12,6 +16,23 @@ block raised.
 import fcntl
 import json
 import os
+
+ROOT = os.environ.get("AIFABRIC_SIM_ROOT", "")  # test-side path prefix (controller tests)
+PROFILE_NAME_FILE = ROOT + "/etc/aifabric-lab/hw_profile"
+PROFILE_DIR = ROOT + "/usr/share/aifabric-lab/profiles"
+
+
+def hw_profile():
+    """This sim host's hardware profile (a dict), or None: no profile named, or an unknown or unreadable one."""
+    try:
+        with open(PROFILE_NAME_FILE) as f:
+            name = f.read().strip()
+        if not name:
+            return None
+        with open(os.path.join(PROFILE_DIR, name + ".json")) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
 
 
 class JsonState:
