@@ -10,7 +10,11 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.ansible.netcommon.plugins.module_utils.network.common.config import NetworkConfig, dumps
+
+try:  # a dependency of the collection (galaxy.yml); the other filters of this file do without it
+    from ansible_collections.ansible.netcommon.plugins.module_utils.network.common.config import NetworkConfig, dumps
+except ImportError:  # pragma: no cover
+    NetworkConfig = dumps = None
 
 from ansible_collections.aifabric.cluster.plugins.module_utils.nxos_qos_config import (
     change_diff, config_blocks, running_sections)
@@ -38,6 +42,8 @@ def nxos_block_changes(blocks, running):
     cisco.nxos.nxos_config (parents, lines, running_config, match line, replace line) would push for
     it, computed as its cliconf computes it (NetworkConfig.difference), in one pass on the controller
     instead of one module call per block."""
+    if NetworkConfig is None:
+        raise AnsibleFilterError('nxos_block_changes needs the collection ansible.netcommon (a dependency of aifabric.cluster)')
     running = _text(to_plain(running), 'nxos_block_changes running')
     running_obj = NetworkConfig(indent=2, contents=running) if running else None
     out = []

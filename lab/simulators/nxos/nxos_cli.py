@@ -265,9 +265,7 @@ def match_rules(rules, toks, line, negate):
     raise CliError(ERR_INCOMPLETE, len(line.rstrip()))
 
 
-# --------------------------------------------------------------------------- device
-
-
+# --------------------------------------------------------------------------- the configuration tree, rendered
 
 def block_key(text):
     words = text.split()

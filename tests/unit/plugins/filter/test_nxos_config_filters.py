@@ -68,7 +68,7 @@ def test_block_changes_are_what_nxos_config_pushes():
               {'parents': ['interface Ethernet1/1'], 'lines': ['mtu 9216', 'priority-flow-control mode on']},
               {'parents': [], 'lines': ['system qos']}]
     running = '\n'.join(['policy-map type qos AIFABRIC', '  class AIFABRIC-ROCE', '    set qos-group 3',
-                          'interface Ethernet1/1', '  mtu 9216', 'interface Ethernet1/2', '  priority-flow-control mode on'])
+                         'interface Ethernet1/1', '  mtu 9216', 'interface Ethernet1/2', '  priority-flow-control mode on'])
     assert FILTERS['nxos_block_changes'](blocks, running) == [
         {'item': blocks[1], 'commands': ['interface Ethernet1/1', 'priority-flow-control mode on']},
         {'item': blocks[2], 'commands': ['system qos']}]
