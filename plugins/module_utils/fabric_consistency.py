@@ -912,5 +912,48 @@ def fabric_violations(intent, hosts, switches):
     return out
 
 
-__all__ = ['RULES', 'IntentError', 'fabric_violations', 'normalize_intent', 'check_host', 'check_nxos', 'check_sonic',
+# --------------------------------------------------------------------------- the report
+
+def _cell(value):
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return text.replace('|', '\\|')
+
+
+def report_markdown(generated, intent, hosts, switches, violations):
+    """report.md: what was checked against which intent, the number of violations, then a table
+    (rule, where, port, intent, found) and each violation's message."""
+    i = intent or {}
+    out = ['# Fabric validation (%s)' % generated, '',
+           'Checked %d GPU nodes and %d switches' % (hosts, switches),
+           'against cluster_fabric_qos (RoCE DSCP %s, CNP DSCP %s, lossless priority %s,'
+           % (i.get('roce_dscp'), i.get('cnp_dscp'), i.get('lossless_priority')),
+           'CNP priority %s, switch MTU %s, host MTU %s):' % (i.get('cnp_priority'), i.get('switch_mtu'), i.get('host_mtu')),
+           '**%d violation(s)**.' % len(violations or []), '']
+    if violations:
+        out += ['| rule | where | port | intent | found |', '| --- | --- | --- | --- | --- |']
+        for v in violations:
+            cells = (v['rule'], v.get('host') or v.get('switch'), _cell(v.get('port') or ''), _cell(v.get('expected')),
+                     _cell(v.get('found')))
+            out.append('| %s | %s | %s | %s | %s |' % cells)
+        out.append('')
+        out += ['- %s' % v['message'] for v in violations]
+    return '\n'.join(out) + '\n'
+
+
+def report_lines(violations, report_dir):
+    """The violations for a person: a table (rule, where, port, intent, found) and each message; or that the
+    fabric is consistent. report_dir is named where the report went."""
+    if not violations:
+        return ['fabric consistent: no violation (%s/report.md)' % report_dir]
+    row = '%-18s %-14s %-24s %-20s %s'
+    out = ['%d violation(s), report in %s' % (len(violations), report_dir), row % ('rule', 'where', 'port', 'intent', 'found')]
+    for v in violations:
+        out.append(row % (v['rule'], v.get('host') or v.get('switch'), v.get('port') or '-',
+                          v['expected'] if isinstance(v.get('expected'), str) else json.dumps(v.get('expected'), sort_keys=True),
+                          v['found'] if isinstance(v.get('found'), str) else json.dumps(v.get('found'), sort_keys=True)))
+    out += ['- %s' % v['message'] for v in violations]
+    return out
+
+
+__all__ = ['RULES', 'IntentError', 'fabric_violations', 'report_markdown', 'report_lines', 'normalize_intent', 'check_host', 'check_nxos', 'check_sonic',
            'check_consistency', 'port_names', 'NQ_CLASS', 'QUEUE_CLASS', 'QUEUE_DEFAULT']

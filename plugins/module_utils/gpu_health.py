@@ -836,3 +836,26 @@ def evaluate(info, nvlinks=None, xids=None, expect=None, device_errors=None, sou
     healthy = not node_reasons and all(result['healthy'] for result in results)
     return {'healthy': healthy, 'node_reasons': node_reasons, 'node_faults': node_faults,
             'node_findings': node_findings, 'findings': findings, 'gpus': results}
+
+
+def summary_lines(results):
+    """The cluster's GPU health for a person, from the nvidia_gpu_health results by node
+    (``{node: result}``), nodes by name: ``node: healthy|UNHEALTHY[, N finding(s)]``, then the
+    node's reasons and its unhealthy GPUs' reasons (``  - ``) and the findings that do not fail it
+    (``  ~ severity: message``). A result without a verdict (a module error) is ``node: NOT
+    CHECKED (message)``."""
+    lines = []
+    for node in sorted(results or {}):
+        result = results[node] or {}
+        if 'healthy' not in result:
+            lines.append('%s: NOT CHECKED (%s)' % (node, result.get('msg') or 'no result'))
+            continue
+        findings = result.get('findings') or []
+        lines.append('%s: %s%s' % (node, 'healthy' if result['healthy'] else 'UNHEALTHY',
+                                   ', %d finding(s)' % len(findings) if findings else ''))
+        lines.extend('  - %s' % reason for reason in result.get('node_reasons') or [])
+        for gpu in result.get('gpus') or []:
+            if not gpu.get('healthy', True):
+                lines.extend('  - %s' % reason for reason in gpu.get('reasons') or [])
+        lines.extend('  ~ %s: %s' % (f.get('severity'), f.get('message')) for f in findings if not f.get('promoted'))
+    return lines

@@ -20,7 +20,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 GUIDE = {
     'base': 'base.md', 'bmc': 'provisioning.md', 'container_runtime': 'kubernetes.md',
     'cuda_toolkit': 'gpu-stack.md', 'dcgm': 'gpu-stack.md', 'fabric_switch': 'fabric.md',
-    'firmware': 'firmware.md', 'gpu_operator': 'kubernetes-gpu.md', 'kubernetes_cni': 'kubernetes.md',
+    'fabric_validate': 'fabric-validate.md', 'firmware': 'firmware.md', 'gpu_health': 'gpu-health.md',
+    'gpu_operator': 'kubernetes-gpu.md', 'kubernetes_cni': 'kubernetes.md',
     'kubernetes_control_plane': 'kubernetes.md', 'kubernetes_loadbalancer': 'kubernetes.md',
     'kubernetes_node': 'kubernetes.md', 'lustre_client': 'storage.md', 'network_operator': 'kubernetes-gpu.md',
     'nfs_client': 'storage.md', 'nvidia_container_toolkit': 'gpu-stack.md', 'nvidia_driver': 'gpu-stack.md',
@@ -36,8 +37,8 @@ def _text(value):
 
 
 def _markdown(text):
-    """Ansible doc markup to Markdown: C(), V(), O(), I() and B() of plain text."""
-    text = re.sub(r'[CVO]\(([^()]*)\)', r'`\1`', text)
+    """Ansible doc markup to Markdown: C(), V(), O(), M(), I() and B() of plain text."""
+    text = re.sub(r'[CVOM]\(([^()]*)\)', r'`\1`', text)
     return re.sub(r'[IB]\(([^()]*)\)', r'*\1*', text)
 
 

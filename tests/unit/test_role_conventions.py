@@ -220,6 +220,9 @@ def test_a_mismatch_is_found(tmp_path, defaults, options, expected):
 PUBLISHED_FACTS = {
     'bmc': {'bmc_inventory'},                                        # docs/provisioning.md
     'firmware': {'firmware_report', 'firmware_cluster_summary'},     # docs/firmware.md, playbooks/acceptance.yml
+    'gpu_health': {'gpu_health_result'},                             # docs/gpu-health.md, playbooks/acceptance.yml
+    'fabric_validate': {'fabric_validate_host', 'fabric_validate_switch',  # docs/fabric-validate.md, playbooks/acceptance.yml
+                        'fabric_validate_violations'},
 }
 
 SET_FACT = ('ansible.builtin.set_fact', 'ansible.legacy.set_fact', 'set_fact')

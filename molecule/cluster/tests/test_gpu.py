@@ -75,7 +75,7 @@ def gpu_health():
     data = json.loads(proc.stdout)
     for play in data["plays"]:
         for task in play["tasks"]:
-            if task["task"]["name"] == "Check the GPUs against the node's hardware profile":
+            if task["task"]["name"].endswith("gpu_health : Check the GPUs against the node's hardware profile"):
                 return task["hosts"]
     raise AssertionError("no health task in the output")
 
