@@ -155,7 +155,7 @@ def test_templates_that_may_be_sliced_read_no_other_host():
             continue
         with open(os.path.join(ROOT, t['playbook'])) as f:
             playbook = f.read()
-        roles = re.findall(r'role: aifabric\.cluster\.(\w+)', playbook)
+        roles = re.findall(r'(?:role|name): aifabric\.cluster\.(\w+)', playbook)  # roles:, include_role, import_role
         for role in roles:
             for path in glob.glob(os.path.join(ROOT, 'roles', role, '**', '*'), recursive=True):
                 if os.path.isfile(path) and '/meta/' not in path:
