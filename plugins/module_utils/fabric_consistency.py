@@ -914,9 +914,13 @@ def fabric_violations(intent, hosts, switches):
 
 # --------------------------------------------------------------------------- the report
 
+def _shown(value):
+    """An intent or a finding as the reports show it: a string as it is, anything else as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
 def _cell(value):
-    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-    return text.replace('|', '\\|')
+    return _shown(value).replace('|', '\\|')
 
 
 def report_markdown(generated, intent, hosts, switches, violations):
@@ -948,9 +952,8 @@ def report_lines(violations, report_dir):
     row = '%-18s %-14s %-24s %-20s %s'
     out = ['%d violation(s), report in %s' % (len(violations), report_dir), row % ('rule', 'where', 'port', 'intent', 'found')]
     for v in violations:
-        out.append(row % (v['rule'], v.get('host') or v.get('switch'), v.get('port') or '-',
-                          v['expected'] if isinstance(v.get('expected'), str) else json.dumps(v.get('expected'), sort_keys=True),
-                          v['found'] if isinstance(v.get('found'), str) else json.dumps(v.get('found'), sort_keys=True)))
+        out.append(row % (v['rule'], v.get('host') or v.get('switch'), v.get('port') or '-', _shown(v.get('expected')),
+                          _shown(v.get('found'))))
     out += ['- %s' % v['message'] for v in violations]
     return out
 
