@@ -20,6 +20,9 @@ For each GPU node count N, on a fresh lab:
  5. the Ansible floor: a generated playbook of T ansible.builtin.ping tasks on
     `hosts: cluster` (gather_facts: false), same lab, same connection settings;
     ratio = re-run wall / floor wall;
+ 5b. with --mitogen: the re-run and the floor again under mitogen's mitogen_linear strategy
+    (PyPI mitogen, an optional strategy; the default path is OpenSSH with pipelining and
+    ControlPersist), and their ratios to the default re-run and floor;
  6. memory per idle sim host: ~10 s after the converge, each sim host container's
     cgroup v1 memory (usage_in_bytes, working set = usage - total_inactive_file,
     total_rss), mean and max in MiB.
@@ -42,6 +45,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
@@ -199,6 +203,16 @@ def live_ssh_children_cpu():
     return total
 
 
+def process_cpu(pid, last):
+    """user+sys seconds of one process so far (/proc/<pid>/stat), or last when it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return last
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def controller_cpu():
     reap()
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -239,17 +253,26 @@ def playbook(name, args, env, logdir):
     load0 = os.getloadavg()[0]
     cpu0 = controller_cpu()
     t0 = time.monotonic()
-    res = subprocess.run(cmd, env=env, text=True, cwd=ROOT,
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
+    with tempfile.TemporaryFile("w+") as out:
+        proc = subprocess.Popen(cmd, env=env, text=True, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        main_cpu = 0.0
+        while proc.poll() is None:
+            main_cpu = process_cpu(proc.pid, main_cpu)
+            time.sleep(0.2)
+        out.seek(0)
+        stdout = out.read()
     wall = time.monotonic() - t0
     cpu = controller_cpu() - cpu0
     with open(logfile, "w") as f:
-        f.write("$ %s\n%s" % (" ".join(cmd), res.stdout))
-    recap = parse_recap(res.stdout)
+        f.write("$ %s\n%s" % (" ".join(cmd), stdout))
+    recap = parse_recap(stdout)
     totals = {k: sum(h[k] for h in recap.values())
               for k in ("ok", "changed", "unreachable", "failed", "skipped")}
     # the machine is shared: a high load means other work competed for the CPUs
-    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "rc": res.returncode,
+    # main_cpu_s: the ansible-playbook process alone (its strategy loop, result handling and
+    # templating; the forked workers are not in it), last read at most 0.2 s before it exited
+    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "main_cpu_s": round(main_cpu, 2),
+            "rc": proc.returncode,
             "loadavg_1m": [round(load0, 2), round(os.getloadavg()[0], 2)],
             "recap_totals": totals, "recap": recap,
             "log": os.path.relpath(logfile, ROOT)}
@@ -340,7 +363,16 @@ def sim_host_memory():
 
 # ---------------------------------------------------------------------- one N
 
-def bench_nodes(nodes, stamp, wait_timeout, idle_s):
+def mitogen_env(env):
+    """env with mitogen's linear strategy (PyPI mitogen, installed in the venv), or None."""
+    try:
+        import ansible_mitogen.plugins.strategy as strategies  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        return None
+    return dict(env, ANSIBLE_STRATEGY_PLUGINS=os.path.dirname(strategies.__file__), ANSIBLE_STRATEGY="mitogen_linear")
+
+
+def bench_nodes(nodes, stamp, wait_timeout, idle_s, mitogen=False):
     result = {"nodes": nodes, "hosts": nodes + 1, "failures": []}
     logdir = os.path.join(RESULTS, "logs", "%s-N%d" % (stamp, nodes))
     os.makedirs(logdir, exist_ok=True)
@@ -445,6 +477,28 @@ def bench_nodes(nodes, stamp, wait_timeout, idle_s):
             result["rerun_over_floor"] = round(rerun["wall_s"] / floor["wall_s"], 2)
         log("N=%d: floor %.1f s wall, %.1f s CPU; re-run/floor %s" % (
             nodes, floor["wall_s"], floor["cpu_s"], result.get("rerun_over_floor")))
+
+        # 5b. the same re-run and floor under mitogen
+        menv = mitogen_env(env) if mitogen else None
+        if mitogen and menv is None:
+            result["failures"].append("--mitogen: ansible_mitogen is not importable (pip install mitogen)")
+        elif menv is not None:
+            log("N=%d: re-run of site.yml and the floor under mitogen_linear" % nodes)
+            mrerun = playbook("rerun-mitogen", site, menv, logdir)
+            mfloor = playbook("floor-mitogen", [path, "-i", "inventories/lab"], menv, logdir)
+            mt = mrerun["recap_totals"]
+            if mrerun["rc"] != 0 or mt["changed"] or mt["failed"] or mt["unreachable"]:
+                result["failures"].append("mitogen re-run not a clean no-op (rc=%d, changed=%d, failed=%d)"
+                                          % (mrerun["rc"], mt["changed"], mt["failed"]))
+            result["mitogen"] = {"rerun": mrerun, "floor": mfloor}
+            if rerun["wall_s"] > 0 and floor["wall_s"] > 0 and mfloor["wall_s"] > 0:
+                result["mitogen"].update(
+                    rerun_over_default=round(mrerun["wall_s"] / rerun["wall_s"], 2),
+                    floor_over_default=round(mfloor["wall_s"] / floor["wall_s"], 2),
+                    rerun_over_floor=round(mrerun["wall_s"] / mfloor["wall_s"], 2))
+            log("N=%d: mitogen re-run %.1f s wall, %.1f s CPU; floor %.1f s; %s" % (
+                nodes, mrerun["wall_s"], mrerun["cpu_s"], mfloor["wall_s"],
+                json.dumps({k: v for k, v in result["mitogen"].items() if k.endswith("default")})))
     finally:
         close_masters(cp_dir)
         set_subreaper(False)
@@ -459,7 +513,7 @@ def fmt(v, spec="%.1f"):
 
 def table(results):
     head = ("N", "hosts", "up s", "image s", "create s", "conv s", "conv CPU",
-            "rerun s", "rerun CPU", "changed", "T", "gpu rerun s", "gpu T", "floor s", "ratio",
+            "rerun s", "rerun CPU", "main CPU", "changed", "T", "gpu rerun s", "gpu T", "floor s", "ratio",
             "mem use", "mem ws", "mem rss", "(mean/max MiB)")
     rows = [head]
     for r in results:
@@ -475,7 +529,7 @@ def table(results):
         rows.append((str(r["nodes"]), str(r["hosts"]), fmt(up.get("wall_s")),
                      fmt(up.get("image_s")), fmt(up.get("create_s")),
                      fmt(conv.get("wall_s")), fmt(conv.get("cpu_s")),
-                     fmt(rerun.get("wall_s")), fmt(rerun.get("cpu_s")),
+                     fmt(rerun.get("wall_s")), fmt(rerun.get("cpu_s")), fmt(rerun.get("main_cpu_s")),
                      fmt(rerun.get("recap_totals", {}).get("changed"), "%d"),
                      fmt(r.get("tasks_per_host", {}).get("tasks"), "%d"),
                      fmt(r.get("gpu_rerun", {}).get("wall_s")),
@@ -485,6 +539,13 @@ def table(results):
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     for row in rows:
         print("  ".join(c.rjust(w) for c, w in zip(row, widths)).rstrip())
+    for r in results:
+        m = r.get("mitogen")
+        if m:
+            print("N=%d under mitogen_linear: re-run %s s (x%s of the default), floor %s s (x%s), re-run/floor %s" % (
+                r["nodes"], fmt(m["rerun"].get("wall_s")), fmt(m.get("rerun_over_default"), "%.2f"),
+                fmt(m["floor"].get("wall_s")), fmt(m.get("floor_over_default"), "%.2f"),
+                fmt(m.get("rerun_over_floor"), "%.2f")))
     for r in results:
         for failure in r["failures"]:
             print("FAIL N=%d: %s" % (r["nodes"], failure))
@@ -498,6 +559,8 @@ def main():
                     help="seconds idle after the converge before reading memory (10)")
     ap.add_argument("--wait-timeout", type=int, default=3600,
                     help="how long to wait for another lab to go away (3600 s)")
+    ap.add_argument("--mitogen", action="store_true",
+                    help="also time the re-run and the floor under mitogen_linear (PyPI mitogen in the venv)")
     args = ap.parse_args()
 
     setup_env()
@@ -513,7 +576,7 @@ def main():
     try:
         for n in args.nodes:
             try:
-                report["results"].append(bench_nodes(n, stamp, args.wait_timeout, args.idle))
+                report["results"].append(bench_nodes(n, stamp, args.wait_timeout, args.idle, args.mitogen))
             except RuntimeError as exc:
                 report["results"].append({"nodes": n, "hosts": n + 1,
                                           "failures": ["error: %s" % exc]})
