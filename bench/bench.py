@@ -20,6 +20,9 @@ For each GPU node count N, on a fresh lab:
  5. the Ansible floor: a generated playbook of T ansible.builtin.ping tasks on
     `hosts: cluster` (gather_facts: false), same lab, same connection settings;
     ratio = re-run wall / floor wall;
+ 5a. a `--limit` run of the last GPU node on the converged cluster: wall and CPU without a
+    fact cache, then with a jsonfile one (the first run fills it, the second reads it);
+    each must be a no-op;
  5b. with --mitogen: the re-run and the floor again under mitogen's mitogen_linear strategy
     (PyPI mitogen, an optional strategy; the default path is OpenSSH with pipelining and
     ControlPersist), and their ratios to the default re-run and floor;
@@ -478,6 +481,24 @@ def bench_nodes(nodes, stamp, wait_timeout, idle_s, mitogen=False):
         log("N=%d: floor %.1f s wall, %.1f s CPU; re-run/floor %s" % (
             nodes, floor["wall_s"], floor["cpu_s"], result.get("rerun_over_floor")))
 
+        # 5a. a --limit run of one node of the converged cluster, without a fact cache, then
+        # with a jsonfile one (a first run fills it, the second reads it); every one a no-op
+        last = gpu[-1]
+        cache_dir = os.path.join(WORK, "facts-N%d" % nodes)
+        shutil.rmtree(cache_dir, ignore_errors=True)
+        cenv = dict(env, ANSIBLE_CACHE_PLUGIN="ansible.builtin.jsonfile", ANSIBLE_CACHE_PLUGIN_CONNECTION=cache_dir,
+                    ANSIBLE_CACHE_PLUGIN_TIMEOUT="86400")
+        limit = {"host": last}
+        for key, run_env in (("no_cache", env), ("cache_fill", cenv), ("cached", cenv)):
+            limit[key] = playbook("limit-" + key, site + ["--limit", last], run_env, logdir)
+            lt = limit[key]["recap_totals"]
+            if limit[key]["rc"] != 0 or lt["changed"] or lt["failed"] or lt["unreachable"]:
+                result["failures"].append("--limit %s (%s) not a clean no-op (rc=%d, changed=%d, failed=%d)"
+                                          % (last, key, limit[key]["rc"], lt["changed"], lt["failed"]))
+        result["limit"] = limit
+        log("N=%d: --limit %s: %.1f s wall without a fact cache, %.1f s with one (%.1f s filling it)" % (
+            nodes, last, limit["no_cache"]["wall_s"], limit["cached"]["wall_s"], limit["cache_fill"]["wall_s"]))
+
         # 5b. the same re-run and floor under mitogen
         menv = mitogen_env(env) if mitogen else None
         if mitogen and menv is None:
@@ -540,6 +561,11 @@ def table(results):
     for row in rows:
         print("  ".join(c.rjust(w) for c, w in zip(row, widths)).rstrip())
     for r in results:
+        lim = r.get("limit")
+        if lim:
+            print("N=%d --limit %s: %s s wall / %s s CPU without a fact cache, %s s / %s s with one (filling it: %s s)" % (
+                r["nodes"], lim["host"], fmt(lim["no_cache"].get("wall_s")), fmt(lim["no_cache"].get("cpu_s")),
+                fmt(lim["cached"].get("wall_s")), fmt(lim["cached"].get("cpu_s")), fmt(lim["cache_fill"].get("wall_s"))))
         m = r.get("mitogen")
         if m:
             print("N=%d under mitogen_linear: re-run %s s (x%s of the default), floor %s s (x%s), re-run/floor %s" % (
