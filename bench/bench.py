@@ -367,7 +367,7 @@ def sim_host_memory():
 # ---------------------------------------------------------------------- one N
 
 def mitogen_env(env):
-    """env with mitogen's linear strategy (PyPI mitogen, installed in the venv), or None."""
+    """env with mitogen's linear strategy (PyPI mitogen, importable here: bench/README.md), or None."""
     try:
         import ansible_mitogen.plugins.strategy as strategies  # pylint: disable=import-outside-toplevel
     except ImportError:
@@ -586,7 +586,7 @@ def main():
     ap.add_argument("--wait-timeout", type=int, default=3600,
                     help="how long to wait for another lab to go away (3600 s)")
     ap.add_argument("--mitogen", action="store_true",
-                    help="also time the re-run and the floor under mitogen_linear (PyPI mitogen in the venv)")
+                    help="also time the re-run and the floor under mitogen_linear (PyPI mitogen importable: bench/README.md)")
     args = ap.parse_args()
 
     setup_env()
