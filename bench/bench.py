@@ -366,6 +366,14 @@ def sim_host_memory():
 
 # ---------------------------------------------------------------------- one N
 
+def noop_failure(result, run, what):
+    """Record a failure when a run that must be a no-op is not (rc, changed, failed, unreachable)."""
+    t = run["recap_totals"]
+    if run["rc"] != 0 or t["changed"] or t["failed"] or t["unreachable"]:
+        result["failures"].append("%s not a clean no-op (rc=%d, changed=%d, failed=%d)"
+                                  % (what, run["rc"], t["changed"], t["failed"]))
+
+
 def mitogen_env(env):
     """env with mitogen's linear strategy (PyPI mitogen, importable here: bench/README.md), or None."""
     try:
@@ -464,9 +472,7 @@ def bench_nodes(nodes, stamp, wait_timeout, idle_s, mitogen=False):
         log("N=%d: gpu.yml re-run %.1f s wall, %.1f s CPU, changed=%d, %d tasks on %s" % (
             nodes, gpu_rerun["wall_s"], gpu_rerun["cpu_s"], gt["changed"],
             gpu_rerun["tasks_per_host"]["tasks"], gpu[0]))
-        if gpu_rerun["rc"] != 0 or gt["changed"] or gt["failed"] or gt["unreachable"]:
-            result["failures"].append("gpu.yml re-run not a clean no-op (rc=%d, changed=%d, failed=%d)"
-                                      % (gpu_rerun["rc"], gt["changed"], gt["failed"]))
+        noop_failure(result, gpu_rerun, "gpu.yml re-run")
 
         # 5. the Ansible floor
         log("N=%d: floor, %d ping tasks" % (nodes, tasks))
@@ -491,10 +497,7 @@ def bench_nodes(nodes, stamp, wait_timeout, idle_s, mitogen=False):
         limit = {"host": last}
         for key, run_env in (("no_cache", env), ("cache_fill", cenv), ("cached", cenv)):
             limit[key] = playbook("limit-" + key, site + ["--limit", last], run_env, logdir)
-            lt = limit[key]["recap_totals"]
-            if limit[key]["rc"] != 0 or lt["changed"] or lt["failed"] or lt["unreachable"]:
-                result["failures"].append("--limit %s (%s) not a clean no-op (rc=%d, changed=%d, failed=%d)"
-                                          % (last, key, limit[key]["rc"], lt["changed"], lt["failed"]))
+            noop_failure(result, limit[key], "--limit %s (%s)" % (last, key))
         result["limit"] = limit
         log("N=%d: --limit %s: %.1f s wall without a fact cache, %.1f s with one (%.1f s filling it)" % (
             nodes, last, limit["no_cache"]["wall_s"], limit["cached"]["wall_s"], limit["cache_fill"]["wall_s"]))
@@ -507,10 +510,7 @@ def bench_nodes(nodes, stamp, wait_timeout, idle_s, mitogen=False):
             log("N=%d: re-run of site.yml and the floor under mitogen_linear" % nodes)
             mrerun = playbook("rerun-mitogen", site, menv, logdir)
             mfloor = playbook("floor-mitogen", [path, "-i", "inventories/lab"], menv, logdir)
-            mt = mrerun["recap_totals"]
-            if mrerun["rc"] != 0 or mt["changed"] or mt["failed"] or mt["unreachable"]:
-                result["failures"].append("mitogen re-run not a clean no-op (rc=%d, changed=%d, failed=%d)"
-                                          % (mrerun["rc"], mt["changed"], mt["failed"]))
+            noop_failure(result, mrerun, "mitogen re-run")
             result["mitogen"] = {"rerun": mrerun, "floor": mfloor}
             if rerun["wall_s"] > 0 and floor["wall_s"] > 0 and mfloor["wall_s"] > 0:
                 result["mitogen"].update(
