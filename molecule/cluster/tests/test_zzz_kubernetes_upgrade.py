@@ -4,7 +4,7 @@ kubeadm and kubelet doubles). First the negative cases, each failing before any 
 own message: a kubelet newer than the API server in the inventory (preflight), and the phase asked
 for 1.35.0 while the cluster runs 1.34.2 (a converge never upgrades a node of the cluster). Then
 the upgrade in check mode (nothing moves), the upgrade (the API server, every kubelet and the held
-packages at 1.35.0, every node Ready and schedulable), a second upgrade run and the phase at the
+packages at 1.35.0, kubectl with them on the control plane, every node Ready and schedulable), a second upgrade run and the phase at the
 new version, both changing nothing. Marked final: the cluster stays at 1.35.0, so it runs last."""
 import json
 import os
@@ -83,9 +83,13 @@ def test_the_upgrade_moves_every_node_then_changes_nothing(next_intent):
         assert [c["status"] for c in node["status"]["conditions"] if c["type"] == "Ready"] == ["True"]
     for name in KUBE:
         h = labhosts.host(name)
-        for package in ("kubelet", "kubeadm"):
+        packages = {"kubelet", "kubeadm", "kubectl"} if name in CONTROL else {"kubelet", "kubeadm"}
+        for package in sorted(packages):
             assert h.check_output("dpkg-query --show --showformat='${Version}' %s" % package).startswith(NEXT + "-")
-        assert set(h.check_output("apt-mark showhold").split()) >= {"kubelet", "kubeadm"}
+        assert set(h.check_output("apt-mark showhold").split()) >= packages
+    for name in CONTROL:
+        client = json.loads(labhosts.host(name).check_output("kubectl version --client -o json"))["clientVersion"]
+        assert client["minor"] == NEXT.split(".")[1], client
     manifest = labhosts.host(CONTROL[0]).file("/etc/kubernetes/manifests/kube-apiserver.yaml").content_string
     assert "registry.k8s.io/kube-apiserver:v%s" % NEXT in manifest
     again = labhosts.playbook("kubernetes_upgrade.yml", "-e", next_intent)
