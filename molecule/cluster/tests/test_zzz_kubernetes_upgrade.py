@@ -4,8 +4,8 @@ kubeadm and kubelet doubles). First the negative cases, each failing before any 
 own message: a kubelet newer than the API server in the inventory (preflight), and the phase asked
 for 1.35.0 while the cluster runs 1.34.2 (a converge never upgrades a node of the cluster). Then
 the upgrade in check mode (nothing moves), the upgrade (the API server, every kubelet and the held
-packages at 1.35.0, kubectl with them on the control plane, every node Ready and schedulable), a second upgrade run and the phase at the
-new version, both changing nothing. Marked final: the cluster stays at 1.35.0, so it runs last."""
+packages at 1.35.0, kubectl with them on the control plane, every node Ready and schedulable), a
+second upgrade run and the phase at the new version, both changing nothing. Marked final: the cluster stays at 1.35.0, so it runs last."""
 import json
 import os
 import subprocess
