@@ -46,8 +46,9 @@ build_sim() {  # package directory, version of a Kubernetes double (empty for th
     install -m 0644 "$lab/simulators/kubeapi/kubeapi.py" "$staging/usr/lib/aifabric-sim/kube_apiserver.py"
   fi
   if [ "$name" = kubectl ]; then
-    local real
-    real="$(ls "$tools/kubectl/v${ver%.*}".*/kubectl | tail -1)"
+    local real=""
+    for real in "$tools/kubectl/v${ver%.*}".*/kubectl; do :; done  # the one of that minor
+    [ -x "$real" ] || { echo "build-repo: no kubectl ${ver%.*} in $tools/kubectl" >&2; exit 1; }
     install -D -m 0755 "$real" "$staging/usr/bin/kubectl"
     sed -i "s/@REAL@/$(basename "$(dirname "$real")")/" "$staging/DEBIAN/control"
   elif [ -n "$ver" ] && [ "$ver" != "$kube_from" ]; then
