@@ -18,8 +18,10 @@ IMAGE_PACKAGES="systemd,systemd-sysv,dbus,openssh-server,python3,python3-apt,sud
 # (simulators/netboot)
 # libnfs-utils (nfs-cp, nfs-ls), the user-space NFS client the storage verify makes its
 # real round trip with; kmod (modinfo, depmod), which the Lustre client module test double
-# registers with
-IMAGE_EXTRA_PACKAGES="python3-paramiko busybox python3-yaml libnfs-utils kmod"
+# registers with; etcd-server and etcd-client (etcd, etcdctl): the etcd that the kubelet double
+# runs from kubeadm's static Pod manifest on a control plane (the image's binary stands in for
+# the registry.k8s.io/etcd image; its own etcd.service is masked below)
+IMAGE_EXTRA_PACKAGES="python3-paramiko busybox python3-yaml libnfs-utils kmod etcd-server etcd-client"
 # the storage appliance image adds NFS-Ganesha (simulators/nfs); not in the sim host image,
 # whose nfs-common is the one the nfs_client role installs (ganesha depends on nfs-common)
 APPLIANCE_PACKAGES="nfs-ganesha nfs-ganesha-mem"

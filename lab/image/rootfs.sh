@@ -34,9 +34,11 @@ ExecStartPre=/usr/sbin/sshd -t
 CONF
 ln -sf /lib/systemd/system/ssh.service "$r/etc/systemd/system/multi-user.target.wants/ssh.service"
 
-# units that make no sense in a container
+# units that make no sense in a container; etcd.service: Debian's own etcd, whose ports and
+# data directory belong to the control plane's static Pod etcd (kubeadm's preflight checks
+# 2379, 2380 and an empty /var/lib/etcd)
 for u in systemd-networkd-wait-online.service getty@tty1.service systemd-timesyncd.service \
-         apt-daily.timer apt-daily-upgrade.timer e2scrub_reap.service; do
+         apt-daily.timer apt-daily-upgrade.timer e2scrub_reap.service etcd.service; do
   ln -sf /dev/null "$r/etc/systemd/system/$u"
 done
 

@@ -5,7 +5,8 @@ joined and Ready, seen by the real kubectl through the control-plane endpoint wi
 admin kubeconfig (TLS checked against the cluster CA), labelled and tainted by hardware profile,
 Calico from the site mirror with the intent's pod CIDR (and a manifest that fails the schema refused),
 kubelet and kubeadm held at the pinned version (and kubectl on the control plane, which lists every
-node with its admin.conf), and no bootstrap token in the run's log; then a
+node with its admin.conf), the stacked etcd real and healthy behind its own TLS, and no bootstrap
+token in the run's log; then a
 drift pass (cgroupfs in the config, a swap line in fstab) named by check mode and restored."""
 import base64
 import glob
@@ -202,6 +203,42 @@ def test_kubectl_on_the_control_plane_is_real_and_reaches_the_cluster(name):
     assert (client["major"], client["minor"]) == tuple(intent()["version"].split(".")[:2]), client
     listed = h.check_output("kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o name")
     assert sorted(listed.split()) == sorted("node/" + n for n in CONTROL + GPU), listed
+
+
+ETCD_PKI = "/etc/kubernetes/pki/etcd"
+ETCDCTL = ("ETCDCTL_API=3 etcdctl --dial-timeout=5s --command-timeout=10s --endpoints=%s --cacert=" + ETCD_PKI + "/ca.crt "
+           "--cert=" + ETCD_PKI + "/healthcheck-client.crt --key=" + ETCD_PKI + "/healthcheck-client.key ")
+
+
+@pytest.mark.parametrize("name", CONTROL)
+def test_etcd_is_real_healthy_and_speaks_only_tls_with_the_clusters_pki(name):
+    """The stacked etcd of kubeadm's manifest runs (the real etcd, from the lab image), a member named after the
+    node with its peer URL on the node's management address; etcdctl, with the healthcheck client certificate
+    kubeadm signed, finds it healthy on the loopback and on that address (the server certificate's SANs checked
+    against the etcd CA); without a client certificate, or with the cluster CA's instead of etcd's, it is refused."""
+    h = labhosts.host(name)
+    ip = labhosts.hostvars(name)["node_mgmt_ip"]
+    manifest = yaml.safe_load(h.check_output("cat /etc/kubernetes/manifests/etcd.yaml"))
+    assert "--name=%s" % name in manifest["spec"]["containers"][0]["command"], manifest
+    assert h.run("systemctl is-active aifabric-static-etcd").stdout.strip() == "active"
+    for endpoint in ("https://127.0.0.1:2379", "https://%s:2379" % ip):
+        health = h.run(ETCDCTL % endpoint + "endpoint health")
+        assert health.rc == 0 and "is healthy" in health.stdout + health.stderr, (endpoint, health.stdout, health.stderr)
+    members = json.loads(h.check_output(ETCDCTL % "https://127.0.0.1:2379" + "member list -w json"))["members"]
+    assert [(m["name"], m["peerURLs"]) for m in members] == [(name, ["https://%s:2380" % ip])], members
+    # the real TLS of etcd: no client certificate, or one etcd's CA did not sign, gets nothing, and etcd
+    # says why in its log
+    bare = "ETCDCTL_API=3 etcdctl --dial-timeout=2s --command-timeout=3s --endpoints=https://127.0.0.1:2379 " \
+           "--cacert=" + ETCD_PKI + "/ca.crt member list"
+    for client, why in (("", "tls: client didn't provide a certificate"),
+                        (" --cert=/etc/kubernetes/pki/apiserver-kubelet-client.crt"
+                         " --key=/etc/kubernetes/pki/apiserver-kubelet-client.key",
+                         "tls: failed to verify client certificate: x509: certificate signed by unknown authority")):
+        since = h.check_output("date '+%Y-%m-%d %H:%M:%S'")
+        refused = h.run(bare + client)
+        assert refused.rc != 0, refused.stdout
+        log = h.check_output("journalctl -u aifabric-static-etcd --no-pager -o cat --since %s", since)
+        assert 'rejected connection from "127.0.0.1:' in log and why in log, log[-2000:]
 
 
 def test_the_control_plane_keeps_its_config_and_no_join_file():

@@ -15,8 +15,10 @@ and what a node's kubelet does that kubeadm and the roles can see:
   - static Pods (staticPodPath): kube-apiserver runs kube_apiserver.py (kubeapi.py, copied in
     at build time), kube-controller-manager runs kube_controller_manager.py, kube-scheduler
     kube_scheduler.py, with the manifest's flags, as transient systemd units
-    aifabric-static-<pod> (a detached process without systemd); etcd runs nothing; mirror
-    Pods in kube-system;
+    aifabric-static-<pod> (a detached process without systemd); etcd runs the node's own
+    /usr/bin/etcd with the manifest's flags where there is one (the lab image has Debian's
+    etcd-server: a real etcd with the PKI kubeadm wrote), nothing elsewhere; mirror Pods in
+    kube-system;
   - every second "runs" the Pods bound to its node (kubelet_pods.py: device admission, Multus
     NetworkAttachmentDefinitions, Running then Succeeded after ~2 s; no image is pulled or run);
   - registers its Node (labels, taints, addresses, capacity, nodeInfo, conditions) and
@@ -68,6 +70,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SIGNER = 'kubernetes.io/kube-apiserver-client-kubelet'
 CSRS = '/apis/certificates.k8s.io/v1/certificatesigningrequests'
 STATE = '/var/lib/aifabric-sim/kubelet'
+ETCD_BINARY = '/usr/bin/etcd'  # stands in for the registry.k8s.io/etcd image's
 HEARTBEAT = 10
 OPERANDS = 2
 
@@ -217,7 +220,7 @@ def parse_labels(text):
 # ---- static pods ---------------------------------------------------------------------------------------
 
 def static_command(pod):
-    """The double's command line for a static Pod's container, or None (etcd: nothing runs)."""
+    """The double's command line for a static Pod's container, or None (nothing runs)."""
     containers = (pod.get('spec') or {}).get('containers') or []
     if not containers:
         return None
@@ -235,6 +238,9 @@ def static_command(pod):
         return [sys.executable or 'python3', os.path.join(HERE, 'kube_controller_manager.py')] + flags
     if name == 'kube-scheduler':
         return [sys.executable or 'python3', os.path.join(HERE, 'kube_scheduler.py')] + flags
+    if name == 'etcd' and os.path.isfile(host(ETCD_BINARY)):
+        # the node's own etcd binary stands in for the image's (the lab image: Debian's etcd-server)
+        return [ETCD_BINARY] + flags
     return None
 
 
