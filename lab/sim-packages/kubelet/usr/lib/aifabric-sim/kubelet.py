@@ -252,6 +252,7 @@ class StaticPods(object):
         self.systemd = os.path.isdir(host('/run/systemd/system'))
         self.state_file = host(STATE + '/static-pods.json')
         self.children = {}  # name -> Popen, processes this kubelet started
+        self.main_pids = {}  # name -> the main PID of its systemd unit when last seen active
         try:
             with open(self.state_file) as f:
                 self.state = json.load(f)
@@ -305,7 +306,20 @@ class StaticPods(object):
 
     def running(self, name, known):
         if self.systemd:
-            return subprocess.run(['systemctl', 'is-active', '--quiet', self.unit(name)], check=False).returncode == 0
+            # asked every second: while the unit's main process seen last time lives, no systemctl call
+            pid = self.main_pids.get(name)
+            if pid:
+                try:
+                    with open('/proc/%d/cgroup' % pid) as f:
+                        if '/%s.service' % self.unit(name) in f.read():
+                            return True
+                except OSError:
+                    pass
+            show = subprocess.run(['systemctl', 'show', '-p', 'ActiveState', '-p', 'MainPID', self.unit(name)],
+                                  capture_output=True, text=True, check=False).stdout
+            props = dict(line.partition('=')[::2] for line in show.splitlines())
+            self.main_pids[name] = int(props.get('MainPID') or 0) if props.get('ActiveState') == 'active' else 0
+            return props.get('ActiveState') == 'active'
         child = self.children.get(name)
         if child is not None:
             return child.poll() is None
@@ -341,6 +355,7 @@ class StaticPods(object):
 
     def stop(self, name):
         known = self.state.pop(name, None) or {}
+        self.main_pids.pop(name, None)
         if self.systemd and known.get('unit'):
             subprocess.run(['systemctl', 'stop', self.unit(name)], capture_output=True, check=False)
         elif known.get('pid'):
