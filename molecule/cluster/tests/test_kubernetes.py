@@ -206,8 +206,13 @@ def test_kubectl_on_the_control_plane_is_real_and_reaches_the_cluster(name):
 
 
 ETCD_PKI = "/etc/kubernetes/pki/etcd"
-ETCDCTL = ("ETCDCTL_API=3 etcdctl --dial-timeout=5s --command-timeout=10s --endpoints=%s --cacert=" + ETCD_PKI + "/ca.crt "
-           "--cert=" + ETCD_PKI + "/healthcheck-client.crt --key=" + ETCD_PKI + "/healthcheck-client.key ")
+HEALTHCHECK_CLIENT = "--cert=%s/healthcheck-client.crt --key=%s/healthcheck-client.key" % (ETCD_PKI, ETCD_PKI)
+
+
+def etcdctl(endpoint, client, command, timeouts=("5s", "10s")):
+    """An etcdctl command line against endpoint, the etcd CA trusted, with the client certificate options given."""
+    return "ETCDCTL_API=3 etcdctl --dial-timeout=%s --command-timeout=%s --endpoints=%s --cacert=%s/ca.crt %s %s" % (
+        timeouts + (endpoint, ETCD_PKI, client, command))
 
 
 @pytest.mark.parametrize("name", CONTROL)
@@ -222,20 +227,18 @@ def test_etcd_is_real_healthy_and_speaks_only_tls_with_the_clusters_pki(name):
     assert "--name=%s" % name in manifest["spec"]["containers"][0]["command"], manifest
     assert h.run("systemctl is-active aifabric-static-etcd").stdout.strip() == "active"
     for endpoint in ("https://127.0.0.1:2379", "https://%s:2379" % ip):
-        health = h.run(ETCDCTL % endpoint + "endpoint health")
+        health = h.run(etcdctl(endpoint, HEALTHCHECK_CLIENT, "endpoint health"))
         assert health.rc == 0 and "is healthy" in health.stdout + health.stderr, (endpoint, health.stdout, health.stderr)
-    members = json.loads(h.check_output(ETCDCTL % "https://127.0.0.1:2379" + "member list -w json"))["members"]
+    members = json.loads(h.check_output(etcdctl("https://127.0.0.1:2379", HEALTHCHECK_CLIENT, "member list -w json")))["members"]
     assert [(m["name"], m["peerURLs"]) for m in members] == [(name, ["https://%s:2380" % ip])], members
     # the real TLS of etcd: no client certificate, or one etcd's CA did not sign, gets nothing, and etcd
     # says why in its log
-    bare = "ETCDCTL_API=3 etcdctl --dial-timeout=2s --command-timeout=3s --endpoints=https://127.0.0.1:2379 " \
-           "--cacert=" + ETCD_PKI + "/ca.crt member list"
     for client, why in (("", "tls: client didn't provide a certificate"),
-                        (" --cert=/etc/kubernetes/pki/apiserver-kubelet-client.crt"
+                        ("--cert=/etc/kubernetes/pki/apiserver-kubelet-client.crt"
                          " --key=/etc/kubernetes/pki/apiserver-kubelet-client.key",
                          "tls: failed to verify client certificate: x509: certificate signed by unknown authority")):
         since = h.check_output("date '+%Y-%m-%d %H:%M:%S'")
-        refused = h.run(bare + client)
+        refused = h.run(etcdctl("https://127.0.0.1:2379", client, "member list", ("2s", "3s")))
         assert refused.rc != 0, refused.stdout
         log = h.check_output("journalctl -u aifabric-static-etcd --no-pager -o cat --since %s", since)
         assert 'rejected connection from "127.0.0.1:' in log and why in log, log[-2000:]

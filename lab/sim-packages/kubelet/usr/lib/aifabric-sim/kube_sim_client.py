@@ -133,17 +133,18 @@ class Client(object):
 
     def close(self):
         conn = getattr(self.local, 'conn', None)
-        self.local.conn, self.local.used = None, 0
+        self.local.conn, self.local.served = None, False
         if conn is not None:
             conn.close()
 
     def exchange(self, method, path, data, headers, timeout):
         """(status, body) of one request, on this thread's connection."""
-        for attempt in (0, 1):
+        retry = True
+        while True:
             if getattr(self.local, 'conn', None) is None:
                 self.local.conn = http.client.HTTPSConnection(self.address[0], self.address[1], timeout=timeout, context=self.ctx)
-                self.local.used = 0
-            conn, reused = self.local.conn, self.local.used > 0
+                self.local.served = False
+            conn, reused = self.local.conn, self.local.served
             conn.timeout = timeout
             if conn.sock is not None:
                 conn.sock.settimeout(timeout)
@@ -154,16 +155,16 @@ class Client(object):
             except (OSError, http.client.HTTPException) as err:
                 self.close()
                 # a kept connection the other end closed meanwhile; not a timeout (the request may have been served)
-                if reused and attempt == 0 and not isinstance(err, TimeoutError):
+                if reused and retry and not isinstance(err, TimeoutError):
+                    retry = False
                     continue
                 if isinstance(err, OSError):
                     raise
                 raise OSError('%s %s: %s' % (method, path, err)) from None
-            self.local.used += 1
+            self.local.served = True
             if resp.will_close:
                 self.close()
             return resp.status, raw
-        raise OSError('%s %s: no connection' % (method, path))  # not reached
 
     def request(self, method, path, body=None, ctype='application/json', timeout=10):
         data = None if body is None else json.dumps(body).encode()

@@ -318,8 +318,9 @@ class StaticPods(object):
             show = subprocess.run(['systemctl', 'show', '-p', 'ActiveState', '-p', 'MainPID', self.unit(name)],
                                   capture_output=True, text=True, check=False).stdout
             props = dict(line.partition('=')[::2] for line in show.splitlines())
-            self.main_pids[name] = int(props.get('MainPID') or 0) if props.get('ActiveState') == 'active' else 0
-            return props.get('ActiveState') == 'active'
+            active = props.get('ActiveState') == 'active'
+            self.main_pids[name] = int(props.get('MainPID') or 0) if active else 0
+            return active
         child = self.children.get(name)
         if child is not None:
             return child.poll() is None
