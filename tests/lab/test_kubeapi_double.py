@@ -161,8 +161,8 @@ class Double(object):
             self.proc.stdout.close()
             self.proc = None
 
-    def kubectl(self, *args, stdin=None, check=True, kubeconfig=None):
-        env = dict(os.environ, KUBECONFIG=str(kubeconfig or self.kubeconfig), HOME=str(self.home))
+    def kubectl(self, *args, stdin=None, check=True, kubeconfig=None, home=None):
+        env = dict(os.environ, KUBECONFIG=str(kubeconfig or self.kubeconfig), HOME=str(home or self.home))
         proc = subprocess.run([KUBECTL] + list(args), input=stdin, capture_output=True, text=True, env=env, timeout=60, check=False)
         if check:
             assert proc.returncode == 0, 'kubectl %s: rc %d\n%s%s' % (' '.join(args), proc.returncode, proc.stdout, proc.stderr)
@@ -331,7 +331,20 @@ def test_unauthenticated(api, tmp_path):
     assert api.request('GET', '/readyz', cert=False) == (200, 'ok')
     anonymous = tmp_path / 'anonymous.kubeconfig'
     anonymous.write_text(api.config())
-    proc = api.kubectl('get', 'nodes', kubeconfig=anonymous, check=False)
+    # kubectl with no discovery cache: its discovery (GET /api, /apis) is refused first, and it
+    # says so the way it does against a real API server
+    fresh = tmp_path / 'home'
+    fresh.mkdir()
+    proc = api.kubectl('get', 'nodes', kubeconfig=anonymous, check=False, home=fresh)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and lines[-1] == \
+        'error: You must be logged in to the server (the server has asked for the client to provide credentials)', proc.stderr
+    assert lines[:-1] and all(line.endswith('"Unhandled Error" err="couldn\'t get current server API group list: the server has asked '
+                                            'for the client to provide credentials"') for line in lines[:-1]), proc.stderr
+    # with the discovery cache an admin's kubectl left for this server: the GET itself is
+    # refused, and kubectl reads the Status it gets back
+    api.kubectl('get', 'nodes', home=fresh)
+    proc = api.kubectl('get', 'nodes', kubeconfig=anonymous, check=False, home=fresh)
     assert proc.returncode == 1 and proc.stderr.strip() == 'error: You must be logged in to the server (Unauthorized)', proc.stderr
     stranger = tmp_path / 'stranger.kubeconfig'  # a client certificate from another CA: the handshake fails
     stranger.write_text(api.config(api.pki['stranger'], api.pki['stranger-key']))
