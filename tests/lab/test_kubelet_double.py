@@ -5,6 +5,10 @@ A control-plane node cp1 (kubeadm init's files: kubelet.conf with an embedded cl
 certificate, static Pod manifests for kube-apiserver, kube-controller-manager and etcd)
 whose kubelet starts the API server and controller-manager doubles, and a worker w1 that
 joins with a bootstrap token (TLS bootstrap). The PKI is made here with `cryptography`.
+
+The tests share that one cluster (a module fixture) and run in file order, each a step of its
+life: w1 is Ready only once test_worker_not_ready_until_the_cni has given it its CNI, which the
+tests below it count on (run one of those alone with that test: `-k 'until_the_cni or ...'`).
 """
 import base64
 import datetime
