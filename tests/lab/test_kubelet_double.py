@@ -511,14 +511,18 @@ def test_node_lifecycle(cluster):
     assert (ready['reason'], ready['message']) == ('NodeStatusUnknown', 'Kubelet stopped posting node status.')
     assert sorted((t['key'], t['effect']) for t in ghost['spec']['taints']) == [
         ('node.kubernetes.io/unreachable', 'NoExecute'), ('node.kubernetes.io/unreachable', 'NoSchedule')]
-    # the live kubelets are left alone: Ready stays, and no unreachable taint (cp1 is Ready on its
-    # own; w1 only once an earlier test gave it its CNI, and alone this test runs without it)
+    # the live kubelets are left alone: Ready, and no unreachable taint. cp1 is Ready on its own;
+    # w1 once an earlier test of the file gave it its CNI (run alone, this test finds w1 at most
+    # registered and NotReady, for want of a CNI, and checks only that it is not taken for gone)
     c.wait('node cp1 Ready', lambda: _ready(_node(c, 'cp1')))
-    for live in (_node(c, 'cp1'), _node(c, 'w1')):
-        if live is not None:
-            conditions = [x['status'] for x in live['status'].get('conditions', []) if x['type'] == 'Ready']
-            assert conditions in (['True'], ['False']) and not [t for t in live['spec'].get('taints') or []
-                                                                if t['key'] == 'node.kubernetes.io/unreachable'], live
+    with_cni = (c.w1 / 'etc/cni/net.d/10-calico.conflist').exists()
+    for name in ('cp1', 'w1'):
+        live = _node(c, name)
+        if live is None:
+            continue
+        assert _ready(live) or (name == 'w1' and not with_cni), live
+        assert not [t for t in live['spec'].get('taints') or [] if t['key'] == 'node.kubernetes.io/unreachable'], live
+        assert name == 'cp1' or not with_cni or not (live['spec'].get('taints') or [])[1:], live  # w1: its GPU taint only
     # the "kubelet" is back: lease renewed, Ready posted
     now = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
     c.request('PATCH', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/ghost', {'spec': {'renewTime': now}},
