@@ -302,17 +302,66 @@ def wait_ready(endpoints, timeout=90):
         raise SystemExit("no answer from: %s" % ", ".join("%s:%d" % e for e in sorted(pending)))
 
 
+# Every sim host runs systemd, and systemd, journald, logind and dbus in it each take inotify
+# instances, which the kernel counts per user (root, for every container) against
+# fs.inotify.max_user_instances (128 on Debian): a host started past it logs "Failed to create
+# inotify object: Too many open files", never reaches SSH, and the lab would only end with "no
+# answer from" a minute later. Measured per fresh sim host (lab.py up, nothing converged):
+INOTIFY_PER_HOST = 7
+INOTIFY_LIMIT = "/proc/sys/fs/inotify/max_user_instances"
+
+
+def inotify_in_use(uid, proc="/proc"):
+    """The inotify instances that processes of uid hold (anon_inode:inotify descriptors)."""
+    count = 0
+    for pid in os.listdir(proc):
+        if not pid.isdigit():
+            continue
+        try:
+            if os.stat(os.path.join(proc, pid)).st_uid != uid:
+                continue
+            fds = os.listdir(os.path.join(proc, pid, "fd"))
+        except OSError:
+            continue  # gone, or not ours to read
+        for fd in fds:
+            try:
+                if os.readlink(os.path.join(proc, pid, "fd", fd)) == "anon_inode:inotify":
+                    count += 1
+            except OSError:
+                pass
+    return count
+
+
+def check_inotify(starting, uid=None, proc="/proc", limit_path=INOTIFY_LIMIT):
+    """Refuse, before anything is created, a lab whose new sim hosts cannot all start systemd."""
+    if not starting:
+        return
+    with open(limit_path) as f:
+        limit = int(f.read().strip())
+    used = inotify_in_use(os.geteuid() if uid is None else uid, proc)
+    need = INOTIFY_PER_HOST * starting
+    if used + need > limit:
+        suggested = max(1024, 1 << (used + need - 1).bit_length())
+        raise SystemExit(
+            "lab.py up: %d new sim hosts need about %d inotify instances (%d each), and "
+            "fs.inotify.max_user_instances is %d with %d already in use; raise it first, e.g. "
+            "`sysctl -w fs.inotify.max_user_instances=%d` (until the next reboot; docs/lab.md, "
+            "\"Large labs\")" % (starting, need, INOTIFY_PER_HOST, limit, used, suggested))
+
+
 def up(nodes):
     t0 = time.time()
     image = ensure_image()
     t_image = time.time()
     hosts = inventory(nodes)
+    existing = set(podman("ps", "-a", "--filter", "label=" + LABEL,
+                          "--format", "{{.Names}}").stdout.split())
+    check_inotify(len([h for h in hosts if not h["group"].endswith("_switches")
+                       and "%s-%s" % (PREFIX, h["name"]) not in existing]))
     ensure_networks()
     ensure_tls(hosts)
     start_repo(image)
     start_appliances()
-    existing = set(podman("ps", "-a", "--filter", "label=" + LABEL,
-                          "--format", "{{.Names}}").stdout.split())
     todo = [h for h in hosts if "%s-%s" % (PREFIX, h["name"]) not in existing]
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(lambda h: podman(*host_run_args(image, h)), todo))
