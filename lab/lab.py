@@ -302,10 +302,10 @@ def wait_ready(endpoints, timeout=90):
         raise SystemExit("no answer from: %s" % ", ".join("%s:%d" % e for e in sorted(pending)))
 
 
-# Every sim host runs systemd, and systemd, journald, logind and dbus in it each take inotify
+# Every sim host runs systemd, and systemd, logind and dbus in it each take inotify
 # instances, which the kernel counts per user (root, for every container) against
 # fs.inotify.max_user_instances (128 on Debian): a host started past it logs "Failed to create
-# inotify object: Too many open files", never reaches SSH, and the lab would only end with "no
+# inotify object: Too many open files", may never reach SSH, and the lab would only end with "no
 # answer from" a minute later. Measured per fresh sim host (lab.py up, nothing converged):
 INOTIFY_PER_HOST = 7
 INOTIFY_LIMIT = "/proc/sys/fs/inotify/max_user_instances"
