@@ -29,7 +29,10 @@ run beside others) and prints its last lines when it fails.
 
 The table is .cache/stages.tsv (name, seconds, status), emptied by ``suite.py reset``,
 which also marks the start of the run (.cache/stages.start) for the wall time and the
-home check, and forgets the tokens and keys of an earlier run (.cache/lab-secrets).
+home check, with the machine's CPU counters then (/proc/stat), and forgets the tokens and
+keys of an earlier run (.cache/lab-secrets). The table ends with the CPU time the whole
+machine was busy since (the lab's hosts included, which no ``time`` of the run counts):
+on a machine the run keeps busy, that over the CPU count is the least wall time it can take.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -178,6 +181,38 @@ def cmd_molecule(scenario):
     return rc
 
 
+def cpu_times(stat_text):
+    """(busy, total) clock ticks of all CPUs from the text of /proc/stat: idle and iowait
+    are not busy; steal (what a VM's host took) is, since the run could not have it; guest
+    time is already in user time."""
+    for line in stat_text.splitlines():
+        fields = line.split()
+        if fields and fields[0] == 'cpu':
+            ticks = [int(x) for x in fields[1:9]] + [0] * (8 - len(fields[1:9]))
+            total = sum(ticks)
+            return total - ticks[3] - ticks[4], total
+    raise ValueError('no cpu line in /proc/stat')
+
+
+def _read_cpu_times():
+    try:
+        with open('/proc/stat') as f:
+            return cpu_times(f.read())
+    except (OSError, ValueError):
+        return None
+
+
+def cpu_line(start, end, cpus, hz):
+    """The table's last line: the machine's busy CPU time between two cpu_times()."""
+    busy = (end[0] - start[0]) / float(hz)
+    total = (end[1] - start[1]) / float(hz)
+    share = 100.0 * busy / total if total > 0 else 0.0
+    return ('machine CPU busy %d:%02d of %d:%02d available on %d CPUs (%.0f%%): at least %d:%02d of wall '
+            'on this machine, however the stages are arranged' % (
+                busy // 60, busy % 60, total // 60, total % 60, cpus, share,
+                busy / cpus // 60, busy / cpus % 60))
+
+
 def cmd_table():
     if not os.path.exists(TABLE):
         print('no stage recorded')
@@ -216,6 +251,11 @@ def cmd_table():
     if os.path.exists(START):
         print('{0:<{w}}  {1:>8}  (the whole run: stages in the background overlap the others)'.format(
             'wall', clock(time.time() - os.path.getmtime(START)), w=width))
+        with open(START) as f:
+            marks = f.read().split()
+        now = _read_cpu_times()
+        if len(marks) == 3 and now is not None:
+            print(cpu_line((int(marks[1]), int(marks[2])), now, os.cpu_count() or 1, os.sysconf('SC_CLK_TCK')))
     return 0
 
 
@@ -414,8 +454,11 @@ def main(argv):
             os.remove(TABLE)
         os.makedirs(CACHE, exist_ok=True)
         shutil.rmtree(ISSUED, ignore_errors=True)
+        ticks = _read_cpu_times()
         with open(START, 'w') as f:
             f.write('%f\n' % time.time())
+            if ticks is not None:
+                f.write('%d %d\n' % ticks)
         return 0
     if argv == ['home']:
         return cmd_home()

@@ -1,5 +1,7 @@
-"""tests/suite.py: the tarball check and the secret search of `make test` fail when they must."""
+"""tests/suite.py: the tarball check and the secret search of `make test` fail when they must; the table
+ends with the machine's busy CPU time."""
 import io
+import re
 import os
 import sys
 import tarfile
@@ -123,3 +125,36 @@ def test_the_home_check_names_what_a_run_wrote(tmp_path):
         str(tmp_path / '.ansible'), str(tmp_path / '.ansible' / 'tmp'), str(tmp_path / '.ssh' / 'known_hosts')]
     later = os.path.getmtime(str(tmp_path / '.ssh' / 'known_hosts')) + 10
     assert suite.home_writes(str(tmp_path), since=later) == []
+
+
+STAT = """cpu  1000 50 300 8000 100 10 20 30 40 0
+cpu0 500 25 150 4000 50 5 10 15 20 0
+intr 12345
+"""
+
+
+def test_busy_cpu_is_all_but_idle_and_iowait_with_guest_inside_user():
+    # user nice system idle iowait irq softirq steal: guest (40) is already in user
+    assert suite.cpu_times(STAT) == (1000 + 50 + 300 + 10 + 20 + 30, 9510)
+    with pytest.raises(ValueError):
+        suite.cpu_times('intr 1\n')
+
+
+def test_the_cpu_line_gives_the_least_wall_the_busy_time_allows():
+    # 80 CPU-minutes busy of 100 available on 2 CPUs: at least 40 minutes of wall
+    line = suite.cpu_line((0, 0), (80 * 60 * 100, 100 * 60 * 100), 2, 100)
+    assert line.startswith('machine CPU busy 80:00 of 100:00 available on 2 CPUs (80%)'), line
+    assert 'at least 40:00 of wall' in line, line
+
+
+def test_reset_marks_the_cpu_counters_and_the_table_prints_them(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(suite, 'CACHE', str(tmp_path))
+    monkeypatch.setattr(suite, 'TABLE', str(tmp_path / 'stages.tsv'))
+    monkeypatch.setattr(suite, 'START', str(tmp_path / 'stages.start'))
+    monkeypatch.setattr(suite, 'ISSUED', str(tmp_path / 'lab-secrets'))
+    assert suite.main(['reset']) == 0
+    assert len((tmp_path / 'stages.start').read_text().split()) == 3
+    suite.record('unit', 1.5, 'ok')
+    assert suite.main(['table']) == 0
+    out = capsys.readouterr().out
+    assert re.search(r'^machine CPU busy \d+:\d\d of \d+:\d\d available on \d+ CPUs', out, re.M), out
