@@ -26,7 +26,7 @@ export AIFABRIC_LAB_NODES
 
 # Debian packages the lab and tests need (podman with runc, debootstrap, repo tools)
 APT_PACKAGES := podman runc netavark aardvark-dns iptables debootstrap dpkg-dev apt-utils \
-  gnupg openssh-client git make rsync python3-venv ca-certificates shellcheck
+  gnupg openssh-client git make rsync python3-venv ca-certificates shellcheck iproute2 util-linux
 
 .PHONY: help deps venv collection image lab-up lab-down demo test check test-stages check-stages \
   static-stages lab-stages lint sanity unit docs molecule build secrets home-check bench clean tools
@@ -75,6 +75,7 @@ lab-up: deps venv collection
 
 lab-down:
 	python3 lab/lab.py down
+	bash lab/beside.sh lab-b down
 
 # with AIFABRIC_LAB_BARE_NODES=N, the bare nodes are first installed through their BMCs
 # (the PXE server on mgmt-01, then provision.yml); the whole lab is then converged and
@@ -112,14 +113,23 @@ docs: venv collection
 unit: venv collection tools
 	$(SUITE) run unit -- pytest -q -n 2 --dist loadfile tests/unit tests/lab
 
-# every scenario (molecule/*/molecule.yml) in turn, one row per Molecule action in the table;
-# cluster, the longest, last: the stages that run beside the lab ones overlap the short ones
+# every scenario (molecule/*/molecule.yml), one row per Molecule action in the table, on two
+# labs at once: cluster, the longest, on the default lab; the others in turn on a second lab
+# beside it (lab/beside.sh: its own network and mount namespaces, the same addresses and
+# names), their output in their logs. The machine is far from busy with one lab at a time
+# (the table's last line says how busy it was).
 molecule: deps venv collection image build
-	@trap 'python3 lab/lab.py down' EXIT; \
-	for s in $$(ls molecule/*/molecule.yml | xargs -n1 dirname | xargs -n1 basename | sort | grep -vx cluster) cluster; do \
-	  echo "=== molecule scenario $$s"; \
-	  $(SUITE) molecule $$s; \
-	done
+	@bash lab/beside.sh lab-b up; \
+	trap 'python3 lab/lab.py down || true; bash lab/beside.sh lab-b down || true' EXIT; \
+	( rc=0; \
+	  for s in $$(ls molecule/*/molecule.yml | xargs -n1 dirname | xargs -n1 basename | sort | grep -vx cluster); do \
+	    echo "=== molecule scenario $$s: started on the second lab (output: .cache/logs/molecule-$$s.log)"; \
+	    AIFABRIC_SUITE_QUIET=1 bash lab/beside.sh lab-b run -- $(SUITE) molecule $$s || { rc=1; break; }; \
+	  done; exit $$rc ) & beside=$$!; \
+	echo "=== molecule scenario cluster"; \
+	rc=0; $(SUITE) molecule cluster || rc=$$?; \
+	wait $$beside || rc=1; \
+	exit $$rc
 
 # build the tarball; fail if it holds anything but the collection (lab, tests, simulators,
 # the lab inventory), and if any playbook it ships fails a syntax check from an install of
@@ -140,8 +150,9 @@ secrets:
 home-check:
 	$(SUITE) run "home check" -- python3 tests/suite.py home
 
-# The stages. The lab stages (build, every scenario) run one after the other: there
-# is one lab. lint, sanity and unit need no lab and run beside them (their output goes to
+# The stages. The lab stages: the build, then the scenarios on two labs at once (cluster on
+# the default lab, the others in turn on the second). lint, sanity and unit need no lab and
+# run beside them (their output goes to
 # .cache/logs/<stage>.log; a failure prints its end), at a lower CPU priority (nice 10):
 # the lab stages are the critical path, the others have time to spare. `make test` and
 # `make check` print the table even when a stage fails.
