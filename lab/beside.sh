@@ -27,7 +27,7 @@ mnt="$mntdir/$name"
 
 up() {
   mkdir -p "$state"/{storage,run,libpod,networks,lab,cp,tmp,default-lab} "$root/.cache/lab"
-  if ! ip netns list | grep -q "^$netns\b"; then
+  if [ ! -e "/run/netns/$netns" ]; then
     ip netns add "$netns"
     ip -n "$netns" link set lo up
   fi
