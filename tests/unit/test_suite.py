@@ -1,8 +1,8 @@
 """tests/suite.py: the tarball check and the secret search of `make test` fail when they must; the table
 ends with the machine's busy CPU time."""
 import io
-import re
 import os
+import re
 import sys
 import tarfile
 
