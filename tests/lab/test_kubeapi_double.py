@@ -26,6 +26,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from labtest import EtcdServer
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DOUBLE = os.path.join(ROOT, 'lab', 'simulators', 'kubeapi', 'kubeapi.py')
 BIN = os.path.join(ROOT, '.cache', 'tools', 'bin')
@@ -189,8 +191,16 @@ class Double(object):
 
 
 @pytest.fixture(scope='module')
-def api(tmp_path_factory):
-    double = Double(tmp_path_factory.mktemp('kubeapi')).start()
+def etcd(tmp_path_factory):
+    """A real etcd, where the double keeps its objects as in the lab (kubeadm's manifest names the node's etcd)."""
+    server = EtcdServer(tmp_path_factory.mktemp('etcd') / 'data').start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope='module')
+def api(tmp_path_factory, etcd):
+    double = Double(tmp_path_factory.mktemp('kubeapi')).start('--etcd-servers', etcd.url, '--etcd-prefix', '/registry-api')
     yield double
     double.stop()
 
@@ -501,14 +511,20 @@ def test_watch(api):
     v1.delete_node('w-other')
 
 
-def test_state_survives_restart(tmp_path):
+@pytest.mark.parametrize('backend', ['etcd', 'files'])
+def test_state_survives_restart(tmp_path, backend):
+    """Objects, uids and resourceVersions survive a restart of the double, kept in etcd or in files."""
     kubernetes = pytest.importorskip('kubernetes')
-    double = Double(tmp_path).start()
+    store = []
+    if backend == 'etcd':
+        server = EtcdServer(tmp_path / 'etcd').start()
+        store = ['--etcd-servers', server.url]
+    double = Double(tmp_path).start(*store)
     try:
         v1 = kubernetes.client.CoreV1Api(double.client())
         before = v1.create_namespaced_config_map('kube-system', {'metadata': {'name': 'kubeadm-config'}, 'data': {'ClusterConfiguration': 'x'}})
         double.stop()
-        double.start('--require-client-cert')  # and now without a client certificate, no TLS handshake either
+        double.start('--require-client-cert', *store)  # and now without a client certificate, no TLS handshake either
         with pytest.raises(OSError):  # an SSLError (certificate required) or the URLError of an EOF, by timing
             double.request('GET', '/api/v1/nodes', cert=False)
         v1 = kubernetes.client.CoreV1Api(double.client())
@@ -518,10 +534,62 @@ def test_state_survives_restart(tmp_path):
         newer = v1.create_namespace({'metadata': {'name': 'gpu-operator'}})
         assert int(newer.metadata.resource_version) > int(before.metadata.resource_version)
         assert [sa.metadata.name for sa in v1.list_namespaced_service_account('gpu-operator').items] == ['default']
-        assert os.path.exists(tmp_path / 'state' / 'objects' / 'core' / 'configmaps' / 'kube-system' / 'kubeadm-config.json')
+        if backend == 'files':
+            assert os.path.exists(tmp_path / 'state' / 'objects' / 'core' / 'configmaps' / 'kube-system' / 'kubeadm-config.json')
+        else:
+            assert not os.path.exists(tmp_path / 'state' / 'objects')
+            assert server.get('/registry/configmaps/kube-system/kubeadm-config')[1] == int(before.metadata.resource_version)
     finally:
         double.stop()
+        if store:
+            server.stop()
         shutil.rmtree(tmp_path / 'home', ignore_errors=True)
+
+
+def test_two_api_servers_share_one_etcd(tmp_path, etcd):
+    """What the HA control plane needs of the double: two API servers on one etcd see the same objects,
+    uids and resourceVersions; a watch on one gets the writes through the other; a write with a stale
+    resourceVersion, or a create of a name the other made, is refused as by one server. In etcd, each
+    object is kube-apiserver's key, its value without a resourceVersion: the key's mod_revision is it."""
+    kubernetes = pytest.importorskip('kubernetes')
+    flags = ('--etcd-servers', etcd.url, '--etcd-prefix', '/registry-ha')
+    (tmp_path / 'one').mkdir()
+    (tmp_path / 'two').mkdir()
+    one, two = Double(tmp_path / 'one').start(*flags), Double(tmp_path / 'two').start(*flags)
+    try:
+        v1_one, v1_two = (kubernetes.client.CoreV1Api(d.client()) for d in (one, two))
+        start = v1_two.list_node().metadata.resource_version
+        seen = []
+
+        def watch():
+            for event in kubernetes.watch.Watch().stream(v1_two.list_node, resource_version=start, timeout_seconds=5):
+                seen.append((event['type'], event['object'].metadata.name, event['object'].metadata.resource_version))
+                if len(seen) == 2:
+                    break
+        thread = threading.Thread(target=watch)
+        thread.start()
+        made = v1_one.create_node(_node('ha-1', {'step': '1'}))
+        same = v1_two.read_node('ha-1')
+        assert (same.metadata.uid, same.metadata.resource_version) == (made.metadata.uid, made.metadata.resource_version)
+        changed = v1_two.patch_node('ha-1', {'metadata': {'labels': {'step': '2'}}}, _content_type='application/merge-patch+json')
+        assert v1_one.read_node('ha-1').metadata.labels['step'] == '2'
+        thread.join(10)
+        assert seen == [('ADDED', 'ha-1', made.metadata.resource_version), ('MODIFIED', 'ha-1', changed.metadata.resource_version)], seen
+        stale = dict(made.to_dict(), metadata={'name': 'ha-1', 'resourceVersion': made.metadata.resource_version, 'labels': {'step': '3'}})
+        status, answer = one.request('PUT', '/api/v1/nodes/ha-1', dict(stale, apiVersion='v1', kind='Node'))
+        assert (status, answer['reason']) == (409, 'Conflict'), answer
+        status, answer = two.request('POST', '/api/v1/nodes', {'apiVersion': 'v1', 'kind': 'Node', 'metadata': {'name': 'ha-1'}})
+        assert (status, answer['reason']) == (409, 'AlreadyExists'), answer
+        value, revision = etcd.get('/registry-ha/nodes/ha-1')
+        assert revision == int(changed.metadata.resource_version) and 'resourceVersion' not in json.loads(value)['metadata']
+        assert etcd.get('/registry-ha/namespaces/kube-system') and etcd.get('/registry-ha/serviceaccounts/kube-system/default')
+        v1_two.delete_node('ha-1')
+        assert etcd.get('/registry-ha/nodes/ha-1') is None
+        with pytest.raises(kubernetes.client.exceptions.ApiException):
+            v1_one.read_node('ha-1')
+    finally:
+        one.stop()
+        two.stop()
 
 
 # ---- bootstrap tokens, anonymous discovery, CertificateSigningRequests (kubeadm join's path) ---------------
@@ -628,13 +696,13 @@ def test_certificate_signing_requests(api):
     assert api.request('DELETE', path)[0] == 200
 
 
-def test_kube_apiserver_command_line(tmp_path):
-    """The flags of kubeadm's static Pod manifest; the state dir under AIFABRIC_SIM_ROOT."""
+def test_kube_apiserver_command_line(tmp_path, etcd):
+    """The flags of kubeadm's static Pod manifest; the objects in the etcd of --etcd-servers."""
     (tmp_path / 'root/etc/kubernetes/pki').mkdir(parents=True)
     pki = dict((k, '/etc/kubernetes/pki/' + os.path.basename(v)) for k, v in make_pki(tmp_path / 'root/etc/kubernetes/pki').items())
     port = free_port()
     flags = ['--advertise-address=127.0.0.1', '--allow-privileged=true', '--authorization-mode=Node,RBAC', '--client-ca-file=' + pki['ca'],
-             '--enable-admission-plugins=NodeRestriction', '--enable-bootstrap-token-auth=true', '--etcd-servers', 'https://127.0.0.1:2379',
+             '--enable-admission-plugins=NodeRestriction', '--enable-bootstrap-token-auth=true', '--etcd-servers', etcd.url,
              '--kubelet-client-certificate=/etc/kubernetes/pki/apiserver-kubelet-client.crt', '--proxy-client-cert-file=/x',
              '--requestheader-allowed-names=front-proxy-client', '--secure-port=%d' % port, '--bind-address', '127.0.0.1',
              '--service-account-issuer=https://kubernetes.default.svc.cluster.local', '--service-cluster-ip-range=10.96.0.0/12',
@@ -647,7 +715,7 @@ def test_kube_apiserver_command_line(tmp_path):
         ctx = ssl.create_default_context(cafile=str(tmp_path / 'root') + pki['ca'])
         with urllib.request.urlopen('https://127.0.0.1:%d/version' % port, context=ctx, timeout=10) as resp:
             assert json.loads(resp.read())['gitVersion'] == 'v1.34.2'
-        assert (tmp_path / 'root' / 'var/lib/aifabric-sim/kubeapi/objects/core/namespaces/_cluster/kube-system.json').is_file()
+        assert etcd.get('/registry/namespaces/kube-system') and not (tmp_path / 'root' / 'var/lib/aifabric-sim/kubeapi/objects').exists()
     finally:
         proc.terminate()
         proc.wait(10)

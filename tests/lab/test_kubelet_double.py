@@ -32,7 +32,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from labtest import free_port, issue_cert, kubeconfig, to_pem, write_file, x509_name
+from labtest import EtcdServer, free_port, issue_cert, kubeconfig, to_pem, write_file, x509_name
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LIB = os.path.join(ROOT, 'lab', 'sim-packages', 'kubelet', 'usr', 'lib', 'aifabric-sim')
@@ -182,6 +182,7 @@ class Cluster(object):  # pylint: disable=too-many-instance-attributes
         self.tmp, self.port, self.procs, self.sockets = tmp, free_port(), [], []
         self.server = 'https://127.0.0.1:%d' % self.port
         self.cp, self.w1 = tmp / 'cp', tmp / 'w1'
+        self.etcd = EtcdServer(tmp / 'etcd')  # the API server's store; the etcd static Pod itself does not run here (no /usr/bin/etcd in cp)
         ca_key = ec.generate_private_key(ec.SECP256R1())
         self.ca = issue_cert(x509_name('kubernetes'), ca_key)
         self.ca_pem = to_pem(self.ca)
@@ -207,7 +208,7 @@ class Cluster(object):  # pylint: disable=too-many-instance-attributes
         write_file(manifests / 'kube-apiserver.yaml', self.manifest('kube-apiserver', [
             'kube-apiserver', '--advertise-address=127.0.0.1', '--allow-privileged=true', '--authorization-mode=Node,RBAC',
             '--client-ca-file=/etc/kubernetes/pki/ca.crt', '--enable-admission-plugins=NodeRestriction', '--enable-bootstrap-token-auth=true',
-            '--etcd-servers=https://127.0.0.1:2379', '--secure-port=%d' % self.port, '--bind-address=127.0.0.1',
+            '--etcd-servers=' + self.etcd.url, '--secure-port=%d' % self.port, '--bind-address=127.0.0.1',
             '--service-account-issuer=https://kubernetes.default.svc.cluster.local', '--service-cluster-ip-range=10.96.0.0/12',
             '--tls-cert-file=/etc/kubernetes/pki/apiserver.crt', '--tls-private-key-file=/etc/kubernetes/pki/apiserver.key']))
         write_file(manifests / 'kube-controller-manager.yaml', self.manifest('kube-controller-manager', [
@@ -292,6 +293,7 @@ class Cluster(object):  # pylint: disable=too-many-instance-attributes
                     os.killpg(entry['pid'], signal.SIGTERM)
                 except OSError:
                     pass
+        self.etcd.stop()
         for sock in self.sockets:
             sock.close()
 
@@ -316,6 +318,7 @@ def _stamp(delta):
 def cluster(tmp_path_factory):
     c = Cluster(tmp_path_factory.mktemp('kl'))
     try:
+        c.etcd.start()
         c.kubelet(c.cp, 'cp1')
         c.wait('the static kube-apiserver', lambda: c.request('GET', '/readyz') == (200, 'ok'))
         # kubeadm init's bootstrap-token and cluster-info phases

@@ -58,10 +58,17 @@ It also takes kube-apiserver's own command line (--secure-port, --bind-address,
 is accepted and ignored), so the kubelet double runs it from kubeadm's static Pod manifest
 as kube_apiserver.py; the --state-dir is then /var/lib/aifabric-sim/kubeapi.
 
-State: every object is a JSON file under --state-dir (objects/<group|core>/<resource>/
-<namespace|_cluster>/<name>.json) plus the global resourceVersion counter; a restart
-keeps them. The namespaces default, kube-system, kube-public and kube-node-lease (with
-their default ServiceAccount) are created in an empty state dir.
+State: with --etcd-servers (kubeadm's manifest names the node's etcd, with
+--etcd-cafile/--etcd-certfile/--etcd-keyfile), in that etcd, as kube-apiserver keeps it:
+each object a key /registry/<resource>[/<namespace>]/<name> (/registry/<group>/<resource>/...
+outside the core group; --etcd-prefix), written with a compare on its mod_revision, which is
+its resourceVersion; the objects in memory and the watch event log are fed by an etcd
+watch, so API servers of one etcd share every object, resourceVersion and event (the value is
+the object's JSON, not kube-apiserver's protobuf). Without --etcd-servers, every object is a
+JSON file under --state-dir (objects/<group|core>/<resource>/<namespace|_cluster>/<name>.json)
+plus the global resourceVersion counter. A restart keeps them either way. The namespaces
+default, kube-system, kube-public and kube-node-lease (with their default ServiceAccount)
+are created where they are missing.
 
 What it does NOT do: no authorization (RBAC objects are stored, never enforced), no
 admission beyond name and namespace checks, no schema validation or defaulting (nor CRD
@@ -83,6 +90,7 @@ import copy
 import datetime
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import random
@@ -739,13 +747,123 @@ def make_table(res, objs, include, rv, headers=True, version='v1'):
 
 # ---- the store ----------------------------------------------------------------------------------
 
+class Etcd(object):
+    """A client of etcd's v3 API through its JSON gateway (POST /v3/kv/range, /v3/kv/txn,
+    /v3/watch on the client URL): what --etcd-servers, --etcd-cafile, --etcd-certfile and
+    --etcd-keyfile name. Keys and values are base64 in the JSON, revisions int64 strings.
+    One connection per thread and server, the next server on a connection failure."""
+
+    def __init__(self, servers, cafile=None, certfile=None, keyfile=None, timeout=10):
+        self.servers = [urlsplit(s.strip()) for s in servers.split(',') if s.strip()]
+        for url in self.servers:
+            if url.scheme not in ('http', 'https') or not url.hostname:
+                raise ValueError('--etcd-servers: %r is not an http(s) URL' % url.geturl())
+        self.context = None
+        if any(url.scheme == 'https' for url in self.servers):
+            self.context = ssl.create_default_context(cafile=cafile)
+            if certfile:
+                self.context.load_cert_chain(certfile, keyfile)
+        self.timeout = timeout
+        self.local = threading.local()
+
+    def connect(self, url, timeout):
+        if url.scheme == 'https':
+            return http.client.HTTPSConnection(url.hostname, url.port or 2379, timeout=timeout, context=self.context)
+        return http.client.HTTPConnection(url.hostname, url.port or 2379, timeout=timeout)
+
+    def call(self, path, body):
+        """The JSON answer of one request, from the first server that answers."""
+        conns = self.local.__dict__.setdefault('conns', {})
+        errors = []
+        for url in self.servers:
+            for _attempt in (1, 2):  # a kept-alive connection the server has closed: once more, new
+                conn = conns.get(url) or self.connect(url, self.timeout)
+                try:
+                    conn.request('POST', path, json.dumps(body), {'Content-Type': 'application/json'})
+                    resp = conn.getresponse()
+                    data = resp.read()
+                except (OSError, http.client.HTTPException) as err:
+                    conn.close()
+                    conns.pop(url, None)
+                    errors.append('%s: %s' % (url.netloc, err))
+                    continue
+                conns[url] = conn
+                answer = json.loads(data or b'{}')
+                if resp.status != 200:
+                    raise ApiError(500, 'InternalError', 'etcdserver: %s' % (answer.get('error') or answer.get('message') or resp.status))
+                return answer
+        raise ApiError(500, 'InternalError', 'etcd cluster is unavailable or misconfigured; error #0: %s' % '; '.join(errors[-len(self.servers):]))
+
+    @staticmethod
+    def b64(text):
+        return base64.b64encode(text.encode()).decode()
+
+    @staticmethod
+    def prefix_end(prefix):
+        return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+    def range(self, prefix):
+        """([(key, value, mod_revision)], revision) of every key under prefix."""
+        answer = self.call('/v3/kv/range', {'key': self.b64(prefix), 'range_end': self.b64(self.prefix_end(prefix))})
+        kvs = [(base64.b64decode(kv['key']).decode(), base64.b64decode(kv.get('value', '')), int(kv['mod_revision']))
+               for kv in answer.get('kvs') or []]
+        return kvs, int(answer['header']['revision'])
+
+    def txn(self, key, mod_revision, put=None):
+        """Put value (bytes) or, with put None, delete key, only if its mod_revision is the one
+        given (0: only if it does not exist); the revision of the change, or None."""
+        compare = {'key': self.b64(key), 'result': 'EQUAL'}
+        if mod_revision:
+            compare.update(target='MOD', mod_revision=str(mod_revision))
+        else:
+            compare.update(target='CREATE', create_revision='0')
+        op = ({'request_put': {'key': self.b64(key), 'value': base64.b64encode(put).decode()}} if put is not None
+              else {'request_delete_range': {'key': self.b64(key)}})
+        answer = self.call('/v3/kv/txn', {'compare': [compare], 'success': [op]})
+        return int(answer['header']['revision']) if answer.get('succeeded') else None
+
+    def watch(self, prefix, start, stopping):
+        """Yield each watch response's events under prefix from revision start, until stopping();
+        raises OSError when the stream ends or no server answers."""
+        body = json.dumps({'create_request': {'key': self.b64(prefix), 'range_end': self.b64(self.prefix_end(prefix)),
+                                              'start_revision': str(start)}})
+        for url in self.servers:
+            conn = self.connect(url, 5)
+            try:
+                conn.request('POST', '/v3/watch', body, {'Content-Type': 'application/json'})
+                resp = conn.getresponse()
+                if resp.status != 200:
+                    raise OSError('watch: HTTP %d' % resp.status)
+                conn.sock.settimeout(None)  # events come when they come; a closed stream ends the read
+                buf = b''
+                while not stopping():
+                    chunk = resp.read1(65536)
+                    if not chunk:
+                        raise OSError('watch stream closed by %s' % url.netloc)
+                    buf += chunk
+                    while b'\n' in buf:
+                        line, buf = buf.split(b'\n', 1)
+                        if line.strip():
+                            yield json.loads(line).get('result') or {}
+                return
+            except (OSError, http.client.HTTPException, ValueError):
+                if url is self.servers[-1]:
+                    raise
+            finally:
+                conn.close()
+
+
 class Store(object):  # pylint: disable=too-many-public-methods
-    """Every object, in memory and as JSON files; the resourceVersion counter; the event log."""
+    """Every object, in memory (the watch cache); the resourceVersion; the event log. Kept
+    either in etcd (etcd given: each object a key, its mod_revision the resourceVersion, the
+    cache and the log fed by etcd's watch, so that several API servers share them) or as JSON
+    files under state_dir with a counter of its own."""
 
     LOG_SIZE = 20000
+    WRITE_WAIT = 60  # seconds a write waits for its own event from etcd's watch
 
-    def __init__(self, state_dir):
-        self.dir = state_dir
+    def __init__(self, state_dir, etcd=None, prefix='/registry'):
+        self.dir, self.etcd, self.prefix = state_dir, etcd, prefix.rstrip('/') + '/'
         self.cond = threading.Condition(threading.RLock())
         self.objects = {}  # (group, plural) -> {(namespace, name): obj}
         self.resources = {}  # (group, version, plural) -> Resource
@@ -754,11 +872,20 @@ class Store(object):  # pylint: disable=too-many-public-methods
         self.rv = 0
         self.log = []  # (rv, type, (group, plural), obj, old)
         self.stopping = False
-        self._load()
+        if etcd:
+            self._load_etcd()
+        else:
+            self._load()
         self.log_floor = self.rv
-        if not self.objects.get(('', 'namespaces')):
-            for ns in SYSTEM_NAMESPACES:
-                self.create(self.resource('', 'v1', 'namespaces'), None, {'metadata': {'name': ns}}, 'kube-apiserver')
+        if etcd:
+            threading.Thread(target=self._watch_etcd, name='etcd-watch', daemon=True).start()
+        for ns in SYSTEM_NAMESPACES:
+            if ('', ns) not in self.objects.get(('', 'namespaces'), {}):
+                try:
+                    self.create(self.resource('', 'v1', 'namespaces'), None, {'metadata': {'name': ns}}, 'kube-apiserver')
+                except ApiError as err:  # another API server of the same etcd made it first
+                    if err.code != 409:
+                        raise
 
     def bootstrap_user(self, token):
         """(name, groups) of a valid bootstrap token (k8s.io/cluster-bootstrap), else None."""
@@ -832,6 +959,129 @@ class Store(object):  # pylint: disable=too-many-public-methods
             del self.log[0]
         self.cond.notify_all()
 
+    # -- etcd
+    def _etcd_key(self, res_key, ns, name):
+        """kube-apiserver's layout: /registry/<resource>[/<namespace>]/<name> for the core group,
+        /registry/<group>/<resource>[/<namespace>]/<name> for the others."""
+        return self.prefix + '/'.join([p for p in (res_key[0], res_key[1], ns) if p] + [name])
+
+    def _etcd_parse(self, key):
+        """(res_key, namespace, name) of an etcd key, or None for a key that is not an object's."""
+        parts = key[len(self.prefix):].split('/')
+        core = ('', 'v1', parts[0]) in self.resources
+        group, rest = ('', parts) if core else (parts[0], parts[1:])
+        if len(rest) not in (2, 3) or not all(rest):
+            return None
+        return (group, rest[0]), (rest[1] if len(rest) == 3 else ''), rest[-1]
+
+    def _etcd_object(self, value, mod_revision):
+        obj = json.loads(value)
+        obj['metadata']['resourceVersion'] = str(mod_revision)
+        return obj
+
+    def _load_etcd(self):
+        deadline = time.time() + 60
+        while True:  # kube-apiserver waits for etcd at start-up (the kubelet starts both static Pods at once)
+            try:
+                kvs, self.rv = self.etcd.range(self.prefix)
+                break
+            except ApiError as err:
+                if time.time() > deadline:
+                    raise
+                sys.stderr.write('kubeapi: waiting for etcd: %s\n' % err.message)
+                time.sleep(1)
+        for key, value, mod in kvs:
+            where = self._etcd_parse(key)
+            if where:
+                self.objects.setdefault(where[0], {})[(where[1], where[2])] = self._etcd_object(value, mod)
+        for crd in self.objects.get(CRD_KEY, {}).values():
+            self._register(crd)
+
+    def _watch_etcd(self):
+        """The cache and the event log follow etcd: every change of any API server lands here."""
+        while not self.stopping:
+            try:
+                for result in self.etcd.watch(self.prefix, self.rv + 1, lambda: self.stopping):
+                    if result.get('compact_revision') and int(result['compact_revision']) > self.rv + 1:
+                        raise OSError('watch: revision %d compacted' % (self.rv + 1))
+                    with self.cond:
+                        for event in result.get('events') or []:
+                            self._etcd_event(event)
+            except (OSError, ApiError, ValueError, KeyError) as err:
+                if not self.stopping:
+                    sys.stderr.write('kubeapi: etcd watch: %s; again in 1s\n' % err)
+                    time.sleep(1)
+
+    def _etcd_event(self, event):
+        kv = event['kv']
+        rev, where = int(kv['mod_revision']), self._etcd_parse(base64.b64decode(kv['key']).decode())
+        if rev <= self.rv or not where:
+            return
+        key, ns, name = where
+        items = self.objects.setdefault(key, {})
+        old = items.get((ns, name))
+        self.rv = rev
+        if event.get('type') == 'DELETE':
+            if old is not None:
+                del items[(ns, name)]
+                if key == CRD_KEY:
+                    self._unregister(old)
+                gone = copy.deepcopy(old)
+                gone['metadata']['resourceVersion'] = str(rev)
+                self._record('DELETED', key, gone)
+            return
+        obj = self._etcd_object(base64.b64decode(kv.get('value', '')), rev)
+        items[(ns, name)] = obj
+        if key == CRD_KEY:
+            self._register(obj)
+        self._record('ADDED' if old is None else 'MODIFIED', key, obj, old)
+
+    def _etcd_write(self, key, obj, old, delete=False):
+        """obj written to (or, delete, removed from) etcd if the stored object is still old's
+        resourceVersion; then the cache has it. The cached object, or the deleted one."""
+        meta = obj['metadata']
+        ns, name = meta.get('namespace', ''), meta['name']
+        value = None
+        if not delete:
+            stored = copy.deepcopy(obj)
+            stored['metadata'].pop('resourceVersion', None)  # etcd's mod_revision is the resourceVersion
+            value = json.dumps(stored, sort_keys=True, separators=(',', ':')).encode()
+        expect = int(old['metadata']['resourceVersion']) if old is not None else 0
+        rev = self.etcd.txn(self._etcd_key(key, ns, name), expect, value)
+        details = {'name': name, 'kind': key[1]}
+        if key[0]:
+            details['group'] = key[0]
+        qualified = '%s.%s' % (key[1], key[0]) if key[0] else key[1]
+        if rev is None and old is None:
+            raise ApiError(409, 'AlreadyExists', '%s "%s" already exists' % (qualified, name), details)
+        if rev is None:
+            raise ApiError(409, 'Conflict', 'Operation cannot be fulfilled on %s "%s": the object has been modified; '
+                           'please apply your changes to the latest version and try again' % (qualified, name), details)
+        deadline = time.time() + self.WRITE_WAIT
+        with self.cond:
+            while self.rv < rev:
+                if time.time() > deadline or self.stopping:
+                    raise ApiError(504, 'Timeout', 'resourceVersion %d not seen in etcd\'s watch in %ds' % (rev, self.WRITE_WAIT))
+                self.cond.wait(0.5)
+        if delete:
+            gone = copy.deepcopy(obj)
+            gone['metadata']['resourceVersion'] = str(rev)
+            return gone
+        return self.objects[key].get((ns, name)) or dict(obj, metadata=dict(meta, resourceVersion=str(rev)))
+
+    def _put(self, key, obj, old=None):
+        """Store obj, a new object (old None) or old's successor: its new resourceVersion, the
+        cache, the event."""
+        if self.etcd:
+            return self._etcd_write(key, obj, old)
+        obj['metadata']['resourceVersion'] = self._bump()
+        self.objects.setdefault(key, {})[(obj['metadata'].get('namespace', ''), obj['metadata']['name'])] = obj
+        if key == CRD_KEY:
+            self._register(obj)
+        self._save(key, obj)
+        self._record('ADDED' if old is None else 'MODIFIED', key, obj, old)
+        return obj
+
     # -- CRDs
     def _register(self, crd):
         spec = crd.get('spec') or {}
@@ -886,7 +1136,7 @@ class Store(object):  # pylint: disable=too-many-public-methods
         self.rv += 1
         return str(self.rv)
 
-    def create(self, res, ns, body, manager, dry_run=False):  # noqa: C901
+    def create(self, res, ns, body, manager, dry_run=False, apply_manager=None):  # noqa: C901
         if not isinstance(body, dict):
             raise bad_request('the body of the request was in an unknown format')
         with self.cond:
@@ -917,16 +1167,17 @@ class Store(object):  # pylint: disable=too-many-public-methods
             self._defaults(res, obj)
             fields = set(leaves(obj, res.kind))
             meta['managedFields'] = [] if not manager else [self._entry(res, manager, 'Update', fields)]
+            if apply_manager:  # server-side apply creating the object: the manager owns what it applied
+                meta['managedFields'] = [self._entry(res, apply_manager, 'Apply', set(leaves(body, res.kind)))]
             if dry_run:
                 return obj
-            meta['resourceVersion'] = self._bump()
-            self.objects.setdefault((res.group, res.plural), {})[(ns or '', name)] = obj
-            self._save((res.group, res.plural), obj)
-            self._record('ADDED', (res.group, res.plural), obj)
+            obj = self._put((res.group, res.plural), obj)
             if res.kind == 'Namespace' and not res.group:
-                self.create(self.resource('', 'v1', 'serviceaccounts'), name, {'metadata': {'name': 'default'}}, 'kube-controller-manager')
-            if (res.group, res.plural) == CRD_KEY:
-                self._register(obj)
+                try:
+                    self.create(self.resource('', 'v1', 'serviceaccounts'), name, {'metadata': {'name': 'default'}}, 'kube-controller-manager')
+                except ApiError as err:  # another API server of the same etcd made it first
+                    if err.code != 409:
+                        raise
             return obj
 
     @staticmethod
@@ -1039,11 +1290,7 @@ class Store(object):  # pylint: disable=too-many-public-methods
         try:
             old = self.get(res, ns, name)
         except ApiError:
-            obj = self.create(res, ns, applied, None, dry_run)
-            obj['metadata']['managedFields'] = [self._entry(res, manager, 'Apply', set(leaves(applied, res.kind)))]
-            if not dry_run:
-                self._save((res.group, res.plural), obj)
-            return obj
+            return self.create(res, ns, applied, None, dry_run, apply_manager=manager)
         want = leaves(applied, res.kind)
         owners = [(m, fields_from_v1(m.get('fieldsV1'))) for m in old['metadata'].get('managedFields') or []]
         mine = [m for m in owners if (m[0]['manager'], m[0]['operation'], m[0].get('subresource')) == (manager, 'Apply', subresource)]
@@ -1131,16 +1378,9 @@ class Store(object):  # pylint: disable=too-many-public-methods
             self._own(res, old, new, manager, subresource)
         if dry_run:
             return new
-        meta['resourceVersion'] = self._bump()
-        key = (res.group, res.plural)
-        self.objects[key][(meta.get('namespace', ''), meta['name'])] = new
-        if (res.group, res.plural) == CRD_KEY:
-            self._register(new)
-        if meta.get('deletionTimestamp') and not meta.get('finalizers'):
+        if meta.get('deletionTimestamp') and not meta.get('finalizers'):  # the last finalizer gone: deleted
             return self._remove(res, new)
-        self._save(key, new)
-        self._record('MODIFIED', key, new, old)
-        return new
+        return self._put((res.group, res.plural), new, old)
 
     @staticmethod
     def _same(new, old):
@@ -1228,17 +1468,14 @@ class Store(object):  # pylint: disable=too-many-public-methods
     def _orphan(self, uid):
         """What the garbage collector does for the orphan finalizer, at once: the dependents lose
         their ownerReferences to uid."""
-        for key, dep_ns, dep_name, dep in self.dependents(uid):
+        for key, _ns, _name, dep in self.dependents(uid):
             new = copy.deepcopy(dep)
             refs = [r for r in new['metadata']['ownerReferences'] if r.get('uid') != uid]
             if refs:
                 new['metadata']['ownerReferences'] = refs
             else:
                 del new['metadata']['ownerReferences']
-            new['metadata']['resourceVersion'] = self._bump()
-            self.objects[key][(dep_ns, dep_name)] = new
-            self._save(key, new)
-            self._record('MODIFIED', key, new, dep)
+            self._put(key, new, dep)
 
     def delete(self, res, ns, name, options=None, dry_run=False):  # noqa: C901
         with self.cond:
@@ -1260,13 +1497,10 @@ class Store(object):  # pylint: disable=too-many-public-methods
                 if obj['metadata'].get('deletionTimestamp'):
                     return obj
                 new = copy.deepcopy(obj)
-                new['metadata'].update(deletionTimestamp=now(), deletionGracePeriodSeconds=0, resourceVersion=self._bump())
+                new['metadata'].update(deletionTimestamp=now(), deletionGracePeriodSeconds=0)
                 if foreground:
                     new['metadata']['finalizers'] = (new['metadata'].get('finalizers') or []) + ['foregroundDeletion']
-                self.objects[(res.group, res.plural)][(ns or '', name)] = new
-                self._save((res.group, res.plural), new)
-                self._record('MODIFIED', (res.group, res.plural), new, obj)
-                return new
+                return self._put((res.group, res.plural), new, obj)
             return self._remove(res, obj)
 
     def _remove(self, res, obj):
@@ -1284,6 +1518,8 @@ class Store(object):  # pylint: disable=too-many-public-methods
         return self._drop(key, meta.get('namespace', ''), meta['name'], obj)
 
     def _drop(self, key, ns, name, obj):
+        if self.etcd:
+            return self._etcd_write(key, obj, self.objects[key][(ns, name)], delete=True)
         del self.objects[key][(ns, name)]
         gone = copy.deepcopy(obj)
         gone['metadata']['resourceVersion'] = self._bump()
@@ -1868,6 +2104,11 @@ def main(argv=None):
     real.add_argument('--tls-private-key-file')
     real.add_argument('--client-ca-file')
     real.add_argument('--service-cluster-ip-range')
+    real.add_argument('--etcd-servers', help='objects in this etcd (comma-separated client URLs) instead of --state-dir')
+    real.add_argument('--etcd-cafile')
+    real.add_argument('--etcd-certfile')
+    real.add_argument('--etcd-keyfile')
+    real.add_argument('--etcd-prefix', default='/registry')
     args, ignored = parser.parse_known_args(argv)
     for arg in ignored:
         if arg.startswith('-') and not arg.startswith('--'):
@@ -1887,7 +2128,13 @@ def main(argv=None):
             args.listen = '127.0.0.1:6443'
     args.state_dir = args.state_dir or sim_path('/var/lib/aifabric-sim/kubeapi')
     host, port = args.listen.rsplit(':', 1)
-    store = Store(args.state_dir)
+    etcd = None
+    if args.etcd_servers:
+        try:
+            etcd = Etcd(args.etcd_servers, sim_path(args.etcd_cafile), sim_path(args.etcd_certfile), sim_path(args.etcd_keyfile))
+        except (ValueError, OSError, ssl.SSLError) as err:
+            parser.error('--etcd-servers: %s' % err)
+    store = Store(args.state_dir, etcd, args.etcd_prefix)
     server = Server((host.strip('[]') or '0.0.0.0', int(port)), store,  # nosec - the lab chooses
                     ssl_context(args.tls_cert, args.tls_key, args.client_ca, args.require_client_cert), args.version.lstrip('v'), args.verbose)
 

@@ -45,7 +45,8 @@ node's control plane (when /etc/kubernetes/manifests/kube-apiserver.yaml exists,
 kubeadm-config's kubernetesVersion, then the kubelet config (a worker reads it with kubelet.conf).
 
 What it does not do: pull images (the "[preflight] Pulling images" lines are printed, nothing is
-pulled), run etcd (the etcd manifest is written; the API server double keeps its own state), check
+pulled), run etcd (the etcd manifest is written; the kubelet double runs it, and the API server
+double keeps its objects in it), check
 the kubelet's healthz (the kubelet-check lines are printed), CNI/iptables, the other phases run one
 by one, external etcd or external CA mode, `kubeadm config images/print/migrate`. Upgrades: no
 internet (the release labels `plan` looks up fall back to this kubeadm's version, as kubeadm does
