@@ -696,6 +696,31 @@ def test_certificate_signing_requests(api):
     assert api.request('DELETE', path)[0] == 200
 
 
+def test_etcd_compaction(tmp_path, etcd):
+    """As kube-apiserver's --etcd-compaction-interval: etcd's history before the previous round is compacted."""
+    double = Double(tmp_path).start('--etcd-servers', etcd.url, '--etcd-prefix', '/registry-compacted', '--etcd-compaction-interval', '1s')
+    try:
+        first = int(double.request('POST', '/api/v1/namespaces', {'metadata': {'name': 'compacted'}})[1]['metadata']['resourceVersion'])
+        deadline = time.time() + 10
+        while True:
+            old = json.loads(etcd.call('POST', '/v3/kv/range', {'key': base64.b64encode(b'/registry-compacted/').decode(),
+                                                                 'revision': str(first)}))
+            if 'compacted' in old.get('error', ''):
+                break
+            assert time.time() < deadline, old
+            time.sleep(0.5)
+        assert double.request('GET', '/api/v1/namespaces/compacted')[0] == 200
+        assert double.request('PUT', '/api/v1/namespaces/compacted', {'metadata': {'name': 'compacted', 'labels': {'x': 'y'}}})[0] == 200
+    finally:
+        double.stop()
+
+
+def test_etcd_compaction_interval_is_a_duration(tmp_path):
+    proc = subprocess.run([sys.executable, DOUBLE, '--tls-cert', 'x', '--tls-key', 'x', '--client-ca', 'x', '--etcd-compaction-interval', '5'],
+                          capture_output=True, text=True, timeout=30, check=False)
+    assert proc.returncode == 2 and "--etcd-compaction-interval: invalid duration '5'" in proc.stderr
+
+
 def test_kube_apiserver_command_line(tmp_path, etcd):
     """The flags of kubeadm's static Pod manifest; the objects in the etcd of --etcd-servers."""
     (tmp_path / 'root/etc/kubernetes/pki').mkdir(parents=True)

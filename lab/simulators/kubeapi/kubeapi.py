@@ -822,6 +822,15 @@ class Etcd(object):
         answer = self.call('/v3/kv/txn', {'compare': [compare], 'success': [op]})
         return int(answer['header']['revision']) if answer.get('succeeded') else None
 
+    def compact(self, revision):
+        """Drop the history before revision (kube-apiserver's periodic compaction); a revision
+        compacted already is no error."""
+        try:
+            self.call('/v3/kv/compaction', {'revision': str(revision)})
+        except ApiError as err:
+            if 'compacted' not in err.message:
+                raise
+
     def watch(self, prefix, start, stopping):
         """Yield each watch response's events under prefix from revision start, until stopping();
         raises OSError when the stream ends or no server answers."""
@@ -862,7 +871,7 @@ class Store(object):  # pylint: disable=too-many-public-methods
     LOG_SIZE = 20000
     WRITE_WAIT = 60  # seconds a write waits for its own event from etcd's watch
 
-    def __init__(self, state_dir, etcd=None, prefix='/registry'):
+    def __init__(self, state_dir, etcd=None, prefix='/registry', compaction_interval=300):
         self.dir, self.etcd, self.prefix = state_dir, etcd, prefix.rstrip('/') + '/'
         self.cond = threading.Condition(threading.RLock())
         self.objects = {}  # (group, plural) -> {(namespace, name): obj}
@@ -879,6 +888,8 @@ class Store(object):  # pylint: disable=too-many-public-methods
         self.log_floor = self.rv
         if etcd:
             threading.Thread(target=self._watch_etcd, name='etcd-watch', daemon=True).start()
+            if compaction_interval > 0:
+                threading.Thread(target=self._compact_etcd, args=(compaction_interval,), name='etcd-compaction', daemon=True).start()
         for ns in SYSTEM_NAMESPACES:
             if ('', ns) not in self.objects.get(('', 'namespaces'), {}):
                 try:
@@ -980,6 +991,10 @@ class Store(object):  # pylint: disable=too-many-public-methods
         return obj
 
     def _load_etcd(self):
+        """Every object from etcd at its current revision (at start, and after the watch fell
+        behind a compaction: the event log then starts again from there)."""
+        self.objects = {}
+        self.log, self.log_floor = [], 0
         deadline = time.time() + 60
         while True:  # kube-apiserver waits for etcd at start-up (the kubelet starts both static Pods at once)
             try:
@@ -996,6 +1011,7 @@ class Store(object):  # pylint: disable=too-many-public-methods
                 self.objects.setdefault(where[0], {})[(where[1], where[2])] = self._etcd_object(value, mod)
         for crd in self.objects.get(CRD_KEY, {}).values():
             self._register(crd)
+        self.log_floor = self.rv
 
     def _watch_etcd(self):
         """The cache and the event log follow etcd: every change of any API server lands here."""
@@ -1003,7 +1019,11 @@ class Store(object):  # pylint: disable=too-many-public-methods
             try:
                 for result in self.etcd.watch(self.prefix, self.rv + 1, lambda: self.stopping):
                     if result.get('compact_revision') and int(result['compact_revision']) > self.rv + 1:
-                        raise OSError('watch: revision %d compacted' % (self.rv + 1))
+                        sys.stderr.write('kubeapi: etcd watch: revision %d compacted; listing again\n' % (self.rv + 1))
+                        with self.cond:
+                            self._load_etcd()
+                            self.cond.notify_all()
+                        break
                     with self.cond:
                         for event in result.get('events') or []:
                             self._etcd_event(event)
@@ -1011,6 +1031,19 @@ class Store(object):  # pylint: disable=too-many-public-methods
                 if not self.stopping:
                     sys.stderr.write('kubeapi: etcd watch: %s; again in 1s\n' % err)
                     time.sleep(1)
+
+    def _compact_etcd(self, interval):
+        """As kube-apiserver (--etcd-compaction-interval): every interval, compact to the
+        revision of the round before, so that etcd keeps a bounded history."""
+        previous = None
+        while not self.stopping:
+            time.sleep(interval)
+            try:
+                if previous:
+                    self.etcd.compact(previous)
+                previous = self.rv
+            except ApiError as err:
+                sys.stderr.write('kubeapi: etcd compaction: %s\n' % err.message)
 
     def _etcd_event(self, event):
         kv = event['kv']
@@ -2109,6 +2142,7 @@ def main(argv=None):
     real.add_argument('--etcd-certfile')
     real.add_argument('--etcd-keyfile')
     real.add_argument('--etcd-prefix', default='/registry')
+    real.add_argument('--etcd-compaction-interval', default='5m', help='Go duration: 0 (never), Ns, Nm or Nh')
     args, ignored = parser.parse_known_args(argv)
     for arg in ignored:
         if arg.startswith('-') and not arg.startswith('--'):
@@ -2134,7 +2168,11 @@ def main(argv=None):
             etcd = Etcd(args.etcd_servers, sim_path(args.etcd_cafile), sim_path(args.etcd_certfile), sim_path(args.etcd_keyfile))
         except (ValueError, OSError, ssl.SSLError) as err:
             parser.error('--etcd-servers: %s' % err)
-    store = Store(args.state_dir, etcd, args.etcd_prefix)
+    m = re.match(r'^(\d+)(s|m|h)?$', args.etcd_compaction_interval.strip())
+    if not m or (m.group(1) != '0' and not m.group(2)):
+        parser.error('--etcd-compaction-interval: invalid duration %r' % args.etcd_compaction_interval)
+    interval = int(m.group(1)) * {'s': 1, 'm': 60, 'h': 3600, None: 1}[m.group(2)]
+    store = Store(args.state_dir, etcd, args.etcd_prefix, interval)
     server = Server((host.strip('[]') or '0.0.0.0', int(port)), store,  # nosec - the lab chooses
                     ssl_context(args.tls_cert, args.tls_key, args.client_ca, args.require_client_cert), args.version.lstrip('v'), args.verbose)
 
