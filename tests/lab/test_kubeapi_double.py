@@ -703,8 +703,8 @@ def test_etcd_compaction(tmp_path, etcd):
         first = int(double.request('POST', '/api/v1/namespaces', {'metadata': {'name': 'compacted'}})[1]['metadata']['resourceVersion'])
         deadline = time.time() + 10
         while True:
-            old = json.loads(etcd.call('POST', '/v3/kv/range', {'key': base64.b64encode(b'/registry-compacted/').decode(),
-                                                                 'revision': str(first)}))
+            query = {'key': base64.b64encode(b'/registry-compacted/').decode(), 'revision': str(first)}
+            old = json.loads(etcd.call('POST', '/v3/kv/range', query))
             if 'compacted' in old.get('error', ''):
                 break
             assert time.time() < deadline, old

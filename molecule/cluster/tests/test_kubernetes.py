@@ -244,6 +244,27 @@ def test_etcd_is_real_healthy_and_speaks_only_tls_with_the_clusters_pki(name):
         assert 'rejected connection from "127.0.0.1:' in log and why in log, log[-2000:]
 
 
+def test_the_api_servers_objects_live_in_etcd():
+    """The API server keeps its objects in the stacked etcd, as kube-apiserver does: a ConfigMap written with
+    kubectl through the endpoint is the key /registry/configmaps/<namespace>/<name> in etcd, its resourceVersion
+    the key's mod_revision and its uid the stored one; deleted, the key is gone."""
+    h = labhosts.host(CONTROL[0])
+    client = "--cert=%s/apiserver-etcd-client.crt --key=%s/apiserver-etcd-client.key" % ("/etc/kubernetes/pki", "/etc/kubernetes/pki")
+
+    def stored(key):
+        kvs = json.loads(h.check_output(etcdctl("https://127.0.0.1:2379", client, "get %s -w json" % key))).get("kvs") or []
+        return [(json.loads(base64.b64decode(kv["value"])), kv["mod_revision"]) for kv in kvs]
+    kubectl("-n", "default", "create", "configmap", "aifabric-etcd-probe", "--from-literal=written=through-the-vip")
+    try:
+        made = json.loads(kubectl("-n", "default", "get", "configmap", "aifabric-etcd-probe", "-o", "json"))
+        [(value, revision)] = stored("/registry/configmaps/default/aifabric-etcd-probe")
+        assert (value["data"], value["metadata"]["uid"], str(revision)) == (
+            {"written": "through-the-vip"}, made["metadata"]["uid"], made["metadata"]["resourceVersion"]), (value, revision, made)
+    finally:
+        kubectl("-n", "default", "delete", "configmap", "aifabric-etcd-probe")
+    assert stored("/registry/configmaps/default/aifabric-etcd-probe") == []
+
+
 def test_the_control_plane_keeps_its_config_and_no_join_file():
     """The secret-free kubeadm config the role keeps, valid for kubeadm itself; no join or init file with a
     token is left anywhere in /tmp."""
