@@ -5,6 +5,7 @@ the credentials kubeadm gives it (system:kube-scheduler, system:kube-controller-
 system:node:<node>). The controllers' sync() is called in-process, pass by pass; one test runs the
 scheduler double from a kubeadm-like static Pod manifest's command line.
 """
+import argparse
 import ipaddress
 import json
 import os
@@ -427,3 +428,46 @@ def test_multus_network_attachment(api):
     assert status[1]['name'] == 'default/rdma-net' and status[1]['interface'] == 'net1'
     second = json.loads(_pod(api, 'second')['metadata']['annotations']['k8s.v1.cni.cncf.io/network-status'])
     assert sorted([status[1]['ips'][0], second[1]['ips'][0]]) == ['192.168.100.10', '192.168.100.11']
+
+
+# ---- leader election of kube-controller-manager and kube-scheduler (several control planes) --------------
+
+def _elector(api, cn, **durations):
+    parser = argparse.ArgumentParser()
+    kube_sim_client.leader_election_args(parser, 'kube-scheduler')
+    flags = ['--leader-elect-%s=%s' % (k.replace('_', '-'), v) for k, v in durations.items()]
+    return kube_sim_client.LeaderElector(api.client(cn), parser.parse_args(flags), 'kube-scheduler')
+
+
+def test_leader_election_one_leader_takeover_and_release(api):
+    """Two candidates for one Lease (two control planes' schedulers): one leads and the other waits; when the
+    leader stops renewing, the other takes the Lease once it has expired (leaseTransitions 1) and the old leader
+    no longer leads; a graceful stop releases the Lease, which the other then takes at once."""
+    fast = dict(lease_duration='2s', renew_deadline='1500ms', retry_period='0s')
+    one, two = _elector(api, 'system:kube-scheduler', **fast), _elector(api, 'system:kube-scheduler', **fast)
+    path = '/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-scheduler'
+    assert one.leading() and not two.leading() and one.leading()
+    lease = api.get(path)['spec']
+    assert (lease['holderIdentity'], lease['leaseDurationSeconds'], lease['leaseTransitions']) == (one.identity, 2, 0)
+    assert one.identity.split('_')[0] and one.identity != two.identity
+    time.sleep(1)
+    assert not two.leading()  # the lease is still fresh
+    time.sleep(1.5)  # one renews no more: its lease expires
+    assert two.leading()
+    lease = api.get(path)['spec']
+    assert (lease['holderIdentity'], lease['leaseTransitions']) == (two.identity, 1)
+    assert not one.leading()  # its renewal is refused, and its deadline has passed
+    two.release()  # its process ends here
+    assert api.get(path)['spec']['holderIdentity'] == ''
+    assert one.leading()
+    assert api.get(path)['spec']['holderIdentity'] == one.identity
+
+
+def test_leader_elect_flags():
+    parser = argparse.ArgumentParser()
+    kube_sim_client.leader_election_args(parser, 'kube-controller-manager')
+    args = parser.parse_args(['--leader-elect=false'])
+    assert (args.leader_elect, args.leader_elect_resource_name, args.leader_elect_resource_namespace) == ('false', 'kube-controller-manager',
+                                                                                                         'kube-system')
+    assert parser.parse_args([]).leader_elect == 'true' and parser.parse_args(['--leader-elect']).leader_elect == 'true'
+    assert kube_sim_client.parse_duration('1500ms') == 1.5 and kube_sim_client.parse_duration('8760h0m0s') == 8760 * 3600

@@ -265,6 +265,19 @@ def test_the_api_servers_objects_live_in_etcd():
     assert stored("/registry/configmaps/default/aifabric-etcd-probe") == []
 
 
+@pytest.mark.parametrize("lease", ["kube-controller-manager", "kube-scheduler"])
+def test_controllers_lead_through_their_lease(lease):
+    """kube-controller-manager and kube-scheduler run with --leader-elect (kubeadm's manifest): each holds its
+    Lease in kube-system as <control plane>_<uuid>, renewed within the lease duration, so that with several
+    control planes one of each acts."""
+    spec = json.loads(kubectl("-n", "kube-system", "get", "lease", lease, "-o", "json"))["spec"]
+    holder = spec.get("holderIdentity") or ""
+    assert holder.split("_")[0] in CONTROL and re.match(r"^[0-9a-f-]{36}$", holder.split("_", 1)[1]), spec
+    renewed = subprocess.run(["date", "-u", "-d", spec["renewTime"], "+%s"], capture_output=True, text=True, check=True).stdout
+    now = subprocess.run(["date", "-u", "+%s"], capture_output=True, text=True, check=True).stdout
+    assert int(now) - int(renewed) < spec["leaseDurationSeconds"], spec
+
+
 def test_the_control_plane_keeps_its_config_and_no_join_file():
     """The secret-free kubeadm config the role keeps, valid for kubeadm itself; no join or init file with a
     token is left anywhere in /tmp."""

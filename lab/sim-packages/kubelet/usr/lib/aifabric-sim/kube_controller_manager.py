@@ -25,8 +25,12 @@ controllers it has, every second against the API (the client certificate of --ku
 and, every 2 s, the NVIDIA GPU and Network Operators' controllers (nvidia_operators.py: GPU node
 labels, ClusterPolicy and NicClusterPolicy status, NetworkAttachmentDefinitions).
 
+With --leader-elect (the default, and kubeadm's manifest) only the holder of the Lease
+kube-system/kube-controller-manager runs them (kube_sim_client.LeaderElector: one of several
+control planes; the others take over when it stops renewing).
+
 Everything else (deployments, replicasets, other garbage collection, service accounts' tokens,
-leader election, the secure port 10257) is not modelled. Paths under AIFABRIC_SIM_ROOT when set.
+the secure port 10257) is not modelled. Paths under AIFABRIC_SIM_ROOT when set.
 """
 import argparse
 import base64
@@ -42,7 +46,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from kube_sim_client import ApiError, Client, bootstrap_token, host, klog, parse_time, rfc3339, secret_data, token_expired, utcnow
+from kube_sim_client import (ApiError, Client, LeaderElector, bootstrap_token, host, klog, leader_election_args, parse_duration, parse_time, rfc3339,
+                             secret_data, token_expired, utcnow)
 from job_controller import JobController
 from nvidia_operators import Operators
 
@@ -68,22 +73,6 @@ def detached_jws(content, token_id, token_secret):
     return '%s..%s' % (header, signature)
 
 
-def parse_duration(text):
-    """A Go duration (8760h0m0s, 40s, 5m) in seconds."""
-    total, num = 0.0, ''
-    units = {'h': 3600, 'm': 60, 's': 1, 'ms': 0.001}
-    i = 0
-    while i < len(text):
-        if text[i].isdigit() or text[i] == '.':
-            num += text[i]
-            i += 1
-            continue
-        unit = 'ms' if text[i:i + 2] == 'ms' else text[i]
-        total += float(num or 0) * units.get(unit, 0)
-        num, i = '', i + len(unit)
-    return total + (float(num) if num else 0)
-
-
 class ControllerManager(object):
     def __init__(self, args):
         self.args = args
@@ -94,7 +83,7 @@ class ControllerManager(object):
                                          'garbagecollector'))
         self.grace = parse_duration(args.node_monitor_grace_period)
         self.signing_duration = parse_duration(args.cluster_signing_duration)
-        self.client = None
+        self.client = self.elector = None
         self.ca = self.ca_key = None
         self.warned = set()
         self.ticks = 0
@@ -112,15 +101,20 @@ class ControllerManager(object):
             try:
                 if self.client is None:
                     self.client = Client.from_kubeconfig(self.args.kubeconfig, user_agent='kube-controller-manager/v1.34.2 (linux/amd64) kubernetes/sim')
+                    if self.args.leader_elect == 'true':
+                        self.elector = LeaderElector(self.client, self.args, 'kube-controller-manager')
                 if self.ca is None and (self.args.cluster_signing_cert_file and self.args.cluster_signing_key_file):
                     self.load_ca()
-                self.sync()
+                if self.elector is None or self.elector.leading():
+                    self.sync()
                 self.warned.discard('api')
             except (OSError, ApiError, ValueError) as err:
                 if 'api' not in self.warned:
                     klog('E', 'controllermanager.go:240', 'Error syncing', err=str(err))
                     self.warned.add('api')
             self.stop.wait(1)
+        if self.elector is not None:
+            self.elector.release()
         klog('I', 'controllermanager.go:330', 'Stopping controllers')
 
     def sync(self):
@@ -304,6 +298,7 @@ def main(argv=None):
     parser.add_argument('--controllers', default='*')
     parser.add_argument('--node-monitor-grace-period', default='40s')
     parser.add_argument('--version', nargs='?', const='true')
+    leader_election_args(parser, 'kube-controller-manager')
     args, _ignored = parser.parse_known_args(argv)
     if args.version:
         print('Kubernetes v1.34.2')

@@ -32,15 +32,17 @@ PodScheduled False reason Unschedulable gets the FitError message of the real sc
 
 (reasons "<count> <reason>" sorted as strings; preemption: nodes failing only on resources have no
 victims as every lab pod has priority 0, the others are "not helpful"), written (with an Event
-FailedScheduling) only when it changes. No scoring, preemption, volumes, ports, pod
-(anti-)affinity, topology spread, leader election or the secure port 10259.
+FailedScheduling) only when it changes. With --leader-elect (the default, and kubeadm's
+manifest) only the holder of the Lease kube-system/kube-scheduler schedules
+(kube_sim_client.LeaderElector). No scoring, preemption, volumes, ports, pod
+(anti-)affinity, topology spread or the secure port 10259.
 """
 import argparse
 import signal
 import sys
 import threading
 
-from kube_sim_client import ApiError, Client, event, klog, pod_requests, quantity, rfc3339, terminal
+from kube_sim_client import ApiError, Client, LeaderElector, event, klog, leader_election_args, pod_requests, quantity, rfc3339, terminal
 
 VERSION = 'v1.34.2'
 SCHEDULER = 'default-scheduler'
@@ -217,6 +219,7 @@ def main(argv=None):
                                      description='kube-scheduler test double of the aifabric lab (never production)')
     parser.add_argument('--kubeconfig', default='/etc/kubernetes/scheduler.conf')
     parser.add_argument('--version', nargs='?', const='true')
+    leader_election_args(parser, 'kube-scheduler')
     args, _ignored = parser.parse_known_args(argv)
     if args.version:
         print('Kubernetes %s' % VERSION)
@@ -225,18 +228,23 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     klog('I', 'server.go:167', 'Starting Kubernetes Scheduler', version=VERSION)
-    scheduler, failing = None, False
+    scheduler, elector, failing = None, None, False
     while not stop.is_set():
         try:
             if scheduler is None:
                 scheduler = Scheduler(Client.from_kubeconfig(args.kubeconfig, user_agent='kube-scheduler/%s (linux/amd64) kubernetes/sim' % VERSION))
-            scheduler.sync()
+                if args.leader_elect == 'true':
+                    elector = LeaderElector(scheduler.client, args, 'kube-scheduler')
+            if elector is None or elector.leading():
+                scheduler.sync()
             failing = False
         except (OSError, ApiError, ValueError, KeyError) as err:
             if not failing:
                 klog('E', 'reflector.go:158', 'Error syncing', err=str(err))
                 failing = True
         stop.wait(1)
+    if elector is not None:
+        elector.release()
     return 0
 
 

@@ -16,6 +16,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+import uuid
 
 import yaml
 
@@ -195,6 +196,128 @@ class Client(object):
             if err.code == 404:
                 return None
             raise
+
+
+def parse_duration(text):
+    """A Go duration (8760h0m0s, 40s, 5m) in seconds."""
+    total, num = 0.0, ''
+    units = {'h': 3600, 'm': 60, 's': 1, 'ms': 0.001}
+    i = 0
+    while i < len(text):
+        if text[i].isdigit() or text[i] == '.':
+            num += text[i]
+            i += 1
+            continue
+        unit = 'ms' if text[i:i + 2] == 'ms' else text[i]
+        total += float(num or 0) * units.get(unit, 0)
+        num, i = '', i + len(unit)
+    return total + (float(num) if num else 0)
+
+
+def leader_election_args(parser, name):
+    """The --leader-elect* flags of kube-controller-manager and kube-scheduler (component-base)."""
+    parser.add_argument('--leader-elect', nargs='?', const='true', default='true', choices=('true', 'false'))
+    parser.add_argument('--leader-elect-lease-duration', default='15s')
+    parser.add_argument('--leader-elect-renew-deadline', default='10s')
+    parser.add_argument('--leader-elect-retry-period', default='2s')
+    parser.add_argument('--leader-elect-resource-name', default=name)
+    parser.add_argument('--leader-elect-resource-namespace', default='kube-system')
+
+
+class LeaderElector(object):
+    """client-go's leader election with a Lease lock (coordination.k8s.io/v1 Lease
+    <namespace>/<name>), as kube-controller-manager and kube-scheduler run it with --leader-elect:
+    one identity (<host>_<uuid>) holds the Lease and renews it every retry period; another takes it
+    once its renewTime is older than leaseDurationSeconds (leaseTransitions + 1). Every write
+    carries the read resourceVersion, so two candidates never both win. A leader that has not
+    renewed within the renew deadline stops leading. On a graceful stop the leader releases the
+    Lease (holderIdentity empty, as client-go's ReleaseOnCancel), so that a restarted or upgraded
+    control plane does not wait out the lease."""
+
+    def __init__(self, client, args, component):
+        self.client, self.component = client, component
+        self.namespace, self.name = args.leader_elect_resource_namespace, args.leader_elect_resource_name
+        self.identity = '%s_%s' % (hostname(), uuid.uuid4())
+        self.duration = parse_duration(args.leader_elect_lease_duration)
+        self.deadline = parse_duration(args.leader_elect_renew_deadline)
+        self.retry = parse_duration(args.leader_elect_retry_period)
+        self.renewed = None  # monotonic time of the last renewal of our own lease
+        self.tried = None
+        self.announced = False
+
+    @property
+    def path(self):
+        return '/apis/coordination.k8s.io/v1/namespaces/%s/leases/%s' % (self.namespace, self.name)
+
+    def leading(self):
+        """Whether this candidate leads now; tries to acquire or renew once per retry period."""
+        now = time.monotonic()
+        if self.tried is None or now - self.tried >= self.retry:
+            self.tried = now
+            if not self.announced:
+                klog('I', 'leaderelection.go:257', 'attempting to acquire leader lease %s/%s...' % (self.namespace, self.name))
+                self.announced = True
+            was = self.is_leader(now)
+            try:
+                if self.try_acquire_or_renew():
+                    self.renewed = now
+                    if not was:
+                        klog('I', 'leaderelection.go:271', 'successfully acquired lease %s/%s' % (self.namespace, self.name))
+            except (OSError, ApiError) as err:
+                klog('E', 'leaderelection.go:436', 'error retrieving resource lock %s/%s: %s' % (self.namespace, self.name, err))
+            if was and not self.is_leader(now):
+                klog('E', 'leaderelection.go:297', 'failed to renew lease %s/%s: timed out waiting for the condition' % (self.namespace, self.name))
+        return self.is_leader(now)
+
+    def is_leader(self, now):
+        return self.renewed is not None and now - self.renewed < self.deadline
+
+    def try_acquire_or_renew(self):
+        now = utcnow()
+        spec = {'holderIdentity': self.identity, 'leaseDurationSeconds': int(self.duration), 'renewTime': micro_time(now)}
+        lease = self.client.get_or_none(self.path)
+        if lease is None:
+            body = {'apiVersion': 'coordination.k8s.io/v1', 'kind': 'Lease', 'metadata': {'name': self.name, 'namespace': self.namespace},
+                    'spec': dict(spec, acquireTime=micro_time(now), leaseTransitions=0)}
+            try:
+                self.client.request('POST', self.path.rsplit('/', 1)[0], body)
+            except ApiError as err:
+                if err.code == 409:
+                    return False
+                raise
+            return True
+        old = lease.get('spec') or {}
+        holder = old.get('holderIdentity') or ''
+        if holder != self.identity:
+            renewed = parse_time(old.get('renewTime'))
+            if holder and renewed and (now - renewed).total_seconds() < (old.get('leaseDurationSeconds') or self.duration):
+                return False
+            spec.update(acquireTime=micro_time(now), leaseTransitions=int(old.get('leaseTransitions') or 0) + (1 if holder else 0))
+        else:
+            spec.update(acquireTime=old.get('acquireTime') or micro_time(now), leaseTransitions=old.get('leaseTransitions') or 0)
+        lease['spec'] = spec
+        try:
+            self.client.request('PUT', self.path, lease)
+        except ApiError as err:
+            if err.code in (404, 409):  # deleted or taken meanwhile: next round
+                return False
+            raise
+        return True
+
+    def release(self):
+        """Give the Lease up if this candidate holds it (a graceful stop)."""
+        if self.renewed is None:
+            return
+        try:
+            lease = self.client.get_or_none(self.path)
+            if lease and (lease.get('spec') or {}).get('holderIdentity') == self.identity:
+                now = micro_time()
+                lease['spec'].update(holderIdentity='', leaseDurationSeconds=1, renewTime=now, acquireTime=now)
+                self.client.request('PUT', self.path, lease)
+                klog('I', 'leaderelection.go:350', 'released lease %s/%s' % (self.namespace, self.name))
+        except (OSError, ApiError):
+            pass
+        self.renewed = None
 
 
 def secret_data(secret):
