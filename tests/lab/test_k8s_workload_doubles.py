@@ -467,7 +467,7 @@ def test_leader_elect_flags():
     parser = argparse.ArgumentParser()
     kube_sim_client.leader_election_args(parser, 'kube-controller-manager')
     args = parser.parse_args(['--leader-elect=false'])
-    assert (args.leader_elect, args.leader_elect_resource_name, args.leader_elect_resource_namespace) == ('false', 'kube-controller-manager',
-                                                                                                         'kube-system')
+    named = (args.leader_elect, args.leader_elect_resource_name, args.leader_elect_resource_namespace)
+    assert named == ('false', 'kube-controller-manager', 'kube-system')
     assert parser.parse_args([]).leader_elect == 'true' and parser.parse_args(['--leader-elect']).leader_elect == 'true'
     assert kube_sim_client.parse_duration('1500ms') == 1.5 and kube_sim_client.parse_duration('8760h0m0s') == 8760 * 3600
