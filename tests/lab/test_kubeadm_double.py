@@ -20,13 +20,18 @@ import socket
 import stat
 import subprocess
 import sys
+import threading
+import time
+import types
 
 import pytest
 import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from labtest import ETCD, issue_cert, to_pem, write_file, x509_name
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KUBEADM = os.path.join(ROOT, 'lab', 'sim-packages', 'kubeadm', 'usr', 'lib', 'aifabric-sim', 'kubeadm.py')
@@ -878,3 +883,106 @@ def test_version_window_follows_VERSION(node, tmp_path):  # pylint: disable=inva
         config.write_text(yaml.safe_dump({'apiVersion': 'kubeadm.k8s.io/v1beta4', 'kind': 'ClusterConfiguration', 'kubernetesVersion': version}))
         res = node.run('config', 'validate', '--config', str(config), script=script)
         assert (res.returncode, error is None or error in res.stderr) == (0 if error is None else 1, True), (version, script, res.stderr)
+
+
+# ---- a control-plane join's etcd member, and its removal on reset, against real etcd ---------------------
+
+def _etcd_pki(root, ca, ca_key, name, ip):
+    """kubeadm's etcd server and peer certificates of one control plane (no EKU: server and client alike), the etcd
+    CA, and the API server's etcd client certificate, under root/etc/kubernetes/pki."""
+    pki = root / 'etc/kubernetes/pki'
+    write_file(pki / 'etcd/ca.crt', to_pem(ca))
+    san = [x509.DNSName('localhost'), x509.DNSName(name), x509.IPAddress(ipaddress.ip_address(ip)),
+           x509.IPAddress(ipaddress.ip_address('127.0.0.1'))]
+    for cert, cn, sans, eku in (('etcd/server', name, san, None), ('etcd/peer', name, san, None),
+                                ('apiserver-etcd-client', 'kube-apiserver-etcd-client', None, ExtendedKeyUsageOID.CLIENT_AUTH)):
+        key = ec.generate_private_key(ec.SECP256R1())
+        write_file(pki / (cert + '.crt'), to_pem(issue_cert(x509_name(cn), key, ca, ca_key, sans, eku)))
+        write_file(pki / (cert + '.key'), to_pem(key=key), 0o600)
+    return pki
+
+
+def _run_etcd(command, root, log):
+    """etcd with a manifest's flags, its paths under root."""
+    flags = [re.sub(r'^(--[a-z-]*(?:file|dir))=/', '\\1=%s/' % root, flag) for flag in command[1:]]
+    return subprocess.Popen([str(ETCD)] + flags, stdout=log, stderr=log)  # pylint: disable=consider-using-with
+
+
+@pytest.mark.skipif(not ETCD.exists(), reason='no etcd: run `make tools`')
+def test_control_plane_join_adds_an_etcd_learner_promotes_it_and_reset_removes_it(tmp_path, monkeypatch, capsys):
+    """control-plane-join/etcd as kubeadm does it, against a real etcd: the endpoints from the etcd mirror Pod's
+    annotation, this node added as a learner, the manifest with every member and --initial-cluster-state=existing;
+    once the kubelet has started it and it has caught up, the learner promoted to a voting member; a second join
+    keeps the member. kubeadm reset on that control plane removes its member again; the last member stays."""
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = issue_cert(x509_name('etcd-ca'), ca_key)
+    first_root, root = tmp_path / 'cp1', tmp_path / 'cp2'
+    _etcd_pki(first_root, ca, ca_key, 'cp1', '127.0.0.2')
+    _etcd_pki(root, ca, ca_key, 'cp2', '127.0.0.3')
+    first = ['etcd', '--name=cp1', '--data-dir=/var/lib/etcd', '--listen-client-urls=https://127.0.0.2:2379',
+             '--advertise-client-urls=https://127.0.0.2:2379', '--listen-peer-urls=https://127.0.0.2:2380',
+             '--initial-advertise-peer-urls=https://127.0.0.2:2380', '--initial-cluster=cp1=https://127.0.0.2:2380',
+             '--client-cert-auth=true', '--trusted-ca-file=/etc/kubernetes/pki/etcd/ca.crt', '--cert-file=/etc/kubernetes/pki/etcd/server.crt',
+             '--key-file=/etc/kubernetes/pki/etcd/server.key', '--peer-client-cert-auth=true',
+             '--peer-trusted-ca-file=/etc/kubernetes/pki/etcd/ca.crt', '--peer-cert-file=/etc/kubernetes/pki/etcd/peer.crt',
+             '--peer-key-file=/etc/kubernetes/pki/etcd/peer.key']
+    procs = []
+    with open(tmp_path / 'etcd.log', 'ab') as log:
+        procs.append(_run_etcd(first, first_root, log))
+        try:
+            monkeypatch.setattr(kubeadm, 'ROOT', str(root))
+            members = kubeadm.EtcdMembers(['https://127.0.0.2:2379'])
+            deadline = time.time() + 30
+            while True:
+                try:
+                    assert [m['name'] for m in members.members()] == ['cp1']
+                    break
+                except kubeadm.KubeadmError:
+                    assert time.time() < deadline, (tmp_path / 'etcd.log').read_text()[-2000:]
+                    time.sleep(0.3)
+
+            class Client(object):  # pylint: disable=too-few-public-methods
+                def get(self, path):
+                    assert path.startswith('/api/v1/namespaces/kube-system/pods?labelSelector=component%3Detcd')
+                    return {'items': [{'metadata': {'annotations': {kubeadm.ETCD_ENDPOINTS_ANNOTATION: 'https://127.0.0.2:2379'}}}]}
+            cfg = types.SimpleNamespace(advertise='127.0.0.3', node='cp2', cluster={'etcd': {'local': {}}, 'imageRepository': 'registry.k8s.io'})
+            manifest = root / 'etc/kubernetes/manifests/etcd.yaml'
+            errors = []
+
+            def join():
+                try:
+                    kubeadm.join_etcd(cfg, Client())
+                except Exception as exc:  # pylint: disable=broad-except
+                    errors.append(exc)
+            thread = threading.Thread(target=join)
+            thread.start()
+            while not manifest.exists() and thread.is_alive():  # the kubelet starts what the manifest says
+                time.sleep(0.1)
+            assert not errors, errors
+            command = yaml.safe_load(manifest.read_text())['spec']['containers'][0]['command']
+            cluster = [c for c in command if c.startswith('--initial-cluster=')][0].split('=', 1)[1]
+            assert sorted(cluster.split(',')) == ['cp1=https://127.0.0.2:2380', 'cp2=https://127.0.0.3:2380']
+            assert '--initial-cluster-state=existing' in command and '--name=cp2' in command
+            assert [m.get('isLearner', False) for m in members.members() if m.get('peerURLs') == ['https://127.0.0.3:2380']] == [True]
+            procs.append(_run_etcd(command, root, log))
+            thread.join(60)
+            assert not errors and not thread.is_alive(), errors
+            voters = sorted((m.get('name'), m.get('isLearner', False)) for m in members.members())
+            assert voters == [('cp1', False), ('cp2', False)]
+            out = capsys.readouterr().out
+            assert '[etcd] Announced new etcd member joining to the existing etcd cluster' in out
+            assert '[etcd] Waiting for the new etcd member to join the cluster. This can take up to 40s' in out
+            kubeadm.join_etcd(cfg, Client())  # again: the member is kept, nothing added
+            assert len(members.members()) == 2
+            kubeadm.reset_etcd_member('/etc/kubernetes/manifests/etcd.yaml')  # reset on cp2: through cp2's own etcd
+            assert [m['name'] for m in members.members()] == ['cp1']
+            assert 'Removed member cp2 (https://127.0.0.3:2380) from the etcd cluster' in capsys.readouterr().out
+            monkeypatch.setattr(kubeadm, 'ROOT', str(first_root))
+            (first_root / 'etc/kubernetes/manifests').mkdir(parents=True)
+            (first_root / 'etc/kubernetes/manifests/etcd.yaml').write_text(yaml.safe_dump({'spec': {'containers': [{'command': first}]}}))
+            kubeadm.reset_etcd_member('/etc/kubernetes/manifests/etcd.yaml')  # the last member: kept
+            assert [m['name'] for m in members.members()] == ['cp1']
+        finally:
+            for proc in procs:
+                proc.terminate()
+                proc.wait(10)

@@ -46,7 +46,8 @@ kubeadm-config's kubernetesVersion, then the kubelet config (a worker reads it w
 
 What it does not do: pull images (the "[preflight] Pulling images" lines are printed, nothing is
 pulled), run etcd (the etcd manifest is written; the kubelet double runs it, and the API server
-double keeps its objects in it), check
+double keeps its objects in it; a control-plane join adds its member as a learner and promotes
+it, a reset removes it, through the real etcd), check
 the kubelet's healthz (the kubelet-check lines are printed), CNI/iptables, the other phases run one
 by one, external etcd or external CA mode, `kubeadm config images/print/migrate`. Upgrades: no
 internet (the release labels `plan` looks up fall back to this kubeadm's version, as kubeadm does
@@ -818,6 +819,136 @@ def manifest_etcd(cfg, initial_cluster=None):
     for probe in ('livenessProbe', 'startupProbe'):
         pod['spec']['containers'][0][probe]['httpGet']['path'] = '/livez'
     return pod
+
+
+ETCD_JOIN_WAIT = 40  # seconds: kubeadm's "This can take up to 40s"
+ETCD_ENDPOINTS_ANNOTATION = 'kubeadm.kubernetes.io/etcd.advertise-client-urls'
+
+
+class EtcdMembers(object):
+    """kubeadm's etcdutil for the stacked etcd: the member API (/v3/cluster/member/list, add,
+    promote, remove) of etcd's v3 JSON gateway, with the etcd CA and the apiserver-etcd-client
+    certificate, the first endpoint that answers."""
+
+    def __init__(self, endpoints):
+        self.endpoints = list(endpoints)
+        self.context = ssl.create_default_context(cafile=host(PKI_DIR + '/etcd/ca.crt'))
+        self.context.load_cert_chain(host(PKI_DIR + '/apiserver-etcd-client.crt'), host(PKI_DIR + '/apiserver-etcd-client.key'))
+
+    def call(self, path, body):
+        errors = []
+        for url in self.endpoints:
+            parts = urlsplit(url)
+            conn = http.client.HTTPSConnection(parts.hostname, parts.port or 2379, context=self.context, timeout=10)
+            try:
+                conn.request('POST', path, json.dumps(body), {'Content-Type': 'application/json'})
+                resp = conn.getresponse()
+                raw = resp.read()
+            except (OSError, http.client.HTTPException) as exc:
+                errors.append('%s: %s' % (parts.netloc, exc))
+                continue
+            finally:
+                conn.close()
+            answer = json.loads(raw.decode() or '{}')
+            if resp.status != 200:
+                raise KubeadmError(str(answer.get('error') or answer.get('message') or 'etcd: HTTP %d' % resp.status))
+            return answer
+        raise KubeadmError('etcd cluster is unavailable or misconfigured: %s' % '; '.join(errors))
+
+    def members(self):
+        return self.call('/v3/cluster/member/list', {}).get('members') or []
+
+    def add_learner(self, peer_url):
+        answer = self.call('/v3/cluster/member/add', {'peerURLs': [peer_url], 'isLearner': True})
+        return answer['member'], answer.get('members') or []
+
+    def promote(self, member_id):
+        self.call('/v3/cluster/member/promote', {'ID': member_id})
+
+    def remove(self, member_id):
+        self.call('/v3/cluster/member/remove', {'ID': member_id})
+
+
+def etcd_endpoints(client):
+    """The client URLs of the etcd members, from the annotation of the etcd mirror Pods (as kubeadm's
+    etcdutil.getEtcdEndpoints)."""
+    pods = client.get('/api/v1/namespaces/kube-system/pods?labelSelector=component%3Detcd%2Ctier%3Dcontrol-plane')
+    urls = []
+    for pod in (pods or {}).get('items') or []:
+        for url in ((pod['metadata'].get('annotations') or {}).get(ETCD_ENDPOINTS_ANNOTATION) or '').split(','):
+            if url.strip() and url.strip() not in urls:
+                urls.append(url.strip())
+    return urls
+
+
+def join_etcd(cfg, client):
+    """control-plane-join/etcd: this node's member added to the cluster as a learner, the manifest
+    with every member and --initial-cluster-state=existing, then, once the kubelet has started it
+    and it has caught up, the learner promoted to a voting member."""
+    ip = '[%s]' % cfg.advertise if ':' in cfg.advertise else cfg.advertise
+    peer = 'https://%s:2380' % ip
+    try:
+        endpoints = etcd_endpoints(client)
+    except (ApiError, OSError) as exc:
+        raise KubeadmError(api_failure(exc, 'error retrieving the etcd endpoints'), 'control-plane-join/etcd')
+    if not endpoints:
+        raise KubeadmError('etcd cluster is not healthy: no etcd Pod with the %s annotation in kube-system' % ETCD_ENDPOINTS_ANNOTATION,
+                           'control-plane-join/etcd')
+    etcd = EtcdMembers(endpoints)
+    try:
+        members = etcd.members()
+        mine = [m for m in members if peer in (m.get('peerURLs') or [])]
+        if mine:
+            member = mine[0]
+        else:
+            member, members = etcd.add_learner(peer)
+    except KubeadmError as exc:
+        raise KubeadmError('error creating local etcd static pod manifest file: %s' % exc, 'control-plane-join/etcd') from None
+    initial = ','.join('%s=%s' % (m.get('name') or cfg.node, m['peerURLs'][0]) for m in members if m.get('peerURLs'))
+    phase_etcd(cfg, initial)
+    say('[etcd] Announced new etcd member joining to the existing etcd cluster')
+    say('[etcd] Creating static Pod manifest for "etcd"')
+    say('[etcd] Waiting for the new etcd member to join the cluster. This can take up to %ds' % ETCD_JOIN_WAIT)
+    deadline, last = time.time() + ETCD_JOIN_WAIT, ''
+    while member.get('isLearner'):
+        try:
+            etcd.promote(member['ID'])
+            break
+        except KubeadmError as exc:  # "can only promote a learner member which is in sync with leader", until it is
+            last = str(exc)
+            if 'not a learner' in last:
+                break
+        if time.time() > deadline:
+            raise KubeadmError('error creating local etcd static pod manifest file: timeout waiting for etcd cluster to be available: %s'
+                               % last, 'control-plane-join/etcd')
+        time.sleep(0.5)
+
+
+def reset_etcd_member(manifest):
+    """kubeadm reset's remove-etcd-member: this node's member (its etcd manifest's peer URL) out of
+    the cluster, through the local etcd, unless it is the last one."""
+    try:
+        command = yaml.safe_load(read(manifest))['spec']['containers'][0]['command']
+        peer = [c.split('=', 1)[1] for c in command if c.startswith('--initial-advertise-peer-urls=')][0]
+    except (OSError, ValueError, KeyError, IndexError, TypeError, yaml.YAMLError):
+        return
+    deadline = time.time() + ETCD_JOIN_WAIT
+    try:
+        etcd = EtcdMembers(['https://127.0.0.1:2379'])
+        members = etcd.members()
+        mine = [m for m in members if peer in (m.get('peerURLs') or [])]
+        while mine and len(members) > 1:
+            try:
+                etcd.remove(mine[0]['ID'])
+                say('[reset] Removed member %s (%s) from the etcd cluster' % (mine[0].get('name') or '', peer))
+                break
+            except KubeadmError as exc:  # etcd's strict reconfiguration check: peers not connected long enough yet
+                if 'unhealthy cluster' not in str(exc) or time.time() > deadline:
+                    raise
+                time.sleep(1)
+    except (KubeadmError, OSError, ssl.SSLError) as exc:
+        warn('W%s %7d removeetcdmember.go:80] [reset] Failed to remove etcd member: %s. Please manually remove this etcd member using '
+             'etcdctl' % (time.strftime('%m%d %H:%M:%S.000000'), os.getpid(), exc))
 
 
 def phase_etcd(cfg, initial_cluster=None):
@@ -1949,9 +2080,7 @@ def cmd_join(argv):
     say('[kubelet-start] Waiting for the kubelet to perform the TLS Bootstrap')
     wait_tls_bootstrap(join['nodeRegistration']['name'])
     if control_plane:
-        phase_etcd(cfg, '%s=https://%s:2380' % (cfg.node, cfg.advertise))
-        say('[etcd] Announced new etcd member joining to the existing etcd cluster')
-        say('[etcd] Creating static Pod manifest for "etcd"')
+        join_etcd(cfg, admin_client())
         mark_control_plane(admin_client(), cfg.node, cfg.registration['taints'], 'control-plane-join/mark-control-plane')
         print_join_control_plane()
     else:
@@ -2133,6 +2262,7 @@ def cmd_reset(argv):
     say('[preflight] Running pre-flight checks')
     manifests = host(MANIFESTS_DIR + '/etcd.yaml')
     if os.path.exists(manifests):
+        reset_etcd_member(MANIFESTS_DIR + '/etcd.yaml')
         say('[reset] Deleted contents of the etcd data directory: %s' % ETCD_DIR)
     else:
         warn('W%s %7d removeetcdmember.go:106] [reset] No kubeadm config, using etcd pod spec to get data directory'
