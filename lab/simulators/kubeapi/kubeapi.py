@@ -788,9 +788,12 @@ class Etcd(object):
                     errors.append('%s: %s' % (url.netloc, err))
                     continue
                 conns[url] = conn
-                answer = json.loads(data or b'{}')
-                if resp.status != 200:
-                    raise ApiError(500, 'InternalError', 'etcdserver: %s' % (answer.get('error') or answer.get('message') or resp.status))
+                try:
+                    answer = json.loads(data or b'{}')
+                except ValueError:
+                    answer = {'error': data[:200].decode(errors='replace')}
+                if resp.status != 200:  # etcd's own errors read "etcdserver: ..."
+                    raise ApiError(500, 'InternalError', str(answer.get('error') or answer.get('message') or 'etcd: HTTP %d' % resp.status))
                 return answer
         raise ApiError(500, 'InternalError', 'etcd cluster is unavailable or misconfigured; error #0: %s' % '; '.join(errors[-len(self.servers):]))
 
