@@ -9,7 +9,8 @@
 #   emulators), its routes to 10.231.0.0/24 and 10.232.0.0/24;
 # - its own mount namespace (a file under /run), in which podman's state is its own (storage,
 #   run root, network definitions and IPAM, locks) and .cache/lab is its own directory, with
-#   the default lab's read-only parts (SSH key, apt repo, mirror, image names) bound in;
+#   the default lab's read-only parts (SSH key, apt repo, mirror) bound in and its image names
+#   copied in on every up;
 # - its own Ansible SSH control sockets (ANSIBLE_SSH_CONTROL_PATH_DIR).
 # The lab image is copied into its storage once (podman save/load).
 #
@@ -51,11 +52,14 @@ up() {
         mkdir -p "$root/.cache/lab/$d"
         mount --bind "$state/default-lab/$d" "$root/.cache/lab/$d"
       done
-      for f in image appliance-image; do
-        [ -e "$state/default-lab/$f" ] && cp "$state/default-lab/$f" "$root/.cache/lab/$f"
-      done
       true' _ "$root" "$state"
   fi
+  # the image names, copied from the default lab on every up (an image rebuilt since the
+  # namespace was made has a new name)
+  # shellcheck disable=SC2016  # the inner bash's own variables
+  inside bash -c 'for f in image appliance-image; do
+      if [ -e "$1/default-lab/$f" ]; then cp "$1/default-lab/$f" "$2/.cache/lab/$f"; fi
+    done' _ "$state" "$root"
   # the lab images, from the default storage into this one
   local images
   images="$(cat "$root/.cache/lab/image" "$root/.cache/lab/appliance-image" 2>/dev/null || true)"
