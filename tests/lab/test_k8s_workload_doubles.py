@@ -436,7 +436,7 @@ def _elector(api, cn, **durations):
     parser = argparse.ArgumentParser()
     kube_sim_client.leader_election_args(parser, 'kube-scheduler')
     flags = ['--leader-elect-%s=%s' % (k.replace('_', '-'), v) for k, v in durations.items()]
-    return kube_sim_client.LeaderElector(api.client(cn), parser.parse_args(flags), 'kube-scheduler')
+    return kube_sim_client.LeaderElector(api.client(cn), parser.parse_args(flags))
 
 
 def test_leader_election_one_leader_takeover_and_release(api):
@@ -460,7 +460,8 @@ def test_leader_election_one_leader_takeover_and_release(api):
     two.release()  # its process ends here
     assert api.get(path)['spec']['holderIdentity'] == ''
     assert one.leading()
-    assert api.get(path)['spec']['holderIdentity'] == one.identity
+    lease = api.get(path)['spec']
+    assert (lease['holderIdentity'], lease['leaseTransitions']) == (one.identity, 2)
 
 
 def test_leader_elect_flags():

@@ -102,7 +102,7 @@ class ControllerManager(object):
                 if self.client is None:
                     self.client = Client.from_kubeconfig(self.args.kubeconfig, user_agent='kube-controller-manager/v1.34.2 (linux/amd64) kubernetes/sim')
                     if self.args.leader_elect == 'true':
-                        self.elector = LeaderElector(self.client, self.args, 'kube-controller-manager')
+                        self.elector = LeaderElector(self.client, self.args)
                 if self.ca is None and (self.args.cluster_signing_cert_file and self.args.cluster_signing_key_file):
                     self.load_ca()
                 if self.elector is None or self.elector.leading():

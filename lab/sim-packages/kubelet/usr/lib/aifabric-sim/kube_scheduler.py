@@ -234,7 +234,7 @@ def main(argv=None):
             if scheduler is None:
                 scheduler = Scheduler(Client.from_kubeconfig(args.kubeconfig, user_agent='kube-scheduler/%s (linux/amd64) kubernetes/sim' % VERSION))
                 if args.leader_elect == 'true':
-                    elector = LeaderElector(scheduler.client, args, 'kube-scheduler')
+                    elector = LeaderElector(scheduler.client, args)
             if elector is None or elector.leading():
                 scheduler.sync()
             failing = False

@@ -234,8 +234,8 @@ class LeaderElector(object):
     Lease (holderIdentity empty, as client-go's ReleaseOnCancel), so that a restarted or upgraded
     control plane does not wait out the lease."""
 
-    def __init__(self, client, args, component):
-        self.client, self.component = client, component
+    def __init__(self, client, args):
+        self.client = client
         self.namespace, self.name = args.leader_elect_resource_namespace, args.leader_elect_resource_name
         self.identity = '%s_%s' % (hostname(), uuid.uuid4())
         self.duration = parse_duration(args.leader_elect_lease_duration)
@@ -292,7 +292,7 @@ class LeaderElector(object):
             renewed = parse_time(old.get('renewTime'))
             if holder and renewed and (now - renewed).total_seconds() < (old.get('leaseDurationSeconds') or self.duration):
                 return False
-            spec.update(acquireTime=micro_time(now), leaseTransitions=int(old.get('leaseTransitions') or 0) + (1 if holder else 0))
+            spec.update(acquireTime=micro_time(now), leaseTransitions=int(old.get('leaseTransitions') or 0) + 1)  # as client-go, after a release too
         else:
             spec.update(acquireTime=old.get('acquireTime') or micro_time(now), leaseTransitions=old.get('leaseTransitions') or 0)
         lease['spec'] = spec
