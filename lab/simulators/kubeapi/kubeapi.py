@@ -776,17 +776,19 @@ class Etcd(object):
         conns = self.local.__dict__.setdefault('conns', {})
         errors = []
         for url in self.servers:
-            for _attempt in (1, 2):  # a kept-alive connection the server has closed: once more, new
-                conn = conns.get(url) or self.connect(url, self.timeout)
+            for _attempt in (1, 2):
+                kept = conns.pop(url, None)
+                conn = kept or self.connect(url, self.timeout)
                 try:
                     conn.request('POST', path, json.dumps(body), {'Content-Type': 'application/json'})
                     resp = conn.getresponse()
                     data = resp.read()
                 except (OSError, http.client.HTTPException) as err:
                     conn.close()
-                    conns.pop(url, None)
+                    if kept is not None:  # a kept-alive connection the server has closed: once more, on a new one
+                        continue
                     errors.append('%s: %s' % (url.netloc, err))
-                    continue
+                    break
                 conns[url] = conn
                 try:
                     answer = json.loads(data or b'{}')
@@ -795,7 +797,7 @@ class Etcd(object):
                 if resp.status != 200:  # etcd's own errors read "etcdserver: ..."
                     raise ApiError(500, 'InternalError', str(answer.get('error') or answer.get('message') or 'etcd: HTTP %d' % resp.status))
                 return answer
-        raise ApiError(500, 'InternalError', 'etcd cluster is unavailable or misconfigured; error #0: %s' % '; '.join(errors[-len(self.servers):]))
+        raise ApiError(500, 'InternalError', 'etcd cluster is unavailable or misconfigured; error #0: %s' % '; '.join(errors))
 
     @staticmethod
     def b64(text):
@@ -996,8 +998,7 @@ class Store(object):  # pylint: disable=too-many-public-methods
     def _load_etcd(self):
         """Every object from etcd at its current revision (at start, and after the watch fell
         behind a compaction: the event log then starts again from there)."""
-        self.objects = {}
-        self.log, self.log_floor = [], 0
+        self.objects, self.log = {}, []
         deadline = time.time() + 60
         while True:  # kube-apiserver waits for etcd at start-up (the kubelet starts both static Pods at once)
             try:

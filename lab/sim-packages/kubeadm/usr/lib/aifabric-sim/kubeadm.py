@@ -794,10 +794,14 @@ def manifest_scheduler(cfg):
     return static_pod('kube-scheduler', image, command, [('kubeconfig', conf, True, 'FileOrCreate')], 10259, 'HTTPS', '127.0.0.1')
 
 
+def url_host(address):
+    """An address as the host part of a URL (an IPv6 one in brackets)."""
+    return '[%s]' % address if ':' in address else address
+
+
 def manifest_etcd(cfg, initial_cluster=None):
     pki = PKI_DIR + '/etcd'
-    adv = cfg.advertise
-    ip = '[%s]' % adv if ':' in adv else adv
+    ip = url_host(cfg.advertise)
     data_dir = cfg.cluster['etcd']['local'].get('dataDir', ETCD_DIR)
     base = {'advertise-client-urls': 'https://%s:2379' % ip, 'cert-file': pki + '/server.crt', 'client-cert-auth': 'true',
             'data-dir': data_dir, 'experimental-initial-corrupt-check': 'true', 'experimental-watch-progress-notify-interval': '5s',
@@ -885,8 +889,7 @@ def join_etcd(cfg, client):
     """control-plane-join/etcd: this node's member added to the cluster as a learner, the manifest
     with every member and --initial-cluster-state=existing, then, once the kubelet has started it
     and it has caught up, the learner promoted to a voting member."""
-    ip = '[%s]' % cfg.advertise if ':' in cfg.advertise else cfg.advertise
-    peer = 'https://%s:2380' % ip
+    peer = 'https://%s:2380' % url_host(cfg.advertise)
     try:
         endpoints = etcd_endpoints(client)
     except (ApiError, OSError) as exc:
