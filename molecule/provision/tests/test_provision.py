@@ -319,12 +319,33 @@ def test_a_bmc_that_stops_answering_fails_its_node_only():
 HANDOVER = "%s,%s,leaf-01,leaf-02" % (DEBIAN, PXE)
 
 
+def test_handover_before_the_cluster_exists_converges_the_node_and_its_join_waits():
+    """The commands of a new cluster, as an operator runs them: provision.yml's printed next step,
+    site.yml --limit <node>, before the control plane was ever set up. The node's host phases
+    converge and its GPUs are healthy; its Kubernetes join waits (and says so) for a run with the
+    control plane, which this run must not set up."""
+    rc, out = run_playbook("site", "--limit", DEBIAN)
+    assert rc == 0, out[-6000:]
+    assert recap(out, DEBIAN)["failed"] == 0 and recap(out, DEBIAN)["changed"] > 0
+    assert "%s: not joined to Kubernetes: the control plane %s has no cluster yet" % (DEBIAN, PXE) \
+        in " ".join(out.split()), out[-6000:]
+    node = labhosts.host(DEBIAN)
+    assert "nvidia-driver-580-open" in node.check_output("apt-mark showhold")
+    assert "kubelet" in node.check_output("apt-mark showhold")
+    assert not node.file("/etc/kubernetes/kubelet.conf").exists
+    assert not labhosts.host(PXE).file("/etc/kubernetes/admin.conf").exists
+    rc, out = run_playbook("gpu_health", "--limit", DEBIAN)
+    assert rc == 0 and recap(out, DEBIAN)["failed"] == 0, out[-4000:]
+
+
 def test_handover_site_converges_the_provisioned_node():
-    """What provision.yml prints as the next step, with the leaves its port is cabled to."""
+    """What provision.yml prints as the next step, with the leaves its port is cabled to and the
+    control plane it joins."""
     rc, out = run_playbook("site", "--limit", HANDOVER)
     assert rc == 0, out[-6000:]
     assert recap(out, DEBIAN)["failed"] == 0 and recap(out, DEBIAN)["changed"] > 0
     node = labhosts.host(DEBIAN)
+    assert node.file("/etc/kubernetes/kubelet.conf").exists
     profile = node.check_output("cat /etc/aifabric-lab/hw_profile")
     gpus = {"hgx-h100-8gpu": 8, "hgx-a100-8gpu": 8, "pcie-l40s-4gpu": 4}[profile]
     assert len(node.check_output("nvidia-smi --query-gpu=persistence_mode --format=csv,noheader").splitlines()) == gpus
