@@ -81,7 +81,10 @@ lab-down:
 
 # with AIFABRIC_LAB_BARE_NODES=N, the bare nodes are first installed through their BMCs
 # (the PXE server on mgmt-01, then provision.yml); the whole lab is then converged and
-# accepted: one line per node and check
+# accepted: one line per node and check. Three control planes (mgmt-01 to mgmt-03: three
+# etcd members, keepalived's VRRP for the VIP), as inventories/example has, unless
+# AIFABRIC_LAB_CONTROL_PLANES=1 (the scenarios' one)
+demo: export AIFABRIC_LAB_CONTROL_PLANES ?= 3
 demo: deps venv collection image tools
 	python3 lab/lab.py up
 	@bare=$$(python3 lab/inventory.py --list | python3 -c 'import json, sys; h = json.load(sys.stdin)["_meta"]["hostvars"]; print(",".join(sorted(n for n in h if h[n].get("lab_bare_node"))))'); \

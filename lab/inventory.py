@@ -18,6 +18,11 @@ AIFABRIC_LAB_BMCS=1 gives the installed GPU nodes a BMC emulator too (powered on
 firmware inventory that of the node's profile); AIFABRIC_LAB_BMC_FIRMWARE="gpu-02:BIOS=2.2.0
 gpu-03:BMC=1.13.9" starts some of them with other versions (the `firmware` scenario).
 
+AIFABRIC_LAB_CONTROL_PLANES=3 makes the Kubernetes control plane three management nodes,
+mgmt-01 to mgmt-03 (as inventories/example's mgmt-[01:03]): kubeadm's stacked etcd of three
+members and keepalived's VRRP between them for the endpoint's VIP. mgmt-01 stays the PXE
+server. The default is one (mgmt-01).
+
 Group and variable names are the same as inventories/example (a real-shaped cluster).
 """
 import json
@@ -54,6 +59,14 @@ def node_count():
     if not 1 <= count <= MAX_NODES:
         sys.exit("AIFABRIC_LAB_NODES must be 1-%d, got %d" % (MAX_NODES, count))
     return count
+
+
+def control_plane_count():
+    raw = os.environ.get("AIFABRIC_LAB_CONTROL_PLANES", "1")
+    if raw not in ("1", "3"):
+        sys.exit("AIFABRIC_LAB_CONTROL_PLANES must be 1 or 3 (an odd count of kubeadm control planes the lab "
+                 "builds), got %r" % raw)
+    return int(raw)
 
 
 def bare_count():
@@ -97,14 +110,15 @@ def build():
     firmware = bmc_firmware()
     oses = bare_oses()
     width = max(2, len(str(count + bare)))
+    mgmt = ["mgmt-%02d" % n for n in range(1, control_plane_count() + 1)]
     hostvars = {
-        "mgmt-01": {
+        name: {
             "node_hw_profile": "mgmt-generic",
-            "node_mgmt_ip": MGMT_PREFIX + "10",
-            "node_mgmt_mac": mac(1, 10),
-            "node_bmc_ip": BMC_PREFIX + "10",
-            "node_bmc_mac": mac(3, 10),
-        }
+            "node_mgmt_ip": MGMT_PREFIX + str(9 + n),
+            "node_mgmt_mac": mac(1, 9 + n),
+            "node_bmc_ip": BMC_PREFIX + str(9 + n),
+            "node_bmc_mac": mac(3, 9 + n),
+        } for n, name in enumerate(mgmt, start=1)
     }
     gpu_nodes = []
     profiles = [os.environ["AIFABRIC_LAB_PROFILE"]] if os.environ.get("AIFABRIC_LAB_PROFILE") else DEFAULT_PROFILES
@@ -149,14 +163,15 @@ def build():
         "all": {"children": ["cluster", "switches"]},
         "pxe_servers": {"hosts": ["mgmt-01"]},
         "cluster": {"children": ["mgmt_nodes", "gpu_nodes", "storage_nodes"]},
-        "mgmt_nodes": {"hosts": ["mgmt-01"]},
+        "mgmt_nodes": {"hosts": mgmt},
         "gpu_nodes": {"hosts": gpu_nodes},
         "storage_nodes": {"hosts": []},
         "switches": {"children": ["leaf_switches", "spine_switches"]},
         "leaf_switches": {"hosts": leaves},
         "spine_switches": {"hosts": []},
-        # Kubernetes (group_vars/all/kubernetes.yml): one control plane, the GPU nodes its workers
-        "kube_control_plane": {"hosts": ["mgmt-01"]},
+        # Kubernetes (group_vars/all/kubernetes.yml): the management nodes the control planes, the GPU
+        # nodes their workers
+        "kube_control_plane": {"hosts": mgmt},
         "kube_nodes": {"children": ["gpu_nodes"]},
     }
 

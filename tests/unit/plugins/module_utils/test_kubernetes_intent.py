@@ -585,9 +585,10 @@ def _flatten(data):
     return dict((name, hosts_of(name)) for name in data if name != '_meta')
 
 
-def lab_inventory(nodes):
+def lab_inventory(nodes, control_planes=1):
     script = os.path.join(ROOT, 'lab', 'inventory.py')
-    out = subprocess.run([sys.executable, script, '--list'], env=dict(os.environ, AIFABRIC_LAB_NODES=str(nodes)),
+    out = subprocess.run([sys.executable, script, '--list'],
+                         env=dict(os.environ, AIFABRIC_LAB_NODES=str(nodes), AIFABRIC_LAB_CONTROL_PLANES=str(control_planes)),
                          capture_output=True, text=True, check=True).stdout
     data = json.loads(out)
     groups = _flatten(data)
@@ -610,6 +611,27 @@ def test_the_lab_inventory_is_valid(nodes):
     intent = hosts['mgmt-01']['cluster_kubernetes']
     assert intent['ha_mode'] == 'keepalived' and intent['control_plane_endpoint'] == {'host': intent['vip'], 'port': 8443}
     assert ic.check_inventory(hosts, groups) == []
+
+
+@pytest.mark.parametrize('nodes', [1, 4])
+def test_the_lab_with_three_control_planes_is_valid(nodes):
+    """AIFABRIC_LAB_CONTROL_PLANES=3: mgmt-01 to mgmt-03 the control planes (as the example's), each its own
+    management and BMC address, none of them the VIP; mgmt-01 still the PXE server."""
+    hosts, groups = lab_inventory(nodes, 3)
+    assert groups['kube_control_plane'] == groups['mgmt_nodes'] == ['mgmt-01', 'mgmt-02', 'mgmt-03']
+    assert groups['pxe_servers'] == ['mgmt-01'] and groups['kube_nodes'] == groups['gpu_nodes']
+    addresses = [hosts[h][var] for h in hosts for var in ('node_mgmt_ip', 'node_bmc_ip') if var in hosts[h]]
+    assert len(addresses) == len(set(addresses)) and hosts['mgmt-01']['cluster_kubernetes']['vip'] not in addresses
+    assert ic.check_inventory(hosts, groups) == []
+
+
+@pytest.mark.parametrize('count', ['2', '5', 'three'])
+def test_the_lab_refuses_a_control_plane_count_it_does_not_build(count):
+    script = os.path.join(ROOT, 'lab', 'inventory.py')
+    proc = subprocess.run([sys.executable, script, '--list'], env=dict(os.environ, AIFABRIC_LAB_CONTROL_PLANES=count),
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode != 0 and proc.stderr.strip() == (
+        "AIFABRIC_LAB_CONTROL_PLANES must be 1 or 3 (an odd count of kubeadm control planes the lab builds), got %r" % count)
 
 
 def test_the_example_inventory_is_valid():
