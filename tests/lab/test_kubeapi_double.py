@@ -181,7 +181,8 @@ class Double(object):
                 raw = resp.read()
                 return resp.status, json.loads(raw) if raw.startswith(b'{') else raw.decode()
         except urllib.error.HTTPError as err:
-            return err.code, json.loads(err.read())
+            raw = err.read()
+            return err.code, json.loads(raw) if raw.startswith(b'{') else raw.decode()
 
     def client(self):
         kubernetes = pytest.importorskip('kubernetes', reason='the kubernetes Python client is not installed (requirements.txt)')
@@ -543,6 +544,26 @@ def test_state_survives_restart(tmp_path, backend):
         double.stop()
         if store:
             server.stop()
+        shutil.rmtree(tmp_path / 'home', ignore_errors=True)
+
+
+def test_health_checks_report_etcd(tmp_path):
+    """/healthz and /readyz fail while etcd does not answer, as kube-apiserver's etcd check makes them (haproxy's
+    health check then takes the server out of the endpoint); /livez leaves etcd out; etcd back, all are ok."""
+    server = EtcdServer(tmp_path / 'etcd').start()
+    double = Double(tmp_path).start('--etcd-servers', server.url)
+    try:
+        assert [double.request('GET', '/' + check, cert=False) for check in ('healthz', 'readyz', 'livez')] == [(200, 'ok')] * 3
+        server.stop()
+        for check in ('healthz', 'readyz'):
+            assert double.request('GET', '/' + check, cert=False) == (
+                500, '[+]ping ok\n[+]log ok\n[-]etcd failed: reason withheld\n%s check failed\n' % check)
+        assert double.request('GET', '/livez', cert=False) == (200, 'ok')
+        server.start()
+        assert double.request('GET', '/healthz', cert=False) == (200, 'ok')
+    finally:
+        double.stop()
+        server.stop()
         shutil.rmtree(tmp_path / 'home', ignore_errors=True)
 
 

@@ -799,6 +799,22 @@ class Etcd(object):
                 return answer
         raise ApiError(500, 'InternalError', 'etcd cluster is unavailable or misconfigured; error #0: %s' % '; '.join(errors))
 
+    def healthy(self, timeout=2):
+        """Whether etcd answers a read in time, on a connection of its own: kube-apiserver's etcd health
+        check (a Get of the key "health", 2 s), which its /healthz and /readyz report."""
+        for url in self.servers:
+            conn = self.connect(url, timeout)
+            try:
+                conn.request('POST', '/v3/kv/range', json.dumps({'key': self.b64('health'), 'count_only': True}),
+                             {'Content-Type': 'application/json'})
+                if conn.getresponse().status == 200:
+                    return True
+            except (OSError, http.client.HTTPException):
+                pass
+            finally:
+                conn.close()
+        return False
+
     @staticmethod
     def b64(text):
         return base64.b64encode(text.encode()).decode()
@@ -1736,7 +1752,14 @@ class Handler(BaseHTTPRequestHandler):
         self.raw_body = self.rfile.read(length) if length > 0 else b''  # pylint: disable=attribute-defined-outside-init
         self.warnings = []  # pylint: disable=attribute-defined-outside-init
         try:
-            if path.split('/')[1] in ('healthz', 'readyz', 'livez'):
+            check = path.split('/')[1]
+            if check in ('healthz', 'readyz', 'livez'):
+                # etcd unreachable fails /healthz and /readyz, as kube-apiserver's etcd check does (haproxy's
+                # health check then takes this server out); /livez leaves etcd out
+                etcd = self.server.store.etcd
+                if check != 'livez' and etcd and not etcd.healthy():
+                    self.send_text(500, '[+]ping ok\n[+]log ok\n[-]etcd failed: reason withheld\n%s check failed\n' % check)
+                    return
                 self.send_text(200, 'ok')
                 return
             who = self.user()

@@ -2277,6 +2277,12 @@ def cmd_reset(argv):
     if not ok:
         warn('[reset] Failed to stop the kubelet service: %s' % output)
     say('[reset] Unmounting mounted directories in "%s"' % KUBELET_DIR)
+    # the kubelet's containers removed (kubeadm's removeContainers through the CRI, silent but for a failure):
+    # the kubelet double's static Pods are its units aifabric-static-<pod>
+    ok, output = systemctl('stop', 'aifabric-static-*')
+    if not ok:
+        warn('W%s %7d cleanupnode.go:87] [reset] Failed to remove containers: %s'
+             % (time.strftime('%m%d %H:%M:%S.000000'), os.getpid(), output.strip()))
     dirs = [MANIFESTS_DIR, KUBELET_DIR, PKI_DIR]
     say('[reset] Deleting contents of directories: [%s]' % ' '.join(dirs))
     for path in dirs:
