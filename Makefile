@@ -122,17 +122,25 @@ unit: venv collection tools
 # labs at once: cluster, the longest, on the default lab; the others in turn on a second lab
 # beside it (lab/beside.sh: its own network and mount namespaces, the same addresses and
 # names), their output in their logs. The machine is far from busy with one lab at a time
-# (the table's last line says how busy it was).
+# (the table's last line says how busy it was). The second lab starts its scenarios once
+# cluster's converge has ended (its row in the table; or when cluster has ended, however):
+# cluster's check and converge are the suite's CPU-heaviest part and its critical path, and
+# its verify, mostly waiting on the lab, leaves the CPU time the others need.
 molecule: deps venv collection image build
 	@bash lab/beside.sh lab-b up; \
 	trap 'python3 lab/lab.py down || true; bash lab/beside.sh lab-b down || true' EXIT; \
+	rm -f $(CACHE)/cluster.done; \
 	( rc=0; \
+	  until grep -qE '^(  cluster converge|molecule cluster)\b' $(CACHE)/stages.tsv 2>/dev/null || [ -e $(CACHE)/cluster.done ]; do \
+	    sleep 5; \
+	  done; \
 	  for s in $$(ls molecule/*/molecule.yml | xargs -n1 dirname | xargs -n1 basename | sort | grep -vx cluster); do \
 	    echo "=== molecule scenario $$s: started on the second lab (output: .cache/logs/molecule-$$s.log)"; \
 	    AIFABRIC_SUITE_QUIET=1 bash lab/beside.sh lab-b run -- $(SUITE) molecule $$s || { rc=1; break; }; \
 	  done; exit $$rc ) & beside=$$!; \
 	echo "=== molecule scenario cluster"; \
 	rc=0; $(SUITE) molecule cluster || rc=$$?; \
+	touch $(CACHE)/cluster.done; \
 	wait $$beside || rc=1; \
 	exit $$rc
 
