@@ -24,7 +24,9 @@ rm -rf "$tools/etcd"
 mkdir -p "$tools/etcd" "$tools/bin"
 dpkg-deb -x "$work"/etcd-server_*.deb "$tools/etcd"
 ln -sfn ../etcd/usr/bin/etcd "$tools/bin/etcd"
-"$tools/bin/etcd" --version | head -1 >&2
+# sed, not head: head would close the pipe after one line and, with pipefail, a SIGPIPE of etcd
+# (exit 141, by timing) would fail the script
+"$tools/bin/etcd" --version | sed -n 1p >&2
 rm -f "$tools"/.etcd-server-*.stamp
 touch "$stamp"
 echo "$tools/bin/etcd"
