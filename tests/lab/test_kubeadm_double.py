@@ -989,3 +989,67 @@ def test_control_plane_join_adds_an_etcd_learner_promotes_it_and_reset_removes_i
             for proc in procs:
                 proc.terminate()
                 proc.wait(10)
+
+
+def test_reset_counts_a_member_that_stopped_before_it_answered_its_removal_as_removed(tmp_path, monkeypatch, capsys):
+    """A member that applies its own removal stops, and may stop before it answers ("etcdserver:
+    server stopped"). kubeadm polls until the member is no longer listed: the double asks the other
+    members, and names the removal; while they still list it, it tries again."""
+    monkeypatch.setattr(kubeadm, 'ROOT', str(tmp_path))
+    (tmp_path / 'etc/kubernetes/manifests').mkdir(parents=True)
+    (tmp_path / 'etc/kubernetes/manifests/etcd.yaml').write_text(yaml.safe_dump({'spec': {'containers': [{'command': [
+        'etcd', '--initial-advertise-peer-urls=https://10.0.0.3:2380']}]}}))
+    cluster = [{'ID': 1, 'name': 'cp1', 'peerURLs': ['https://10.0.0.2:2380'], 'clientURLs': ['https://10.0.0.2:2379']},
+               {'ID': 2, 'name': 'cp2', 'peerURLs': ['https://10.0.0.3:2380'], 'clientURLs': ['https://10.0.0.3:2379']}]
+    calls = []
+
+    class Members(object):
+        def __init__(self, endpoints):
+            self.endpoints = endpoints
+
+        def members(self):
+            calls.append(('list', self.endpoints))
+            return list(cluster)
+
+        def remove(self, member_id):
+            calls.append(('remove', self.endpoints))
+            if len([c for c in calls if c[0] == 'remove']) == 1:
+                raise kubeadm.KubeadmError('etcdserver: server stopped')  # not applied yet: the others still list it
+            cluster[:] = [m for m in cluster if m['ID'] != member_id]
+            raise kubeadm.KubeadmError('etcdserver: server stopped')  # applied, and the member stopped before it answered
+    monkeypatch.setattr(kubeadm, 'EtcdMembers', Members)
+    monkeypatch.setattr(kubeadm.time, 'sleep', lambda seconds: None)
+    kubeadm.reset_etcd_member('/etc/kubernetes/manifests/etcd.yaml')
+    captured = capsys.readouterr()
+    assert '[reset] Removed member cp2 (https://10.0.0.3:2380) from the etcd cluster' in captured.out
+    assert 'Failed to remove etcd member' not in captured.err
+    assert [c for c in calls if c[0] == 'remove'] == [('remove', ['https://127.0.0.1:2379'])] * 2
+    assert ('list', ['https://10.0.0.2:2379']) in calls  # the others were asked, the member itself was not
+
+
+def test_reset_that_cannot_remove_its_member_warns_as_kubeadm_does(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(kubeadm, 'ROOT', str(tmp_path))
+    (tmp_path / 'etc/kubernetes/manifests').mkdir(parents=True)
+    (tmp_path / 'etc/kubernetes/manifests/etcd.yaml').write_text(yaml.safe_dump({'spec': {'containers': [{'command': [
+        'etcd', '--initial-advertise-peer-urls=https://10.0.0.3:2380']}]}}))
+    cluster = [{'ID': 1, 'name': 'cp1', 'peerURLs': ['https://10.0.0.2:2380'], 'clientURLs': ['https://10.0.0.2:2379']},
+               {'ID': 2, 'name': 'cp2', 'peerURLs': ['https://10.0.0.3:2380'], 'clientURLs': ['https://10.0.0.3:2379']}]
+
+    class Members(object):
+        def __init__(self, endpoints):
+            self.endpoints = endpoints
+
+        def members(self):
+            return list(cluster)
+
+        def remove(self, member_id):
+            raise kubeadm.KubeadmError('etcdserver: unhealthy cluster')
+    clock = iter(range(0, 1000, 5))
+    monkeypatch.setattr(kubeadm, 'EtcdMembers', Members)
+    monkeypatch.setattr(kubeadm.time, 'sleep', lambda seconds: None)
+    monkeypatch.setattr(kubeadm.time, 'time', lambda: next(clock))
+    kubeadm.reset_etcd_member('/etc/kubernetes/manifests/etcd.yaml')
+    captured = capsys.readouterr()
+    assert 'Removed member' not in captured.out
+    assert re.search(r'^W\d{4} [\d:.]+ +\d+ removeetcdmember.go:80\] \[reset\] Failed to remove etcd member: etcdserver: unhealthy cluster\. '
+                     r'Please manually remove this etcd member using etcdctl$', captured.err, re.M)

@@ -929,7 +929,10 @@ def join_etcd(cfg, client):
 
 def reset_etcd_member(manifest):
     """kubeadm reset's remove-etcd-member: this node's member (its etcd manifest's peer URL) out of
-    the cluster, through the local etcd, unless it is the last one."""
+    the cluster, through the local etcd, unless it is the last one. As kubeadm's RemoveMember, it
+    polls until the removal is answered or the member is no longer listed: a member that applies its
+    own removal stops, and may do so before it answers ("etcdserver: server stopped"), so the other
+    members are asked whether it is gone."""
     try:
         command = yaml.safe_load(read(manifest))['spec']['containers'][0]['command']
         peer = [c.split('=', 1)[1] for c in command if c.startswith('--initial-advertise-peer-urls=')][0]
@@ -940,15 +943,22 @@ def reset_etcd_member(manifest):
         etcd = EtcdMembers(['https://127.0.0.1:2379'])
         members = etcd.members()
         mine = [m for m in members if peer in (m.get('peerURLs') or [])]
+        others = EtcdMembers([url for m in members if m not in mine for url in m.get('clientURLs') or []])
         while mine and len(members) > 1:
             try:
                 etcd.remove(mine[0]['ID'])
-                say('[reset] Removed member %s (%s) from the etcd cluster' % (mine[0].get('name') or '', peer))
-                break
-            except KubeadmError as exc:  # etcd's strict reconfiguration check: peers not connected long enough yet
-                if 'unhealthy cluster' not in str(exc) or time.time() > deadline:
-                    raise
-                time.sleep(1)
+            except KubeadmError as exc:  # strict reconfiguration ("unhealthy cluster") or the member stopped first
+                try:
+                    gone = not [m for m in others.members() if peer in (m.get('peerURLs') or [])]
+                except KubeadmError:
+                    gone = False
+                if not gone:
+                    if time.time() > deadline:
+                        raise exc
+                    time.sleep(1)
+                    continue
+            say('[reset] Removed member %s (%s) from the etcd cluster' % (mine[0].get('name') or '', peer))
+            break
     except (KubeadmError, OSError, ssl.SSLError) as exc:
         warn('W%s %7d removeetcdmember.go:80] [reset] Failed to remove etcd member: %s. Please manually remove this etcd member using '
              'etcdctl' % (time.strftime('%m%d %H:%M:%S.000000'), os.getpid(), exc))
