@@ -68,7 +68,7 @@ for conf in "$HOME/.config/pip/pip.conf" "$HOME/.pip/pip.conf"; do
 done
 export HOME="$CACHE/home"
 pip_version="$(sed -n "s/.*pip='\([0-9.]*\)'.*/\1/p" \
-  "$("$VENV/bin/python" -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')/_internal/python_requirements.py" | head -n1)"
+  "$("$VENV/bin/python" -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')/_internal/python_requirements.py" | sed -n 1p)"
 get_pip="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
 if [ -n "$pip_version" ] && [ ! -s "$get_pip" ]; then
   mkdir -p "$(dirname "$get_pip")"
