@@ -991,16 +991,21 @@ def test_control_plane_join_adds_an_etcd_learner_promotes_it_and_reset_removes_i
                 proc.wait(10)
 
 
-def test_reset_counts_a_member_that_stopped_before_it_answered_its_removal_as_removed(tmp_path, monkeypatch, capsys):
-    """A member that applies its own removal stops, and may stop before it answers ("etcdserver:
-    server stopped"). kubeadm polls until the member is no longer listed: the double asks the other
-    members, and names the removal; while they still list it, it tries again."""
+def _reset_on_cp2(tmp_path, monkeypatch):
+    """cp2's etcd manifest under a root of its own; the two members of the cluster it is in."""
     monkeypatch.setattr(kubeadm, 'ROOT', str(tmp_path))
     (tmp_path / 'etc/kubernetes/manifests').mkdir(parents=True)
     (tmp_path / 'etc/kubernetes/manifests/etcd.yaml').write_text(yaml.safe_dump({'spec': {'containers': [{'command': [
         'etcd', '--initial-advertise-peer-urls=https://10.0.0.3:2380']}]}}))
-    cluster = [{'ID': 1, 'name': 'cp1', 'peerURLs': ['https://10.0.0.2:2380'], 'clientURLs': ['https://10.0.0.2:2379']},
-               {'ID': 2, 'name': 'cp2', 'peerURLs': ['https://10.0.0.3:2380'], 'clientURLs': ['https://10.0.0.3:2379']}]
+    return [{'ID': 1, 'name': 'cp1', 'peerURLs': ['https://10.0.0.2:2380'], 'clientURLs': ['https://10.0.0.2:2379']},
+            {'ID': 2, 'name': 'cp2', 'peerURLs': ['https://10.0.0.3:2380'], 'clientURLs': ['https://10.0.0.3:2379']}]
+
+
+def test_reset_counts_a_member_that_stopped_before_it_answered_its_removal_as_removed(tmp_path, monkeypatch, capsys):
+    """A member that applies its own removal stops, and may stop before it answers ("etcdserver:
+    server stopped"). kubeadm polls until the member is no longer listed: the double asks the other
+    members, and names the removal; while they still list it, it tries again."""
+    cluster = _reset_on_cp2(tmp_path, monkeypatch)
     calls = []
 
     class Members(object):
@@ -1028,12 +1033,7 @@ def test_reset_counts_a_member_that_stopped_before_it_answered_its_removal_as_re
 
 
 def test_reset_that_cannot_remove_its_member_warns_as_kubeadm_does(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(kubeadm, 'ROOT', str(tmp_path))
-    (tmp_path / 'etc/kubernetes/manifests').mkdir(parents=True)
-    (tmp_path / 'etc/kubernetes/manifests/etcd.yaml').write_text(yaml.safe_dump({'spec': {'containers': [{'command': [
-        'etcd', '--initial-advertise-peer-urls=https://10.0.0.3:2380']}]}}))
-    cluster = [{'ID': 1, 'name': 'cp1', 'peerURLs': ['https://10.0.0.2:2380'], 'clientURLs': ['https://10.0.0.2:2379']},
-               {'ID': 2, 'name': 'cp2', 'peerURLs': ['https://10.0.0.3:2380'], 'clientURLs': ['https://10.0.0.3:2379']}]
+    cluster = _reset_on_cp2(tmp_path, monkeypatch)
 
     class Members(object):
         def __init__(self, endpoints):
