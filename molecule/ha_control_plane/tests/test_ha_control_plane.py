@@ -7,7 +7,9 @@ quorum with two members, the API answers and takes a write through the VIP, and 
 started again rejoins on its own; a control plane rebuilt (`kubeadm reset`, its Node
 deleted) after the certificate key of the cluster has expired (the kubeadm-certs Secret gone,
 as the token cleaner leaves it after 2 h) joins again with `site.yml --limit` and a key
-uploaded for its join; then the Kubernetes phase changes nothing on any host."""
+uploaded for its join; the upgrade of one minor across the three and the worker; then the
+Kubernetes phase changes nothing on any host, in a run and in check mode. Last, the tokens and
+keys kubeadm made here go to `make test`'s secret search."""
 import base64
 import json
 import os
