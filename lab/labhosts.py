@@ -17,12 +17,17 @@ import time
 
 import paramiko
 import testinfra
+import yaml
 
 LAB = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(LAB)
 KEY = os.path.join(os.environ.get("AIFABRIC_LAB_CACHE", os.path.join(ROOT, ".cache", "lab")),
                    "ssh", "id_ed25519")
 SSH_ARGS = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
+# the admin kubeconfig the control-plane role fetched (inventories/lab:
+# kubernetes_control_plane_fetch_kubeconfig), and the real kubectl and helm (make tools)
+KUBECONFIG = os.path.join(ROOT, ".cache", "lab", "admin.conf")
+TOOLS = os.path.join(ROOT, ".cache", "tools", "bin")
 
 
 def inventory():
@@ -155,3 +160,23 @@ def playbook(name, *args):
         ["ansible-playbook", "-i", os.path.join(ROOT, "inventories", "lab"),
          os.path.join(ROOT, "playbooks", name)] + list(args),
         capture_output=True, text=True, cwd=ROOT, check=False)
+
+
+def kubernetes_intent():
+    """cluster_kubernetes as inventories/lab declares it."""
+    with open(os.path.join(ROOT, "inventories", "lab", "group_vars", "all", "kubernetes.yml")) as handle:
+        return yaml.safe_load(handle)["cluster_kubernetes"]
+
+
+def kube(tool, *args, timeout=120):
+    """The real kubectl or helm with the lab's admin kubeconfig, through the control-plane endpoint
+    (the VIP): the finished process, whether it succeeded or not."""
+    return subprocess.run([os.path.join(TOOLS, tool), "--kubeconfig", KUBECONFIG] + list(args),
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def kubectl(*args):
+    """kubectl's output, which must have succeeded."""
+    out = kube("kubectl", "--request-timeout=30s", *args)
+    assert out.returncode == 0, (args, out.stderr)
+    return out.stdout

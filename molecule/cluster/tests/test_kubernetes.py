@@ -25,24 +25,10 @@ CONTROL = labhosts.group("kube_control_plane")
 NVIDIA = "/usr/bin/nvidia-container-runtime"
 CONFIG = "/etc/containerd/config.toml"
 SWAP_LINE = "/swapfile none swap sw 0 0"
-KUBECONFIG = os.path.join(labhosts.ROOT, ".cache", "lab", "admin.conf")
-KUBECTL = os.path.join(labhosts.ROOT, ".cache", "tools", "bin", "kubectl")
-
-
-def intent():
-    with open(os.path.join(labhosts.ROOT, "inventories", "lab", "group_vars", "all", "kubernetes.yml")) as handle:
-        return yaml.safe_load(handle)["cluster_kubernetes"]
-
-
-def kubectl(*args):
-    out = subprocess.run([KUBECTL, "--kubeconfig", KUBECONFIG, "--request-timeout=30s"] + list(args),
-                         capture_output=True, text=True, timeout=90, check=False)
-    assert out.returncode == 0, (args, out.stderr)
-    return out.stdout
 
 
 def pause_image():
-    version = intent()["version"]
+    version = labhosts.kubernetes_intent()["version"]
     minor = int(version.split(".")[1])
     return "registry.k8s.io/pause:%s" % {30: "3.9", 31: "3.10", 32: "3.10", 33: "3.10"}.get(minor, "3.10.1")
 
@@ -94,20 +80,20 @@ def test_every_node_is_ready_through_the_control_plane_endpoint():
     """The admin kubeconfig fetched by the role (0600) names the endpoint; the real kubectl verifies the
     API server's certificate (made by kubeadm's PKI) against the cluster CA and lists every Kubernetes host
     Ready, at the pinned version."""
-    want = intent()
-    assert oct(os.stat(KUBECONFIG).st_mode & 0o777) == "0o600"
+    want = labhosts.kubernetes_intent()
+    assert oct(os.stat(labhosts.KUBECONFIG).st_mode & 0o777) == "0o600"
     endpoint = want["control_plane_endpoint"]
-    server = kubectl("config", "view", "-o", "jsonpath={.clusters[0].cluster.server}")
+    server = labhosts.kubectl("config", "view", "-o", "jsonpath={.clusters[0].cluster.server}")
     assert server == "https://%s:%s" % (endpoint["host"], endpoint["port"])
-    assert json.loads(kubectl("version", "-o", "json"))["serverVersion"]["gitVersion"] == "v" + want["version"]
-    nodes = {node["metadata"]["name"]: node for node in json.loads(kubectl("get", "nodes", "-o", "json"))["items"]}
+    assert json.loads(labhosts.kubectl("version", "-o", "json"))["serverVersion"]["gitVersion"] == "v" + want["version"]
+    nodes = {node["metadata"]["name"]: node for node in json.loads(labhosts.kubectl("get", "nodes", "-o", "json"))["items"]}
     assert sorted(nodes) == sorted(CONTROL + GPU)
     for name, node in nodes.items():
         ready = [c for c in node["status"]["conditions"] if c["type"] == "Ready"]
         assert ready and ready[0]["status"] == "True", (name, ready)
         assert node["status"]["nodeInfo"]["kubeletVersion"] == "v" + want["version"], name
         assert node["status"]["nodeInfo"]["containerRuntimeVersion"].startswith("containerd://1.6."), name
-    table = kubectl("get", "nodes").splitlines()
+    table = labhosts.kubectl("get", "nodes").splitlines()
     assert table[0].split()[:2] == ["NAME", "STATUS"]
     assert sorted(line.split()[0] for line in table[1:] if line.split()[1] == "Ready") == sorted(CONTROL + GPU)
 
@@ -116,7 +102,7 @@ CNI_PLUGINS = ("loopback", "bridge", "host-local", "portmap", "bandwidth")
 
 
 def _pool_cidr_env():
-    daemonset = json.loads(kubectl("get", "daemonset", "-n", "kube-system", "calico-node", "-o", "json"))
+    daemonset = json.loads(labhosts.kubectl("get", "daemonset", "-n", "kube-system", "calico-node", "-o", "json"))
     return [e.get("value") for c in daemonset["spec"]["template"]["spec"]["containers"] if c["name"] == "calico-node"
             for e in c["env"] if e["name"] == "CALICO_IPV4POOL_CIDR"]
 
@@ -126,11 +112,11 @@ def test_the_cni_is_applied_with_the_pod_cidr_and_its_plugins_in_place():
     CALICO_IPV4POOL_CIDR, and the default IPPool its startup made from it; on every node the CNI
     configuration it wrote (which made the node Ready) and the distribution's reference plugins linked into
     containerd's bin_dir, the real binaries answering the CNI VERSION command."""
-    want = intent()
+    want = labhosts.kubernetes_intent()
     assert _pool_cidr_env() == [want["pod_cidr"]]
-    daemonset = json.loads(kubectl("get", "daemonset", "-n", "kube-system", "calico-node", "-o", "json", "--show-managed-fields"))
+    daemonset = json.loads(labhosts.kubectl("get", "daemonset", "-n", "kube-system", "calico-node", "-o", "json", "--show-managed-fields"))
     assert "aifabric-cni" in [m["manager"] for m in daemonset["metadata"]["managedFields"]]
-    pool = json.loads(kubectl("get", "ippools.crd.projectcalico.org", "default-ipv4-ippool", "-o", "json"))
+    pool = json.loads(labhosts.kubectl("get", "ippools.crd.projectcalico.org", "default-ipv4-ippool", "-o", "json"))
     assert pool["spec"]["cidr"] == want["pod_cidr"]
     for name in CONTROL + GPU:
         h = labhosts.host(name)
@@ -148,22 +134,22 @@ def test_a_cni_manifest_that_fails_the_schema_is_refused_before_anything_is_appl
     """The mirror's Calico manifest with one field misspelt (lab/repo/build-repo.sh): the role names the object,
     the field and the version whose schema refused it, and applies nothing (no object changes)."""
     name = GPU[0]
-    before = json.loads(kubectl("get", "daemonset", "-n", "kube-system", "calico-node", "-o", "json"))["metadata"]["resourceVersion"]
-    broken = dict(intent(), cni_manifest_url="http://10.231.0.3/cni/broken/calico-v3.30.3.yaml")
+    before = json.loads(labhosts.kubectl("get", "daemonset", "-n", "kube-system", "calico-node", "-o", "json"))["metadata"]["resourceVersion"]
+    broken = dict(labhosts.kubernetes_intent(), cni_manifest_url="http://10.231.0.3/cni/broken/calico-v3.30.3.yaml")
     run = labhosts.playbook("kubernetes.yml", "--limit", name, "-e", json.dumps({"cluster_kubernetes": broken}))
     assert run.returncode != 0, run.stdout[-3000:]
     assert ("http://10.231.0.3/cni/broken/calico-v3.30.3.yaml (calico, Kubernetes %s): PodDisruptionBudget "
             "kube-system/calico-kube-controllers: spec: Additional properties are not allowed ('maxUnavailabel' was "
             "unexpected); nothing was applied" % broken["version"]) in run.stdout, run.stdout[-3000:]
     assert "Apply the manifest" not in run.stdout
-    after = json.loads(kubectl("get", "daemonset", "-n", "kube-system", "calico-node", "-o", "json"))["metadata"]["resourceVersion"]
+    after = json.loads(labhosts.kubectl("get", "daemonset", "-n", "kube-system", "calico-node", "-o", "json"))["metadata"]["resourceVersion"]
     assert after == before
-    assert "maxUnavailabel" not in kubectl("get", "pdb", "-n", "kube-system", "calico-kube-controllers", "-o", "json")
+    assert "maxUnavailabel" not in labhosts.kubectl("get", "pdb", "-n", "kube-system", "calico-kube-controllers", "-o", "json")
 
 
 def test_nodes_carry_their_profile_labels_and_gpu_taints():
-    want = intent()
-    nodes = {node["metadata"]["name"]: node for node in json.loads(kubectl("get", "nodes", "-o", "json"))["items"]}
+    want = labhosts.kubernetes_intent()
+    nodes = {node["metadata"]["name"]: node for node in json.loads(labhosts.kubectl("get", "nodes", "-o", "json"))["items"]}
     for name in GPU:
         profile = labhosts.hostvars(name)["node_hw_profile"]
         labels, taints = nodes[name]["metadata"]["labels"], nodes[name]["spec"].get("taints", [])
@@ -187,7 +173,7 @@ def test_kubelet_and_kubeadm_are_pinned_and_held(name):
     h = labhosts.host(name)
     for package in ("kubelet", "kubeadm", "kubectl") if name in CONTROL else ("kubelet", "kubeadm"):
         status = h.check_output("dpkg-query -W -f='${Status} ${Version}' %s", package)
-        assert status.startswith("hold ok installed %s-" % intent()["version"]), (name, package, status)
+        assert status.startswith("hold ok installed %s-" % labhosts.kubernetes_intent()["version"]), (name, package, status)
     if name not in CONTROL:
         assert not h.exists("kubectl"), name
     assert h.service("kubelet").is_running and h.service("kubelet").is_enabled
@@ -200,7 +186,7 @@ def test_kubectl_on_the_control_plane_is_real_and_reaches_the_cluster(name):
     binary), and with the node's admin.conf it lists every node of the cluster."""
     h = labhosts.host(name)
     client = json.loads(h.check_output("kubectl version --client -o json"))["clientVersion"]
-    assert (client["major"], client["minor"]) == tuple(intent()["version"].split(".")[:2]), client
+    assert (client["major"], client["minor"]) == tuple(labhosts.kubernetes_intent()["version"].split(".")[:2]), client
     listed = h.check_output("kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o name")
     assert sorted(listed.split()) == sorted("node/" + n for n in CONTROL + GPU), listed
 
@@ -254,14 +240,14 @@ def test_the_api_servers_objects_live_in_etcd():
     def stored(key):
         kvs = json.loads(h.check_output(etcdctl("https://127.0.0.1:2379", client, "get %s -w json" % key))).get("kvs") or []
         return [(json.loads(base64.b64decode(kv["value"])), kv["mod_revision"]) for kv in kvs]
-    kubectl("-n", "default", "create", "configmap", "aifabric-etcd-probe", "--from-literal=written=through-the-vip")
+    labhosts.kubectl("-n", "default", "create", "configmap", "aifabric-etcd-probe", "--from-literal=written=through-the-vip")
     try:
-        made = json.loads(kubectl("-n", "default", "get", "configmap", "aifabric-etcd-probe", "-o", "json"))
+        made = json.loads(labhosts.kubectl("-n", "default", "get", "configmap", "aifabric-etcd-probe", "-o", "json"))
         [(value, revision)] = stored("/registry/configmaps/default/aifabric-etcd-probe")
         assert (value["data"], value["metadata"]["uid"], str(revision)) == (
             {"written": "through-the-vip"}, made["metadata"]["uid"], made["metadata"]["resourceVersion"]), (value, revision, made)
     finally:
-        kubectl("-n", "default", "delete", "configmap", "aifabric-etcd-probe")
+        labhosts.kubectl("-n", "default", "delete", "configmap", "aifabric-etcd-probe")
     assert stored("/registry/configmaps/default/aifabric-etcd-probe") == []
 
 
@@ -270,7 +256,7 @@ def test_controllers_lead_through_their_lease(lease):
     """kube-controller-manager and kube-scheduler run with --leader-elect (kubeadm's manifest): each holds its
     Lease in kube-system as <control plane>_<uuid>, renewed within the lease duration, so that with several
     control planes one of each acts."""
-    spec = json.loads(kubectl("-n", "kube-system", "get", "lease", lease, "-o", "json"))["spec"]
+    spec = json.loads(labhosts.kubectl("-n", "kube-system", "get", "lease", lease, "-o", "json"))["spec"]
     holder = spec.get("holderIdentity") or ""
     assert holder.split("_")[0] in CONTROL and re.match(r"^[0-9a-f-]{36}$", holder.split("_", 1)[1]), spec
     renewed = subprocess.run(["date", "-u", "-d", spec["renewTime"], "+%s"], capture_output=True, text=True, check=True).stdout
@@ -292,7 +278,7 @@ def test_the_control_plane_keeps_its_config_and_no_join_file():
 def test_no_bootstrap_token_reaches_the_logs():
     """Every bootstrap token the cluster still holds, and anything shaped like one, is absent from the run's
     logs (.cache/logs: the Ansible log of every stage)."""
-    secrets = json.loads(kubectl("get", "secrets", "-n", "kube-system", "-o", "json"))["items"]
+    secrets = json.loads(labhosts.kubectl("get", "secrets", "-n", "kube-system", "-o", "json"))["items"]
     tokens = []
     for secret in secrets:
         if secret.get("type") == "bootstrap.kubernetes.io/token":
@@ -316,7 +302,7 @@ def test_no_bootstrap_token_reaches_the_logs():
 
 def vip_holders():
     """The control planes whose netdevs hold the VIP (keepalived adds it as a secondary address)."""
-    vip = intent()["vip"]
+    vip = labhosts.kubernetes_intent()["vip"]
     return [name for name in CONTROL
             if " inet %s/" % vip in labhosts.host(name).check_output("ip -o -4 addr show")]
 
@@ -327,8 +313,8 @@ def test_the_api_is_reached_through_the_vip():
     by haproxy -c; the fetched kubeconfig points at the VIP and the endpoint's port, and the real kubectl
     (TLS checked against the cluster CA, so the VIP is in the API server's certificate) lists every node Ready
     through it."""
-    endpoint = intent()["control_plane_endpoint"]
-    assert intent()["ha_mode"] == "keepalived" and endpoint["host"] == intent()["vip"]
+    endpoint = labhosts.kubernetes_intent()["control_plane_endpoint"]
+    assert labhosts.kubernetes_intent()["ha_mode"] == "keepalived" and endpoint["host"] == labhosts.kubernetes_intent()["vip"]
     assert vip_holders() == [CONTROL[0]]
     for name in CONTROL:
         h = labhosts.host(name)
@@ -342,9 +328,9 @@ def test_the_api_is_reached_through_the_vip():
         mgmt = labhosts.hostvars(name)["node_mgmt_ip"]
         netdev = re.search(r"^\d+:\s+(\S+)\s+inet %s/" % re.escape(mgmt), h.check_output("ip -o -4 addr show"), re.M).group(1)
         assert "interface %s" % netdev in h.file("/etc/keepalived/keepalived.conf").content_string
-    with open(KUBECONFIG) as handle:
+    with open(labhosts.KUBECONFIG) as handle:
         assert yaml.safe_load(handle)["clusters"][0]["cluster"]["server"] == "https://%s:%d" % (endpoint["host"], endpoint["port"])
-    nodes = json.loads(kubectl("get", "nodes", "-o", "json"))["items"]
+    nodes = json.loads(labhosts.kubectl("get", "nodes", "-o", "json"))["items"]
     assert sorted(n["metadata"]["name"] for n in nodes) == sorted(set(CONTROL) | set(GPU))
     for n in nodes:
         assert {"type": "Ready", "status": "True"}.items() <= [c for c in n["status"]["conditions"] if c["type"] == "Ready"][0].items()
@@ -360,15 +346,14 @@ def test_keepalived_stopped_takes_the_vip_and_a_converge_brings_it_back():
     assert h.run("systemctl stop keepalived").rc == 0
     try:
         assert labhosts.wait_for(lambda: vip_holders() == [], timeout=30)
-        down = subprocess.run([KUBECTL, "--kubeconfig", KUBECONFIG, "--request-timeout=5s", "get", "nodes"],
-                              capture_output=True, text=True, timeout=60, check=False)
+        down = labhosts.kube("kubectl", "--request-timeout=5s", "get", "nodes", timeout=60)
         assert down.returncode != 0, down.stdout
         run = labhosts.playbook("kubernetes.yml", "--limit", name)
         assert run.returncode == 0, run.stdout[-3000:]
         task = run.stdout.split("TASK [aifabric.cluster.kubernetes_loadbalancer : Run keepalived")[1].split("TASK [")[0]
         assert "changed: [%s]" % name in task, task
         assert vip_holders() == [name]
-        assert name in kubectl("get", "nodes")
+        assert name in labhosts.kubectl("get", "nodes")
     finally:
         h.run("systemctl start keepalived")
 
@@ -381,13 +366,13 @@ def test_drift_is_named_in_check_mode_and_restored():
     (containerd restarted and read back clean), comments the swap line out, puts the taint and label back and the
     intent's pool CIDR; a further run changes nothing on either host."""
     name, control = GPU[-1], CONTROL[0]
-    want = intent()["pod_cidr"]
+    want = labhosts.kubernetes_intent()["pod_cidr"]
     h = labhosts.host(name)
     profile = labhosts.hostvars(name)["node_hw_profile"]
     h.run("sed -i 's/SystemdCgroup = true/SystemdCgroup = false/' %s && echo '%s' >> /etc/fstab" % (CONFIG, SWAP_LINE))
-    kubectl("taint", "nodes", name, "nvidia.com/gpu-")
-    kubectl("label", "node", name, "aifabric.io/hw-profile-")
-    kubectl("set", "env", "daemonset/calico-node", "-n", "kube-system", "-c", "calico-node", "CALICO_IPV4POOL_CIDR=10.99.0.0/16")
+    labhosts.kubectl("taint", "nodes", name, "nvidia.com/gpu-")
+    labhosts.kubectl("label", "node", name, "aifabric.io/hw-profile-")
+    labhosts.kubectl("set", "env", "daemonset/calico-node", "-n", "kube-system", "-c", "calico-node", "CALICO_IPV4POOL_CIDR=10.99.0.0/16")
     try:
         assert containerd_info([name], gpu=True)[name]["problems"] == [
             "runtime 'nvidia' has SystemdCgroup = false, expected true (the kubelet's cgroupDriver is systemd)",
@@ -398,7 +383,7 @@ def test_drift_is_named_in_check_mode_and_restored():
         assert (changed.get(name), changed.get(control)) == (4, 1), check.stdout[-3000:]
         assert "-        SystemdCgroup = false\n+        SystemdCgroup = true" in check.stdout
         assert "%s: labels {" % name in check.stdout and "are not all on the node" in check.stdout
-        assert "nvidia.com/gpu" not in kubectl("get", "node", name, "-o", "jsonpath={.spec.taints}")
+        assert "nvidia.com/gpu" not in labhosts.kubectl("get", "node", name, "-o", "jsonpath={.spec.taints}")
         assert "+# disabled by aifabric.cluster.container_runtime (the kubelet needs swap off): %s" % SWAP_LINE \
             in check.stdout
         assert "SystemdCgroup = false" in h.file(CONFIG).content_string
@@ -415,7 +400,7 @@ def test_drift_is_named_in_check_mode_and_restored():
         assert containerd_info([name], gpu=True)[name]["problems"] == []
         assert "# disabled by aifabric.cluster.container_runtime (the kubelet needs swap off): %s" % SWAP_LINE \
             in h.file("/etc/fstab").content_string
-        node = json.loads(kubectl("get", "node", name, "-o", "json"))
+        node = json.loads(labhosts.kubectl("get", "node", name, "-o", "json"))
         assert {"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"} in node["spec"]["taints"]
         assert node["metadata"]["labels"].get("aifabric.io/hw-profile") == profile
         assert _pool_cidr_env() == [want]
@@ -439,11 +424,11 @@ def test_a_worker_is_removed_then_joins_again():
     h = labhosts.host(name)
     removed = labhosts.playbook("kubernetes_remove_node.yml", "-e", "kubernetes_remove_nodes=" + name)
     assert removed.returncode == 0, removed.stdout[-3000:]
-    assert name not in [n["metadata"]["name"] for n in json.loads(kubectl("get", "nodes", "-o", "json"))["items"]]
+    assert name not in [n["metadata"]["name"] for n in json.loads(labhosts.kubectl("get", "nodes", "-o", "json"))["items"]]
     assert not h.file("/etc/kubernetes/kubelet.conf").exists
     again = labhosts.playbook("kubernetes_remove_node.yml", "-e", "kubernetes_remove_nodes=" + name)
     assert again.returncode == 0 and re.search(r"%s\s+: ok=\d+\s+changed=0 " % name, again.stdout), again.stdout[-3000:]
-    assert name not in [n["metadata"]["name"] for n in json.loads(kubectl("get", "nodes", "-o", "json"))["items"]]
+    assert name not in [n["metadata"]["name"] for n in json.loads(labhosts.kubectl("get", "nodes", "-o", "json"))["items"]]
     refused = labhosts.playbook("kubernetes_remove_node.yml", "-e", "kubernetes_remove_nodes=" + CONTROL[0])
     assert refused.returncode != 0 and "%s is in kube_control_plane" % CONTROL[0] in refused.stdout, refused.stdout[-3000:]
     assert labhosts.host(CONTROL[0]).file("/etc/kubernetes/admin.conf").exists
@@ -456,7 +441,7 @@ def test_a_worker_is_removed_then_joins_again():
     assert not h.file("/etc/kubernetes/kubelet.conf").exists
     joined = labhosts.playbook("kubernetes.yml", "--limit", name)
     assert joined.returncode == 0, joined.stdout[-3000:]
-    node = json.loads(kubectl("get", "node", name, "-o", "json"))
+    node = json.loads(labhosts.kubectl("get", "node", name, "-o", "json"))
     assert [c["status"] for c in node["status"]["conditions"] if c["type"] == "Ready"] == ["True"]
     profile = labhosts.hostvars(name)["node_hw_profile"]
     assert node["metadata"]["labels"].get("aifabric.io/hw-profile") == profile

@@ -6,36 +6,22 @@ on exactly its node (four node faults judged by one run, one per node), or, for 
 for the cluster, and restored."""
 import json
 import os
-import subprocess
 
 import pytest
-import yaml
 
 import labhosts
 
 GPU = labhosts.group("gpu_nodes")
-KUBECONFIG = os.path.join(labhosts.ROOT, ".cache", "lab", "admin.conf")
-TOOLS = os.path.join(labhosts.ROOT, ".cache", "tools", "bin")
 
 
-def intent():
-    with open(os.path.join(labhosts.ROOT, "inventories", "lab", "group_vars", "all", "kubernetes.yml")) as handle:
-        return yaml.safe_load(handle)["cluster_kubernetes"]
-
-
-def tool(name, *args):
-    out = subprocess.run([os.path.join(TOOLS, name), "--kubeconfig", KUBECONFIG] + list(args),
-                         capture_output=True, text=True, timeout=120, check=False)
+def helm(*args):
+    out = labhosts.kube("helm", *args)
     assert out.returncode == 0, (args, out.stderr)
     return out.stdout
 
 
-def kubectl(*args):
-    return tool("kubectl", "--request-timeout=30s", *args)
-
-
 def get(*args):
-    return json.loads(kubectl("get", "-o", "json", *args))
+    return json.loads(labhosts.kubectl("get", "-o", "json", *args))
 
 
 def validate(tmp_path, fail=True, smoke_timeout=120):
@@ -72,13 +58,13 @@ def healthy_again(tmp_path):
 
 
 def test_both_releases_come_from_the_chart_repository():
-    releases = dict((r["name"], r) for r in json.loads(tool("helm", "list", "-A", "-o", "json")))
-    want = intent()
+    releases = dict((r["name"], r) for r in json.loads(helm("list", "-A", "-o", "json")))
+    want = labhosts.kubernetes_intent()
     assert releases["gpu-operator"]["chart"] == "gpu-operator-" + want["gpu_operator"]["chart_version"]
     assert releases["gpu-operator"]["namespace"] == want["gpu_operator"]["namespace"]
     assert releases["network-operator"]["chart"] == "network-operator-" + want["network_operator"]["chart_version"]
     assert releases["gpu-operator"]["status"] == releases["network-operator"]["status"] == "deployed"
-    values = json.loads(tool("helm", "get", "values", "gpu-operator", "-n", want["gpu_operator"]["namespace"], "-o", "json"))
+    values = json.loads(helm("get", "values", "gpu-operator", "-n", want["gpu_operator"]["namespace"], "-o", "json"))
     # the host owns driver and toolkit; Debian 12's containerd 1.6 has no CDI; the host's DCGM
     assert values["driver"] == {"enabled": False} and values["toolkit"] == {"enabled": False}
     assert values["cdi"]["enabled"] is False and values["dcgm"] == {"enabled": False}
@@ -92,12 +78,12 @@ def test_the_cluster_policy_is_reconciled_and_validated_on_every_gpu_node():
     assert ready and ready[0]["reason"] == "Reconciled", policy[0]["status"]
     spec = policy[0]["spec"]
     assert spec["driver"]["enabled"] is False and spec["toolkit"]["enabled"] is False
-    pods = get("pods", "-n", intent()["gpu_operator"]["namespace"], "-l", "app=nvidia-operator-validator")["items"]
+    pods = get("pods", "-n", labhosts.kubernetes_intent()["gpu_operator"]["namespace"], "-l", "app=nvidia-operator-validator")["items"]
     assert sorted(p["spec"]["nodeName"] for p in pods if p["status"]["phase"] == "Running") == sorted(GPU)
 
 
 def test_the_nic_cluster_policy_and_the_fabric_network():
-    want = intent()["network_operator"]
+    want = labhosts.kubernetes_intent()["network_operator"]
     policy = get("nicclusterpolicies.mellanox.com", "nic-cluster-policy")
     assert policy["status"]["state"] == "ready" and "ofedDriver" not in policy["spec"]
     config = json.loads(policy["spec"]["rdmaSharedDevicePlugin"]["config"])["configList"][0]
@@ -113,11 +99,11 @@ def test_the_nic_cluster_policy_and_the_fabric_network():
 
 
 def test_gpu_nodes_advertise_their_gpus_and_rdma():
-    rdma = "rdma/" + intent()["network_operator"]["rdma_resource"]
+    rdma = "rdma/" + labhosts.kubernetes_intent()["network_operator"]["rdma_resource"]
     for name in GPU:
         n = node(name)
         assert n["status"]["allocatable"].get("nvidia.com/gpu") == n["metadata"]["labels"].get("nvidia.com/gpu.count"), name
-        assert n["status"]["allocatable"].get(rdma) == str(intent()["network_operator"]["rdma_hca_max"]), name
+        assert n["status"]["allocatable"].get(rdma) == str(labhosts.kubernetes_intent()["network_operator"]["rdma_hca_max"]), name
 
 
 def test_the_readiness_report_is_healthy(tmp_path):
@@ -128,7 +114,7 @@ def test_the_readiness_report_is_healthy(tmp_path):
     # every node ran its smoke Job: one GPU, and on the fabric the RDMA device and the macvlan network
     assert [v["smoke"] for v in report["nodes"]] == ["complete"] * len(GPU), report
     assert "**%d of %d GPU nodes ready**" % (len(GPU), len(GPU)) in (tmp_path / "report.md").read_text()
-    assert not get("jobs", "-n", intent()["network_operator"]["secondary_network"]["namespace"],
+    assert not get("jobs", "-n", labhosts.kubernetes_intent()["network_operator"]["secondary_network"]["namespace"],
                    "-l", "app.kubernetes.io/name=aifabric-gpu-smoke")["items"]
 
 
@@ -151,13 +137,13 @@ def test_four_faults_on_four_nodes_are_each_named_on_their_node(tmp_path):
     # - a cordoned node: its smoke Job cannot be scheduled either.
     assert len(GPU) >= 4, GPU
     stale, bus, nordma, cordoned = GPU[:4]
-    rdma = "rdma/" + intent()["network_operator"]["rdma_resource"]
-    kubectl("label", "node", stale, "nvidia.com/gpu.deploy.gpu-feature-discovery=false", "--overwrite")
+    rdma = "rdma/" + labhosts.kubernetes_intent()["network_operator"]["rdma_resource"]
+    labhosts.kubectl("label", "node", stale, "nvidia.com/gpu.deploy.gpu-feature-discovery=false", "--overwrite")
     labhosts.host(bus).run_expect([0], "aifabric-sim-gpu fault 3 fallen-off-bus")
     labhosts.host(nordma).run_expect([0], "aifabric-sim-rdma unbind")
-    kubectl("cordon", cordoned)
+    labhosts.kubectl("cordon", cordoned)
     try:
-        kubectl("label", "node", stale, "nvidia.com/gpu.product=NVIDIA-A100-SXM4-80GB", "--overwrite")
+        labhosts.kubectl("label", "node", stale, "nvidia.com/gpu.product=NVIDIA-A100-SXM4-80GB", "--overwrite")
         wait_node(bus, lambda n: n["status"]["allocatable"].get("nvidia.com/gpu") == "7")
         wait_node(nordma, lambda n: n["status"]["allocatable"].get(rdma) == "0")
         run, report = validate(tmp_path, smoke_timeout=15)
@@ -173,21 +159,21 @@ def test_four_faults_on_four_nodes_are_each_named_on_their_node(tmp_path):
         assert "Insufficient " + rdma in pending[0], pending
         assert found[cordoned] == ["cordoned", "smoke_job_pending"], report
     finally:
-        kubectl("label", "node", stale, "nvidia.com/gpu.deploy.gpu-feature-discovery=true", "--overwrite")
+        labhosts.kubectl("label", "node", stale, "nvidia.com/gpu.deploy.gpu-feature-discovery=true", "--overwrite")
         labhosts.host(bus).run_expect([0], "aifabric-sim-gpu fault 3 clear")
         labhosts.host(nordma).run_expect([0], "aifabric-sim-rdma bind")
-        kubectl("uncordon", cordoned)
+        labhosts.kubectl("uncordon", cordoned)
     wait_node(bus, lambda n: n["status"]["allocatable"].get("nvidia.com/gpu") == "8")
-    wait_node(nordma, lambda n: n["status"]["allocatable"].get(rdma) == str(intent()["network_operator"]["rdma_hca_max"]))
+    wait_node(nordma, lambda n: n["status"]["allocatable"].get(rdma) == str(labhosts.kubernetes_intent()["network_operator"]["rdma_hca_max"]))
     # the report healthy again on every node is the next fault test's last step (one readiness run for both)
 
 
 @pytest.mark.fault
 def test_no_gpu_node_labelled_is_no_gpu_nodes_and_converge_restores_it(tmp_path):
-    namespace = intent()["gpu_operator"]["namespace"]
-    tool("helm", "upgrade", "gpu-operator", "gpu-operator", "--repo", intent()["gpu_operator"]["chart_repo_url"],
-         "--version", intent()["gpu_operator"]["chart_version"], "-n", namespace, "--reuse-values", "--set", "nfd.enabled=false")
-    kubectl("label", "nodes", "--all", "feature.node.kubernetes.io/pci-10de.present-", "nvidia.com/gpu.present-")
+    namespace = labhosts.kubernetes_intent()["gpu_operator"]["namespace"]
+    helm("upgrade", "gpu-operator", "gpu-operator", "--repo", labhosts.kubernetes_intent()["gpu_operator"]["chart_repo_url"],
+         "--version", labhosts.kubernetes_intent()["gpu_operator"]["chart_version"], "-n", namespace, "--reuse-values", "--set", "nfd.enabled=false")
+    labhosts.kubectl("label", "nodes", "--all", "feature.node.kubernetes.io/pci-10de.present-", "nvidia.com/gpu.present-")
 
     def reason():
         conditions = get("clusterpolicies.nvidia.com")["items"][0].get("status", {}).get("conditions", [])

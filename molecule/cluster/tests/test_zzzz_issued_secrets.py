@@ -1,5 +1,5 @@
 """The bootstrap tokens and certificate keys kubeadm made during the scenario (the init, the joins,
-the re-uploads, the rejoin and the upgrade before this file), collected for the secret search
+the re-uploads and the rejoin before this file), collected for the secret search
 of `make test`: the kubeadm double records every token and key it makes in the lab-only file
 /var/lib/aifabric-sim/kubeadm/issued on the host that made it. They go to
 .cache/lab-secrets/cluster.issued (mode 0600, not a log), and after the last stage

@@ -7,46 +7,41 @@ quorum with two members, the API answers and takes a write through the VIP, and 
 started again rejoins on its own; a control plane rebuilt (`kubeadm reset`, its Node
 deleted) after the certificate key of the cluster has expired (the kubeadm-certs Secret gone,
 as the token cleaner leaves it after 2 h) joins again with `site.yml --limit` and a key
-uploaded for its join; the upgrade of one minor across the three and the worker; then the
-Kubernetes phase changes nothing on any host, in a run and in check mode. Last, the tokens and
-keys kubeadm made here go to `make test`'s secret search."""
+uploaded for its join; then day 2 (the Kubernetes upgrade of one minor, 1.34.2 to 1.35.0, the
+lab repository carrying both): first the refusals, each before any change with its own message
+(a kubelet newer than the API server in the inventory, stopped by preflight; the phase asked
+for the next minor, which a converge never does to a node of the cluster), the upgrade in check
+mode moving nothing, then the upgrade across the three and the worker, and the upgrade again
+and the Kubernetes phase, in a run and in check mode, changing nothing on any host. Last, the
+tokens and keys kubeadm made here go to `make test`'s secret search."""
 import base64
 import json
 import os
 import re
 import subprocess
 
-import yaml
+import pytest
 
 import labhosts
 
 CONTROL = labhosts.group("kube_control_plane")
 GPU = labhosts.group("gpu_nodes")
 PREFIX = "aifabric-lab-"
-KUBECONFIG = os.path.join(labhosts.ROOT, ".cache", "lab", "admin.conf")
-KUBECTL = os.path.join(labhosts.ROOT, ".cache", "tools", "bin", "kubectl")
 ETCD_PKI = "/etc/kubernetes/pki/etcd"
+NEXT = "1.35.0"  # the lab repository carries the kubeadm, kubelet and kubectl packages at it
 RECORD = "/var/lib/aifabric-sim/kubeadm/issued"
 ISSUED = os.path.join(labhosts.ROOT, ".cache", "lab-secrets")
 ETCDCTL = ("ETCDCTL_API=3 etcdctl --dial-timeout=3s --command-timeout=8s --endpoints=https://127.0.0.1:2379 "
            "--cacert={0}/ca.crt --cert={0}/healthcheck-client.crt --key={0}/healthcheck-client.key ".format(ETCD_PKI))
 
 
-def kubectl(*args, check=True):
-    out = subprocess.run([KUBECTL, "--kubeconfig", KUBECONFIG, "--request-timeout=20s"] + list(args),
-                         capture_output=True, text=True, timeout=90, check=False)
-    if check:
-        assert out.returncode == 0, (args, out.stderr)
-    return out
-
-
-def intent():
-    with open(os.path.join(labhosts.ROOT, "inventories", "lab", "group_vars", "all", "kubernetes.yml")) as handle:
-        return yaml.safe_load(handle)["cluster_kubernetes"]
+def try_kubectl(*args):
+    """kubectl through the VIP while it may move (20 s per request): the finished process."""
+    return labhosts.kube("kubectl", "--request-timeout=20s", *args, timeout=90)
 
 
 def vip_holders(names):
-    vip = intent()["vip"]
+    vip = labhosts.kubernetes_intent()["vip"]
     return [name for name in names if " inet %s/" % vip in labhosts.host(name).check_output("ip -o -4 addr show")]
 
 
@@ -74,7 +69,7 @@ def health(name):
 
 def ready_nodes():
     """The nodes Ready, through the VIP; [] while the API does not answer there."""
-    out = kubectl("get", "nodes", "-o", "json", check=False)
+    out = try_kubectl("get", "nodes", "-o", "json")
     if out.returncode != 0:
         return []
     nodes = json.loads(out.stdout)["items"]
@@ -105,7 +100,7 @@ def test_three_control_planes_behind_one_vip_every_node_ready():
         for plane in CONTROL:
             assert "server %s %s:6443 check" % (plane, labhosts.hostvars(plane)["node_mgmt_ip"]) in config, (name, config)
     assert ready_nodes() == sorted(CONTROL + GPU)
-    nodes = {n["metadata"]["name"]: n for n in json.loads(kubectl("get", "nodes", "-o", "json").stdout)["items"]}
+    nodes = {n["metadata"]["name"]: n for n in json.loads(labhosts.kubectl("get", "nodes", "-o", "json"))["items"]}
     for name in CONTROL:
         assert "node-role.kubernetes.io/control-plane" in nodes[name]["metadata"]["labels"], name
         assert {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"} in [
@@ -135,9 +130,9 @@ def test_the_control_plane_holding_the_vip_stopped_the_api_answers_through_the_v
         assert len(moved) == 1, moved
         assert labhosts.wait_for(lambda: health(others[0]) == dict(
             [(client_url(first), False)] + [(client_url(p), True) for p in others]), timeout=60), health(others[0])
-        assert labhosts.wait_for(lambda: kubectl("get", "nodes", check=False).returncode == 0, timeout=60)
-        assert first in kubectl("get", "nodes").stdout
-        kubectl("-n", "default", "create", "configmap", "aifabric-failover-probe", "--from-literal=written=while-%s-was-down" % first)
+        assert labhosts.wait_for(lambda: try_kubectl("get", "nodes").returncode == 0, timeout=60)
+        assert first in labhosts.kubectl("get", "nodes")
+        labhosts.kubectl("-n", "default", "create", "configmap", "aifabric-failover-probe", "--from-literal=written=while-%s-was-down" % first)
     finally:
         subprocess.run(["podman", "start", PREFIX + first], check=False, capture_output=True)
     try:
@@ -146,10 +141,10 @@ def test_the_control_plane_holding_the_vip_stopped_the_api_answers_through_the_v
             health(first)
         assert labhosts.wait_for(lambda: vip_holders(CONTROL) == [first], timeout=60), vip_holders(CONTROL)
         assert labhosts.wait_for(lambda: ready_nodes() == sorted(CONTROL + GPU), timeout=120, interval=2), ready_nodes()
-        probe = json.loads(kubectl("-n", "default", "get", "configmap", "aifabric-failover-probe", "-o", "json").stdout)
+        probe = json.loads(labhosts.kubectl("-n", "default", "get", "configmap", "aifabric-failover-probe", "-o", "json"))
         assert probe["data"] == {"written": "while-%s-was-down" % first}
     finally:
-        kubectl("-n", "default", "delete", "configmap", "aifabric-failover-probe", "--ignore-not-found", check=False)
+        try_kubectl("-n", "default", "delete", "configmap", "aifabric-failover-probe", "--ignore-not-found")
 
 
 def test_a_rebuilt_control_plane_joins_again_after_the_certificate_key_expired():
@@ -163,12 +158,12 @@ def test_a_rebuilt_control_plane_joins_again_after_the_certificate_key_expired()
     assert reset.rc == 0, reset.stdout + reset.stderr
     assert "Removed member %s" % name in reset.stdout + reset.stderr, reset.stdout + reset.stderr
     assert not h.file("/etc/kubernetes/admin.conf").exists
-    kubectl("delete", "node", name)
+    labhosts.kubectl("delete", "node", name)
     assert labhosts.wait_for(lambda: sorted(m["name"] for m in members(CONTROL[0])) == sorted(CONTROL[:-1]), timeout=30)
-    certs = json.loads(kubectl("-n", "kube-system", "get", "secret", "kubeadm-certs", "-o", "json").stdout)
+    certs = json.loads(labhosts.kubectl("-n", "kube-system", "get", "secret", "kubeadm-certs", "-o", "json"))
     owners = [o["name"] for o in certs["metadata"].get("ownerReferences") or []]
     assert owners and all(o.startswith("bootstrap-token-") for o in owners), certs["metadata"]
-    kubectl("-n", "kube-system", "delete", "secret", "kubeadm-certs", *owners)
+    labhosts.kubectl("-n", "kube-system", "delete", "secret", "kubeadm-certs", *owners)
 
     run = labhosts.playbook("site.yml", "--limit", name)
     assert run.returncode == 0, run.stdout[-4000:]
@@ -176,42 +171,95 @@ def test_a_rebuilt_control_plane_joins_again_after_the_certificate_key_expired()
     assert sorted((m["name"], bool(m.get("isLearner"))) for m in members(CONTROL[0])) == [(p, False) for p in CONTROL]
     assert labhosts.wait_for(lambda: health(CONTROL[0]) == {client_url(p): True for p in CONTROL}, timeout=60)
     assert labhosts.wait_for(lambda: ready_nodes() == sorted(CONTROL + GPU), timeout=120, interval=2), ready_nodes()
-    certs = json.loads(kubectl("-n", "kube-system", "get", "secret", "kubeadm-certs", "-o", "json").stdout)
+    certs = json.loads(labhosts.kubectl("-n", "kube-system", "get", "secret", "kubeadm-certs", "-o", "json"))
     [owner] = [o["name"] for o in certs["metadata"]["ownerReferences"]]
     assert owner not in owners
-    token = json.loads(kubectl("-n", "kube-system", "get", "secret", owner, "-o", "json").stdout)["data"]
+    token = json.loads(labhosts.kubectl("-n", "kube-system", "get", "secret", owner, "-o", "json"))["data"]
     secret = base64.b64decode(token["token-secret"]).decode()
     assert secret not in run.stdout + run.stderr
     assert not re.findall(r"\b[0-9a-f]{64}\b", run.stdout + run.stderr), "a certificate key-shaped string in the output"
 
 
-def test_the_upgrade_moves_the_three_control_planes_then_the_phase_changes_nothing(tmp_path):
+def versions():
+    """(the API server's version through the VIP, {node: its kubelet's version})."""
+    server = json.loads(labhosts.kubectl("version", "-o", "json"))["serverVersion"]["gitVersion"]
+    nodes = json.loads(labhosts.kubectl("get", "nodes", "-o", "json"))["items"]
+    return server, {n["metadata"]["name"]: n["status"]["nodeInfo"]["kubeletVersion"] for n in nodes}
+
+
+@pytest.fixture(scope="module")
+def next_intent(tmp_path_factory):
+    """The lab's intent at the next minor, as extra vars (@file)."""
+    assert labhosts.kubernetes_intent()["version"] != NEXT
+    path = tmp_path_factory.mktemp("upgrade") / "next.json"
+    path.write_text(json.dumps({"cluster_kubernetes": dict(labhosts.kubernetes_intent(), version=NEXT)}))
+    return "@%s" % path
+
+
+def test_a_kubelet_newer_than_the_api_server_is_refused_by_preflight():
+    """Day 2 starts with the refusals, each before any change with its own message: a kubelet newer than the API
+    server in the inventory stops in preflight."""
+    run = labhosts.playbook("kubernetes.yml", "-e", "kubernetes_kubelet_version=" + NEXT)
+    assert run.returncode != 0, run.stdout[-3000:]
+    assert "%s: kubernetes_kubelet_version '%s' is newer than the API server" % (GPU[0], NEXT) in run.stdout, run.stdout[-3000:]
+    assert not any(labhosts.recaps(run.stdout).values()), run.stdout[-3000:]
+
+
+def test_the_phase_never_upgrades_a_node_of_the_cluster(next_intent):
+    """The Kubernetes phase asked for the next minor while the cluster runs this one: a converge never upgrades a node
+    of the cluster (it names the upgrade playbook), and nothing moves."""
+    now = labhosts.kubernetes_intent()["version"]
+    run = labhosts.playbook("kubernetes.yml", "-e", next_intent)
+    out = run.stdout
+    assert run.returncode != 0, out[-3000:]
+    first = CONTROL[0]
+    assert "%s: kubelet %s runs here and cluster_kubernetes.version asks %s: a converge does not upgrade a node of the " \
+           "cluster; run playbooks/kubernetes_upgrade.yml" % (first, now, NEXT) in out, out[-3000:]
+    assert "%s: cluster_kubernetes.version '%s' is newer than the API server (v%s)" % (first, NEXT, now) in out, out[-3000:]
+    assert not any(labhosts.recaps(out).values()), out[-3000:]
+    assert versions() == ("v" + now, {name: "v" + now for name in CONTROL + GPU})
+
+
+def test_the_upgrade_in_check_mode_moves_nothing(next_intent):
+    """--check --diff names the `kubeadm upgrade apply` it would run, on the first control plane, and moves nothing."""
+    now = labhosts.kubernetes_intent()["version"]
+    run = labhosts.playbook("kubernetes_upgrade.yml", "--check", "--diff", "-e", next_intent)
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert "would run kubeadm upgrade apply v%s on %s" % (NEXT, CONTROL[0]) in run.stdout, run.stdout[-3000:]
+    assert versions() == ("v" + now, {name: "v" + now for name in CONTROL + GPU})
+
+
+def test_the_upgrade_moves_the_three_control_planes_and_the_worker_then_nothing_changes(next_intent):
     """playbooks/kubernetes_upgrade.yml to the next minor across three control planes: `upgrade apply` on mgmt-01,
     `upgrade node` on mgmt-02 and mgmt-03, then the worker; the API server answering through the VIP at the new
-    version, every kubelet and every control plane's static Pods at it, every node Ready and schedulable, etcd's
-    three members healthy. Then the Kubernetes phase at the new version, preflight included, changes nothing on
-    any host, and in check mode it has nothing to change either."""
-    nxt = "1.35.0"
-    assert intent()["version"] != nxt
-    path = tmp_path / "next.json"
-    path.write_text(json.dumps({"cluster_kubernetes": dict(intent(), version=nxt)}))
-    run = labhosts.playbook("kubernetes_upgrade.yml", "-e", "@%s" % path)
+    version, every kubelet and every control plane's static Pods at it, kubelet and kubeadm (and kubectl on the
+    control planes) installed at it and held, every node Ready and schedulable, etcd's three members healthy.
+    Then the upgrade again, and the Kubernetes phase at the new version (preflight included), change nothing on
+    any host, and in check mode the phase has nothing to change either."""
+    run = labhosts.playbook("kubernetes_upgrade.yml", "-e", next_intent)
     assert run.returncode == 0, run.stdout[-5000:]
+    assert all(labhosts.recaps(run.stdout).get(name) for name in CONTROL + GPU), run.stdout[-3000:]
     applied = run.stdout.split("kubernetes_control_plane : Apply the upgrade (the control plane's static pods")[1].split("TASK [")[0]
     assert [name for name in CONTROL if "changed: [%s]" % name in applied] == [CONTROL[0]], applied
-    server = json.loads(kubectl("version", "-o", "json").stdout)["serverVersion"]["gitVersion"]
-    nodes = json.loads(kubectl("get", "nodes", "-o", "json").stdout)["items"]
-    assert (server, {n["metadata"]["name"]: n["status"]["nodeInfo"]["kubeletVersion"] for n in nodes}) == (
-        "v" + nxt, {name: "v" + nxt for name in CONTROL + GPU})
-    for node in nodes:
+    assert versions() == ("v" + NEXT, {name: "v" + NEXT for name in CONTROL + GPU})
+    for node in json.loads(labhosts.kubectl("get", "nodes", "-o", "json"))["items"]:
         assert not node["spec"].get("unschedulable"), node["metadata"]["name"]
+    for name in CONTROL + GPU:
+        h = labhosts.host(name)
+        packages = {"kubelet", "kubeadm", "kubectl"} if name in CONTROL else {"kubelet", "kubeadm"}
+        for package in sorted(packages):
+            assert h.check_output("dpkg-query --show --showformat='${Version}' %s" % package).startswith(NEXT + "-"), (name, package)
+        assert set(h.check_output("apt-mark showhold").split()) >= packages, name
     for name in CONTROL:
+        client = json.loads(labhosts.host(name).check_output("kubectl version --client -o json"))["clientVersion"]
+        assert client["minor"] == NEXT.split(".")[1], (name, client)
         manifest = labhosts.host(name).file("/etc/kubernetes/manifests/kube-apiserver.yaml").content_string
-        assert "registry.k8s.io/kube-apiserver:v%s" % nxt in manifest, name
+        assert "registry.k8s.io/kube-apiserver:v%s" % NEXT in manifest, name
     assert labhosts.wait_for(lambda: health(CONTROL[0]) == {client_url(p): True for p in CONTROL}, timeout=60)
     assert labhosts.wait_for(lambda: ready_nodes() == sorted(CONTROL + GPU), timeout=120, interval=2), ready_nodes()
-    assert_changes_nothing(labhosts.playbook("kubernetes.yml", "-e", "@%s" % path))
-    assert_changes_nothing(labhosts.playbook("kubernetes.yml", "--check", "--diff", "-e", "@%s" % path))
+    assert_changes_nothing(labhosts.playbook("kubernetes_upgrade.yml", "-e", next_intent))
+    assert_changes_nothing(labhosts.playbook("kubernetes.yml", "-e", next_intent))
+    assert_changes_nothing(labhosts.playbook("kubernetes.yml", "--check", "--diff", "-e", next_intent))
 
 
 def test_every_token_and_key_kubeadm_made_goes_to_the_secret_search():
