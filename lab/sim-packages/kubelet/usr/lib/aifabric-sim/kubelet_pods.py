@@ -96,13 +96,15 @@ class Pods(object):
         self.reported = set()  # (pod uid, reason) of the events sent
 
     def sync(self):
-        node = self.client.get('/api/v1/nodes/' + self.node)
         pods = self.client.get('/api/v1/pods?fieldSelector=spec.nodeName%3D' + self.node).get('items') or []
         mine = [p for p in pods if not (p['metadata'].get('annotations') or {}).get('kubernetes.io/config.mirror')
                 and (p['metadata'].get('labels') or {}).get('app') != 'nvidia-operator-validator']
+        node = None  # read once a pod needs admission (its allocatable), not every second on an idle node
         for pod in sorted(mine, key=lambda p: p['metadata'].get('creationTimestamp') or ''):
             if pod['metadata'].get('deletionTimestamp') or terminal(pod):
                 continue
+            if node is None and (pod.get('status') or {}).get('phase') != 'Running':
+                node = self.client.get('/api/v1/nodes/' + self.node)
             try:
                 self.sync_pod(pod, node, mine)
             except ApiError as err:

@@ -1,6 +1,6 @@
 """Node-side doubles of the NVIDIA operators' DaemonSet pods (aifabric lab, test-side only).
 
-The lab runs no pods from DaemonSets, so the kubelet double calls Operands.sync() every ~2 s
+The lab runs no pods from DaemonSets, so the kubelet double calls Operands.sync() every ~5 s
 and acts, on its own node and with its own credentials, the way these pods would:
 
   nfd-worker                 while a DaemonSet labelled app.kubernetes.io/name=node-feature-discovery
