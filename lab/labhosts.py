@@ -180,3 +180,10 @@ def kubectl(*args):
     out = kube("kubectl", "--request-timeout=30s", *args)
     assert out.returncode == 0, (args, out.stderr)
     return out.stdout
+
+
+def vip_holders(names):
+    """Those of the hosts names whose netdevs hold the control-plane endpoint's VIP (keepalived adds
+    it as a secondary address)."""
+    vip = kubernetes_intent()["vip"]
+    return [name for name in names if " inet %s/" % vip in host(name).check_output("ip -o -4 addr show")]

@@ -300,13 +300,6 @@ def test_no_bootstrap_token_reaches_the_logs():
         assert not found, (path, found[:3])
 
 
-def vip_holders():
-    """The control planes whose netdevs hold the VIP (keepalived adds it as a secondary address)."""
-    vip = labhosts.kubernetes_intent()["vip"]
-    return [name for name in CONTROL
-            if " inet %s/" % vip in labhosts.host(name).check_output("ip -o -4 addr show")]
-
-
 def test_the_api_is_reached_through_the_vip():
     """haproxy and keepalived (Debian's, real) on the control plane: the VIP on exactly one control plane,
     on the netdev of its management address; haproxy with every API server as a backend, its config accepted
@@ -315,7 +308,7 @@ def test_the_api_is_reached_through_the_vip():
     through it."""
     endpoint = labhosts.kubernetes_intent()["control_plane_endpoint"]
     assert labhosts.kubernetes_intent()["ha_mode"] == "keepalived" and endpoint["host"] == labhosts.kubernetes_intent()["vip"]
-    assert vip_holders() == [CONTROL[0]]
+    assert labhosts.vip_holders(CONTROL) == [CONTROL[0]]
     for name in CONTROL:
         h = labhosts.host(name)
         for service in ("haproxy", "keepalived"):
@@ -345,14 +338,14 @@ def test_keepalived_stopped_takes_the_vip_and_a_converge_brings_it_back():
     h = labhosts.host(name)
     assert h.run("systemctl stop keepalived").rc == 0
     try:
-        assert labhosts.wait_for(lambda: vip_holders() == [], timeout=30)
+        assert labhosts.wait_for(lambda: labhosts.vip_holders(CONTROL) == [], timeout=30)
         down = labhosts.kube("kubectl", "--request-timeout=5s", "get", "nodes", timeout=60)
         assert down.returncode != 0, down.stdout
         run = labhosts.playbook("kubernetes.yml", "--limit", name)
         assert run.returncode == 0, run.stdout[-3000:]
         task = run.stdout.split("TASK [aifabric.cluster.kubernetes_loadbalancer : Run keepalived")[1].split("TASK [")[0]
         assert "changed: [%s]" % name in task, task
-        assert vip_holders() == [name]
+        assert labhosts.vip_holders(CONTROL) == [name]
         assert name in labhosts.kubectl("get", "nodes")
     finally:
         h.run("systemctl start keepalived")

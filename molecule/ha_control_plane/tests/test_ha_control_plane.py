@@ -40,11 +40,6 @@ def try_kubectl(*args):
     return labhosts.kube("kubectl", "--request-timeout=20s", *args, timeout=90)
 
 
-def vip_holders(names):
-    vip = labhosts.kubernetes_intent()["vip"]
-    return [name for name in names if " inet %s/" % vip in labhosts.host(name).check_output("ip -o -4 addr show")]
-
-
 def members(name):
     return json.loads(labhosts.host(name).check_output(ETCDCTL + "member list -w json"))["members"]
 
@@ -94,7 +89,7 @@ def test_three_control_planes_behind_one_vip_every_node_ready():
     haproxy on each with the three API servers behind it; every node Ready through the VIP, the three with the
     control-plane role and its taint."""
     assert CONTROL == ["mgmt-01", "mgmt-02", "mgmt-03"] and GPU
-    assert vip_holders(CONTROL) == ["mgmt-01"]
+    assert labhosts.vip_holders(CONTROL) == ["mgmt-01"]
     for name in CONTROL:
         config = labhosts.host(name).file("/etc/haproxy/haproxy.cfg").content_string
         for plane in CONTROL:
@@ -126,7 +121,7 @@ def test_the_control_plane_holding_the_vip_stopped_the_api_answers_through_the_v
     first, others = CONTROL[0], CONTROL[1:]
     subprocess.run(["podman", "stop", "-t", "5", PREFIX + first], check=True, capture_output=True)
     try:
-        moved = labhosts.wait_for(lambda: vip_holders(others), timeout=60)
+        moved = labhosts.wait_for(lambda: labhosts.vip_holders(others), timeout=60)
         assert len(moved) == 1, moved
         assert labhosts.wait_for(lambda: health(others[0]) == dict(
             [(client_url(first), False)] + [(client_url(p), True) for p in others]), timeout=60), health(others[0])
@@ -139,7 +134,7 @@ def test_the_control_plane_holding_the_vip_stopped_the_api_answers_through_the_v
         assert labhosts.wait_for(lambda: answers(first), timeout=120, interval=2)
         assert labhosts.wait_for(lambda: health(first) == {client_url(p): True for p in CONTROL}, timeout=120, interval=2), \
             health(first)
-        assert labhosts.wait_for(lambda: vip_holders(CONTROL) == [first], timeout=60), vip_holders(CONTROL)
+        assert labhosts.wait_for(lambda: labhosts.vip_holders(CONTROL) == [first], timeout=60), labhosts.vip_holders(CONTROL)
         assert labhosts.wait_for(lambda: ready_nodes() == sorted(CONTROL + GPU), timeout=120, interval=2), ready_nodes()
         probe = json.loads(labhosts.kubectl("-n", "default", "get", "configmap", "aifabric-failover-probe", "-o", "json"))
         assert probe["data"] == {"written": "while-%s-was-down" % first}
