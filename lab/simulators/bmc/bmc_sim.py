@@ -907,11 +907,11 @@ def _set_task(task_id, **fields):
 
 
 def _fail_task(task_id, message, component_id=None):
+    # the event first: _set_task saves the state file once with both
+    STORE.event("firmware_update_failed", task=task_id, component_id=component_id, message=message)
     _set_task(task_id, TaskState="Exception", TaskStatus="Critical", EndTime=now_iso(),
               Messages=STORE.data["tasks"][task_id]["Messages"] + [
                   _message("Update.1.1.ApplyFailed", message, "Critical", [task_id])])
-    STORE.event("firmware_update_failed", task=task_id, component_id=component_id, message=message)
-    STORE.save()
 
 
 def _update_worker(task_id, duration):
@@ -919,12 +919,11 @@ def _update_worker(task_id, duration):
     steps = 10
     time.sleep(min(0.2, duration / steps))
     with LOCK:
-        task = _set_task(task_id, TaskState="Running", PercentComplete=0)
-        if task is None:
+        if task_id not in STORE.data["tasks"]:
             return
         # the state log records the transition, so a test need not catch it by polling
         STORE.event("firmware_task_running", task=task_id)
-        STORE.save()
+        task = _set_task(task_id, TaskState="Running", PercentComplete=0)
         uri, targets = task["image_uri"], task["targets"]
     pkg, error = fetch_package(uri)
     with LOCK:
@@ -961,11 +960,10 @@ def _update_worker(task_id, duration):
                                           "ForceRestart"]))
         else:
             set_firmware_version(component_id, version)
-        _set_task(task_id, TaskState="Completed", TaskStatus="OK", PercentComplete=100, EndTime=now_iso(),
-                  Messages=messages)
         STORE.event("firmware_update_completed", task=task_id, component_id=component_id, version=version,
                     pending=pending)
-        STORE.save()
+        _set_task(task_id, TaskState="Completed", TaskStatus="OK", PercentComplete=100, EndTime=now_iso(),
+                  Messages=messages)
 
 
 @wrap_view("simple_task_service")
